@@ -1,0 +1,58 @@
+import { z } from 'zod';
+
+const optionalUrl = z
+  .string()
+  .trim()
+  .transform((s) => (s === '' ? undefined : s))
+  .pipe(z.url().optional())
+  .optional();
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+    HOST: z.string().default('127.0.0.1'),
+    DATABASE_URL: optionalUrl,
+    REDIS_URL: optionalUrl,
+    AUTH_JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    PEMS_URL: optionalUrl,
+    PEMS_TENANT: z.string().default('DEFAULT'),
+    PEMS_API_KEY: z.string().optional(),
+    PEMS_USERNAME: z.string().optional(),
+    PEMS_PASSWORD: z.string().optional(),
+    PEMS_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(50),
+    PEMS_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+    KPI_REFRESH_INTERVAL_MS: z.coerce.number().int().min(0).default(300_000),
+    DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+    STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
+    MAX_QUERY_COST: z.coerce.number().int().positive().default(50_000),
+    BULK_UPDATE_MAX: z.coerce.number().int().positive().default(50_000),
+    EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+    DATA_DIR: z.string().default('.data'),
+    DEMO_RECORDS: z.coerce.number().int().min(0).default(60_000),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && !env.AUTH_JWT_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_JWT_SECRET'], message: 'is required when NODE_ENV=production' });
+    }
+    if (env.NODE_ENV === 'production' && !env.DATABASE_URL) {
+      ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is required when NODE_ENV=production' });
+    }
+  });
+
+export type Config = Readonly<z.infer<typeof schema>>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Validates the environment once, reporting every bad variable in one message. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return Object.freeze(result.data);
+}

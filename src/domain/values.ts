@@ -1,0 +1,74 @@
+/**
+ * Tolerant readers of PEMS values — the TypeScript twins of the SQL functions pfa_text,
+ * pfa_money, pfa_date and pfa_bool (migrations/…initial_schema.ts). Tests run both on the same
+ * inputs: they must agree exactly.
+ */
+
+export function readText(v: unknown): string | null {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  if (typeof v === 'boolean') return String(v);
+  return null;
+}
+
+const MONEY_STRING = /^([0-9]+(\.[0-9]*)?|\.[0-9]+)$/;
+
+/** Money: a JSON number ≥ 0 or a plain-digit string; anything else (or negative) is missing. */
+export function readMoney(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? v : null;
+  if (typeof v === 'string' && MONEY_STRING.test(v)) return Number(v);
+  return null;
+}
+
+export function readBool(v: unknown): boolean | null {
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'string') {
+    const s = v.toLowerCase();
+    if (s === 'true') return true;
+    if (s === 'false') return false;
+  }
+  return null;
+}
+
+const DATE_RE =
+  /^([0-9]{4})-([0-9]{2})-([0-9]{2})(T([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.[0-9]+)?)?(?:Z|([+-])([0-9]{2}):?([0-9]{2}))?)?$/;
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/** ISO date (YYYY-MM-DD), or a full ISO-8601 timestamp read as its UTC date; else null. */
+export function parseIsoDate(s: string): string | null {
+  const m = DATE_RE.exec(s);
+  if (!m) return null;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const hour = Number(m[5] ?? 0);
+  const minute = Number(m[6] ?? 0);
+  const second = Number(m[7] ?? 0);
+  const offH = Number(m[9] ?? 0);
+  const offM = Number(m[10] ?? 0);
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > 31) return null;
+  if (hour > 23 || minute > 59 || second > 59 || offH > 23 || offM > 59) return null;
+  if (day > daysInMonth(year, month)) return null;
+  if (m[4] === undefined || m[8] === undefined) return formatDate(year, month, day);
+  const sign = m[8] === '-' ? -1 : 1;
+  const t = Date.UTC(year, month - 1, day, hour, minute) - sign * (offH * 60 + offM) * 60_000;
+  const d = new Date(t);
+  if (year < 100) d.setUTCFullYear(year); // Date.UTC maps years 0–99 to 1900–1999
+  return formatDate(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate());
+}
+
+function formatDate(year: number, month: number, day: number): string {
+  return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+}
+
+export function readDate(v: unknown): string | null {
+  return typeof v === 'string' ? parseIsoDate(v) : null;
+}
+
+/** Whole days from start to end of two ISO dates (may be negative). */
+export function daysBetween(start: string, end: string): number {
+  return Math.round((Date.parse(`${end}T00:00:00Z`) - Date.parse(`${start}T00:00:00Z`)) / 86_400_000);
+}

@@ -1,0 +1,134 @@
+import DataLoader from 'dataloader';
+import type { Logger } from 'pino';
+import { can, type Principal } from '../auth/tokens.js';
+import { DomainError, badInput, forbidden, notFound } from '../domain/errors.js';
+import type { DraftView } from '../domain/draft.js';
+import type { MergedRecord } from '../domain/merged-record.js';
+import type { HistoryRow } from '../repositories/mirror.repository.js';
+import type { MergeScope } from '../repositories/record-query.js';
+import type { Services } from '../services.js';
+
+export const SESSION_HEADER = 'x-session-id';
+const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export interface GraphqlContext {
+  requestId: string;
+  principal: Principal;
+  /** Raw X-Session-Id header (validated when first used). */
+  sessionHeader: string | null;
+  services: Services;
+  log: Logger;
+  /** Access checks and session resolution for one organization (cached per request). */
+  scope(organizationId: string, options?: { needSession?: boolean; action?: 'read' | 'edit' | 'admin' }): Promise<MergeScope>;
+  loaders: Loaders;
+}
+
+export interface Loaders {
+  record(scope: MergeScope): DataLoader<string, MergedRecord | null>;
+  draft(organizationId: string): DataLoader<string, DraftView | null>;
+  history(organizationId: string, first: number): DataLoader<string, HistoryRow[]>;
+  organization: DataLoader<string, { id: string; name: string } | null>;
+}
+
+function memo<K, V>(make: (key: string) => V): (key: string) => V {
+  const cache = new Map<string, V>();
+  return (key: string) => {
+    let v = cache.get(key);
+    if (!v) {
+      v = make(key);
+      cache.set(key, v);
+    }
+    return v;
+  };
+}
+
+/** Per-request DataLoaders: one batch query per kind of key, results in key order. */
+export function createLoaders(services: Services): Loaders {
+  const recordLoaders = memo((key: string) => {
+    const scope = JSON.parse(key) as MergeScope;
+    return new DataLoader<string, MergedRecord | null>(async (ids) => {
+      const rows = await services.mirror.loadMerged(scope, ids);
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      return ids.map((id) => byId.get(id) ?? null);
+    });
+  });
+  const draftLoaders = memo((org: string) =>
+    new DataLoader<string, DraftView | null>(async (ids) => {
+      const rows = await services.drafts.byIds(org, ids);
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      return ids.map((id) => byId.get(id) ?? null);
+    }),
+  );
+  const historyLoaders = memo((key: string) => {
+    const [org, first] = JSON.parse(key) as [string, number];
+    return new DataLoader<string, HistoryRow[]>(async (ids) => {
+      const rows = await services.mirror.history(org, ids, first);
+      const byId = new Map<string, HistoryRow[]>();
+      for (const r of rows) byId.set(r.mirrorId, [...(byId.get(r.mirrorId) ?? []), r]);
+      return ids.map((id) => byId.get(id) ?? []);
+    });
+  });
+  return {
+    record: (scope) => recordLoaders(JSON.stringify({ organizationId: scope.organizationId, sessionId: scope.sessionId })),
+    draft: (org) => draftLoaders(org),
+    history: (org, first) => historyLoaders(JSON.stringify([org, first])),
+    organization: new DataLoader(async (ids) => {
+      const rows = await services.mirror.organizations(ids);
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      return ids.map((id) => byId.get(id) ?? null);
+    }),
+  };
+}
+
+async function organizationExists(services: Services, id: string): Promise<boolean> {
+  if (services.organizations.has(id)) return true;
+  const rows = await services.mirror.organizations([id]);
+  for (const r of rows) services.organizations.set(r.id, r.name);
+  return rows.length > 0;
+}
+
+export function createContext(args: {
+  requestId: string;
+  principal: Principal;
+  sessionHeader: string | null;
+  services: Services;
+  log: Logger;
+}): GraphqlContext {
+  const { principal, services, sessionHeader } = args;
+  const scopes = new Map<string, Promise<MergeScope>>();
+  const resolveScope = async (organizationId: string): Promise<MergeScope> => {
+    if (!principal.orgs.includes(organizationId))
+      throw forbidden(`organization ${organizationId} is not among the caller's organizations`);
+    if (!(await organizationExists(services, organizationId))) throw notFound(`organization ${organizationId} not found`);
+    if (sessionHeader === null) return { organizationId, sessionId: null };
+    if (!SESSION_ID.test(sessionHeader))
+      throw badInput('X-Session-Id must be 1–64 letters, digits, "-" or "_"', 'X-Session-Id');
+    const key = `${organizationId}/${sessionHeader}`;
+    let owner = services.sessionOwners.get(key);
+    if (!owner) {
+      owner = await services.sessions.ensure(organizationId, sessionHeader, principal.userId);
+      services.sessionOwners.set(key, owner);
+    }
+    if (owner !== principal.userId) throw forbidden(`session ${sessionHeader} belongs to another user`);
+    return { organizationId, sessionId: sessionHeader };
+  };
+  return {
+    ...args,
+    loaders: createLoaders(services),
+    async scope(organizationId, options = {}) {
+      const action = options.action ?? 'read';
+      if (!can(principal, action)) throw forbidden(`role ${principal.role} may not ${action === 'edit' ? 'edit drafts' : 'run admin operations'}`);
+      let p = scopes.get(organizationId);
+      if (!p) {
+        p = resolveScope(organizationId);
+        scopes.set(organizationId, p);
+      }
+      const scope = await p;
+      if (options.needSession && scope.sessionId === null)
+        throw badInput('this mutation needs the X-Session-Id header (the sandbox to work in)', 'X-Session-Id');
+      return scope;
+    },
+  };
+}
+
+export { DomainError };

@@ -1,0 +1,1196 @@
+import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
+import type { MergedRecord } from '../../domain/merged-record.js';
+import type { DraftView } from '../../domain/draft.js';
+import type { HistoryRow } from '../../repositories/mirror.repository.js';
+import type { SyncRunRow } from '../../repositories/sync-log.repository.js';
+import type { GraphqlContext } from '../context.js';
+export type Maybe<T> = T | null;
+export type InputMaybe<T> = Maybe<T>;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
+export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
+/** All built-in and custom scalars, mapped to their actual values */
+export type Scalars = {
+  ID: { input: string; output: string; }
+  String: { input: string; output: string; }
+  Boolean: { input: boolean; output: boolean; }
+  Int: { input: number; output: number; }
+  Float: { input: number; output: number; }
+  /** An instant, ISO-8601 with time zone. */
+  DateTime: { input: Date | string; output: Date | string; }
+  /** Any JSON value. */
+  JSON: { input: unknown; output: unknown; }
+  /** A JSON object. */
+  JSONObject: { input: Record<string, unknown>; output: Record<string, unknown>; }
+  /** A calendar date without time, `YYYY-MM-DD`. */
+  LocalDate: { input: string; output: string; }
+};
+
+/** A what-if change over every record matching a filter. */
+export type BulkUpdatePfaRecordsInput = {
+  /** Keys to set on every matching record. */
+  changes?: InputMaybe<PfaRecordChangesInput>;
+  /** Which records (same language as pfaRecords, on merged values). Required: an empty filter {} means every record. */
+  filter: PfaRecordFilter;
+  /** Organization code. */
+  organizationId: Scalars['ID']['input'];
+  /** Why (up to 500 characters). */
+  reason?: InputMaybe<Scalars['String']['input']>;
+  /** Move forecastStart and forecastEnd by this many days (may be negative). */
+  shiftForecastDays?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** Result of bulkUpdatePfaRecords. */
+export type BulkUpdatePfaRecordsPayload = {
+  __typename?: 'BulkUpdatePfaRecordsPayload';
+  /** Records whose draft was created or changed. */
+  affectedCount: Scalars['Int']['output'];
+};
+
+/** Result of commitDrafts. */
+export type CommitDraftsPayload = {
+  __typename?: 'CommitDraftsPayload';
+  /** Drafts now committed. */
+  committed: Array<Draft>;
+  /** Drafts that became conflicts. */
+  conflicted: Array<Draft>;
+};
+
+/** How to settle a conflict. */
+export type ConflictResolution =
+  /** Drop my values; keep what PEMS / the organization has. */
+  | 'ACCEPT_THEIRS'
+  /** Commit my values on top of the current record (rebased). */
+  | 'KEEP_MINE';
+
+/** Date operators. */
+export type DateFilter = {
+  /** On. */
+  eq?: InputMaybe<Scalars['LocalDate']['input']>;
+  /** After. */
+  gt?: InputMaybe<Scalars['LocalDate']['input']>;
+  /** On or after. */
+  gte?: InputMaybe<Scalars['LocalDate']['input']>;
+  /** true: has no value; false: has one. */
+  isNull?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Before. */
+  lt?: InputMaybe<Scalars['LocalDate']['input']>;
+  /** On or before. */
+  lte?: InputMaybe<Scalars['LocalDate']['input']>;
+};
+
+/** Result of discardDrafts. */
+export type DiscardDraftsPayload = {
+  __typename?: 'DiscardDraftsPayload';
+  /** Drafts removed. */
+  discardedCount: Scalars['Int']['output'];
+};
+
+/** A modification of one record by one session: only the changed keys. */
+export type Draft = {
+  __typename?: 'Draft';
+  /** Values of the modified keys when the user started. */
+  baseValues: Scalars['JSONObject']['output'];
+  /** Mirror version the user started from. */
+  baseVersion: Scalars['Int']['output'];
+  /** Reason given with the last edit. */
+  changeReason?: Maybe<Scalars['String']['output']>;
+  /** When it was committed. */
+  committedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Per field, the base, theirs and mine values of a conflict (empty when none). */
+  conflicts: Array<FieldConflict>;
+  /** Created at. */
+  createdAt: Scalars['DateTime']['output'];
+  /** 1 at creation, +1 per edit; what `expectedVersion` refers to. */
+  currentVersion: Scalars['Int']['output'];
+  /** Changed keys and their new values. */
+  delta: Scalars['JSONObject']['output'];
+  /** Draft id (`pfa_modification.id`). */
+  id: Scalars['ID']['output'];
+  /** Whether the mirror moved since `baseVersion`. */
+  isStale: Scalars['Boolean']['output'];
+  /** Last write-back error, if any. */
+  lastError?: Maybe<Scalars['String']['output']>;
+  /** Keys of `delta`. */
+  modifiedFields: Array<Scalars['String']['output']>;
+  /** The record as the caller sees it now. */
+  record: PfaRecord;
+  /** Session id. */
+  sessionId: Scalars['String']['output'];
+  /** Where it is in its life cycle. */
+  syncState: SyncState;
+  /** Last changed at. */
+  updatedAt: Scalars['DateTime']['output'];
+  /** User who owns it. */
+  userId: Scalars['String']['output'];
+};
+
+/** One field in conflict. */
+export type FieldConflict = {
+  __typename?: 'FieldConflict';
+  /** Value when the user started. */
+  base?: Maybe<Scalars['JSON']['output']>;
+  /** Record key. */
+  field: Scalars['String']['output'];
+  /** The user's value. */
+  mine?: Maybe<Scalars['JSON']['output']>;
+  /** Value now in PEMS / the organization. */
+  theirs?: Maybe<Scalars['JSON']['output']>;
+};
+
+/** Number operators. */
+export type FloatFilter = {
+  /** Equal to. */
+  eq?: InputMaybe<Scalars['Float']['input']>;
+  /** Greater than. */
+  gt?: InputMaybe<Scalars['Float']['input']>;
+  /** Greater than or equal to. */
+  gte?: InputMaybe<Scalars['Float']['input']>;
+  /** One of (at most 1000). */
+  in?: InputMaybe<Array<Scalars['Float']['input']>>;
+  /** true: has no value; false: has one. */
+  isNull?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Less than. */
+  lt?: InputMaybe<Scalars['Float']['input']>;
+  /** Less than or equal to. */
+  lte?: InputMaybe<Scalars['Float']['input']>;
+  /** Not equal to. */
+  ne?: InputMaybe<Scalars['Float']['input']>;
+};
+
+/** A queued background job. */
+export type JobPayload = {
+  __typename?: 'JobPayload';
+  /** Job id. */
+  jobId: Scalars['ID']['output'];
+  /** Job state when the answer was made (`waiting`, `active`, `completed`, …). */
+  state: Scalars['String']['output'];
+};
+
+/** KPI totals for one group (DOMAIN §2, §4). */
+export type KpiSummary = {
+  __typename?: 'KpiSummary';
+  /** Actualized records counted. */
+  actualizedCount: Scalars['Int']['output'];
+  /** Category (null groups records without one). */
+  category?: Maybe<Scalars['String']['output']>;
+  /** Division of responsibility. */
+  dor?: Maybe<Scalars['String']['output']>;
+  /** Records counted. */
+  recordCount: Scalars['Int']['output'];
+  /** When the cache these figures start from was refreshed. */
+  refreshedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Source. */
+  source?: Maybe<Scalars['String']['output']>;
+  /** Sum of actual costs. */
+  totalActualCost: Scalars['Float']['output'];
+  /** Sum of forecast costs. */
+  totalForecastCost: Scalars['Float']['output'];
+  /** Sum of plan costs. */
+  totalPlanCost: Scalars['Float']['output'];
+  /** Sum of forecast − plan. */
+  totalVariance: Scalars['Float']['output'];
+};
+
+/**
+ * Edits happen in the caller's session (header `X-Session-Id`, required): drafts are private until
+ * committed; committed changes are written back to PEMS by a background job.
+ */
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Shift forecast dates and/or set fields on every record matching a filter, as drafts of the caller's session, in one statement. */
+  bulkUpdatePfaRecords: BulkUpdatePfaRecordsPayload;
+  /**
+   * Submit the session's drafts (all of them, or the given ids). A draft whose fields were changed
+   * since its base by PEMS or by another session's pending change to a different value becomes a
+   * conflict; the others are committed (rebased onto the current mirror where it moved).
+   */
+  commitDrafts: CommitDraftsPayload;
+  /** Throw away the session's open drafts and conflicts (all of them, or the given ids). */
+  discardDrafts: DiscardDraftsPayload;
+  /** Admin: queue a refresh of the KPI and timeline caches. */
+  refreshKpis: JobPayload;
+  /** Settle a conflict: KEEP_MINE commits the caller's values on top of the current record; ACCEPT_THEIRS drops them. */
+  resolveConflict: ResolveConflictPayload;
+  /** Admin: queue a read synchronisation from PEMS into the mirror. */
+  syncFromPems: JobPayload;
+  /** Admin: queue the write-back of committed changes to PEMS. */
+  syncToPems: JobPayload;
+  /** Edit one record in the caller's session, naming the draft version the caller expects (0 when it has no draft yet). */
+  updatePfaRecord: UpdatePfaRecordPayload;
+};
+
+
+/**
+ * Edits happen in the caller's session (header `X-Session-Id`, required): drafts are private until
+ * committed; committed changes are written back to PEMS by a background job.
+ */
+export type MutationBulkUpdatePfaRecordsArgs = {
+  input: BulkUpdatePfaRecordsInput;
+};
+
+
+/**
+ * Edits happen in the caller's session (header `X-Session-Id`, required): drafts are private until
+ * committed; committed changes are written back to PEMS by a background job.
+ */
+export type MutationCommitDraftsArgs = {
+  ids?: InputMaybe<Array<Scalars['ID']['input']>>;
+  organizationId: Scalars['ID']['input'];
+};
+
+
+/**
+ * Edits happen in the caller's session (header `X-Session-Id`, required): drafts are private until
+ * committed; committed changes are written back to PEMS by a background job.
+ */
+export type MutationDiscardDraftsArgs = {
+  ids?: InputMaybe<Array<Scalars['ID']['input']>>;
+  organizationId: Scalars['ID']['input'];
+};
+
+
+/**
+ * Edits happen in the caller's session (header `X-Session-Id`, required): drafts are private until
+ * committed; committed changes are written back to PEMS by a background job.
+ */
+export type MutationRefreshKpisArgs = {
+  organizationId: Scalars['ID']['input'];
+};
+
+
+/**
+ * Edits happen in the caller's session (header `X-Session-Id`, required): drafts are private until
+ * committed; committed changes are written back to PEMS by a background job.
+ */
+export type MutationResolveConflictArgs = {
+  id: Scalars['ID']['input'];
+  resolution: ConflictResolution;
+};
+
+
+/**
+ * Edits happen in the caller's session (header `X-Session-Id`, required): drafts are private until
+ * committed; committed changes are written back to PEMS by a background job.
+ */
+export type MutationSyncFromPemsArgs = {
+  organizationId: Scalars['ID']['input'];
+};
+
+
+/**
+ * Edits happen in the caller's session (header `X-Session-Id`, required): drafts are private until
+ * committed; committed changes are written back to PEMS by a background job.
+ */
+export type MutationSyncToPemsArgs = {
+  organizationId: Scalars['ID']['input'];
+};
+
+
+/**
+ * Edits happen in the caller's session (header `X-Session-Id`, required): drafts are private until
+ * committed; committed changes are written back to PEMS by a background job.
+ */
+export type MutationUpdatePfaRecordArgs = {
+  input: UpdatePfaRecordInput;
+};
+
+/** An organization (a project portfolio); its code is the id. */
+export type Organization = {
+  __typename?: 'Organization';
+  /** Organization code, e.g. `HOLNG`. */
+  id: Scalars['ID']['output'];
+  /** Display name. */
+  name: Scalars['String']['output'];
+};
+
+/** Relay page information. */
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  /** Cursor of the last record of the page (null for an empty page). */
+  endCursor?: Maybe<Scalars['String']['output']>;
+  /** Whether records follow this page. */
+  hasNextPage: Scalars['Boolean']['output'];
+};
+
+/** One PFA record as the caller sees it (mirror + pending commits + the caller's own draft). */
+export type PfaRecord = {
+  __typename?: 'PfaRecord';
+  /** Cost over the actual dates when actualized, else 0. */
+  actualCost: Scalars['Float']['output'];
+  /** Actual end (PEMS). */
+  actualEnd?: Maybe<Scalars['LocalDate']['output']>;
+  /** Actual start (PEMS). */
+  actualStart?: Maybe<Scalars['LocalDate']['output']>;
+  /** Area / silo. */
+  areaSilo?: Maybe<Scalars['String']['output']>;
+  /** Equipment category. */
+  category?: Maybe<Scalars['String']['output']>;
+  /** Equipment class. */
+  class?: Maybe<Scalars['String']['output']>;
+  /** Contract. */
+  contract?: Maybe<Scalars['String']['output']>;
+  /** The merged JSON object, including keys PEMS sends that have no field here. */
+  data: Scalars['JSONObject']['output'];
+  /** Division of responsibility. */
+  dor?: Maybe<Scalars['String']['output']>;
+  /** The caller's session's open draft of this record, or null. */
+  draft?: Maybe<Draft>;
+  /** Equipment tag. */
+  equipment?: Maybe<Scalars['String']['output']>;
+  /** Cost over the forecast dates (purchase price for purchases). */
+  forecastCost: Scalars['Float']['output'];
+  /** Forecast end (editable). */
+  forecastEnd?: Maybe<Scalars['LocalDate']['output']>;
+  /** Forecast start (editable). */
+  forecastStart?: Maybe<Scalars['LocalDate']['output']>;
+  /** Whether the record has actuals (PEMS). */
+  hasActuals?: Maybe<Scalars['Boolean']['output']>;
+  /** Whether the record has a plan (PEMS). */
+  hasPlan?: Maybe<Scalars['Boolean']['output']>;
+  /** Superseded mirror versions of this record, newest first. */
+  history: Array<PfaRecordVersion>;
+  /** Record id (`pfa_mirror.id`). */
+  id: Scalars['ID']['output'];
+  /** Whether actuals are final (PEMS). */
+  isActualized?: Maybe<Scalars['Boolean']['output']>;
+  /** Discontinued records count in no KPI; missing means false. */
+  isDiscontinued?: Maybe<Scalars['Boolean']['output']>;
+  /** Whether funds may be transferred. */
+  isFundsTransferable?: Maybe<Scalars['Boolean']['output']>;
+  /** When the mirror last took this record from PEMS. */
+  lastSyncedAt: Scalars['DateTime']['output'];
+  /** Manufacturer. */
+  manufacturer?: Maybe<Scalars['String']['output']>;
+  /** Model. */
+  model?: Maybe<Scalars['String']['output']>;
+  /** Monthly rental rate (money); null when missing or not a valid amount. */
+  monthlyRate?: Maybe<Scalars['Float']['output']>;
+  /** The organization. */
+  organization: Organization;
+  /** Organization code. */
+  organizationId: Scalars['ID']['output'];
+  /** Planned end (PEMS). */
+  originalEnd?: Maybe<Scalars['LocalDate']['output']>;
+  /** Planned start (PEMS). */
+  originalStart?: Maybe<Scalars['LocalDate']['output']>;
+  /** PEMS's own update counter (EAM `recordid`), opaque. */
+  pemsVersion?: Maybe<Scalars['String']['output']>;
+  /** PEMS identifier, unique within the organization. */
+  pfaId: Scalars['String']['output'];
+  /** Cost over the planned dates (purchase price for purchases). */
+  planCost: Scalars['Float']['output'];
+  /** Purchase price (money); null when missing or not a valid amount. */
+  purchasePrice?: Maybe<Scalars['Float']['output']>;
+  /** `Rental` or `Purchase`. */
+  source?: Maybe<Scalars['String']['output']>;
+  /** forecastCost − planCost. */
+  variance: Scalars['Float']['output'];
+  /** Mirror version: starts at 1, +1 on every change of the mirrored data. */
+  version: Scalars['Int']['output'];
+};
+
+
+/** One PFA record as the caller sees it (mirror + pending commits + the caller's own draft). */
+export type PfaRecordHistoryArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** Editable keys of a record (DOMAIN §1). Omit a key to leave it; null is not allowed. */
+export type PfaRecordChangesInput = {
+  /** Area / silo. */
+  areaSilo?: InputMaybe<Scalars['String']['input']>;
+  /** Equipment category. */
+  category?: InputMaybe<Scalars['String']['input']>;
+  /** Equipment class. */
+  class?: InputMaybe<Scalars['String']['input']>;
+  /** Contract. */
+  contract?: InputMaybe<Scalars['String']['input']>;
+  /** Division of responsibility. */
+  dor?: InputMaybe<Scalars['String']['input']>;
+  /** Equipment tag. */
+  equipment?: InputMaybe<Scalars['String']['input']>;
+  /** Forecast end (≥ forecastStart on the merged record). */
+  forecastEnd?: InputMaybe<Scalars['LocalDate']['input']>;
+  /** Forecast start. */
+  forecastStart?: InputMaybe<Scalars['LocalDate']['input']>;
+  /** Discontinued. */
+  isDiscontinued?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Funds transferable. */
+  isFundsTransferable?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Manufacturer. */
+  manufacturer?: InputMaybe<Scalars['String']['input']>;
+  /** Model. */
+  model?: InputMaybe<Scalars['String']['input']>;
+  /** Monthly rate, ≥ 0, at most 2 decimals. */
+  monthlyRate?: InputMaybe<Scalars['Float']['input']>;
+  /** Purchase price, ≥ 0, at most 2 decimals. */
+  purchasePrice?: InputMaybe<Scalars['Float']['input']>;
+  /** `Rental` or `Purchase`. */
+  source?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** Relay connection of records. */
+export type PfaRecordConnection = {
+  __typename?: 'PfaRecordConnection';
+  /** Records with their cursors. */
+  edges: Array<PfaRecordEdge>;
+  /** The records of this page. */
+  nodes: Array<PfaRecord>;
+  /** Whether more records follow, and the cursor to continue after. */
+  pageInfo: PageInfo;
+  /** How many records match the filter in all (computed only when selected). */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A record and its cursor. */
+export type PfaRecordEdge = {
+  __typename?: 'PfaRecordEdge';
+  /** Opaque position of this record in the ordering. */
+  cursor: Scalars['String']['output'];
+  /** The record. */
+  node: PfaRecord;
+};
+
+/**
+ * Filter over merged record values. Fields inside one object combine with AND; `and`, `or`, `not`
+ * nest. Discontinued records are excluded unless `isDiscontinued` is named anywhere.
+ */
+export type PfaRecordFilter = {
+  /** Actual cost. */
+  actualCost?: InputMaybe<FloatFilter>;
+  /** Actual end. */
+  actualEnd?: InputMaybe<DateFilter>;
+  /** Actual start. */
+  actualStart?: InputMaybe<DateFilter>;
+  /** All of these. */
+  and?: InputMaybe<Array<PfaRecordFilter>>;
+  /** Area / silo. */
+  areaSilo?: InputMaybe<StringFilter>;
+  /** Category. */
+  category?: InputMaybe<StringFilter>;
+  /** Class. */
+  class?: InputMaybe<StringFilter>;
+  /** Contract. */
+  contract?: InputMaybe<StringFilter>;
+  /** JSONB containment on the merged data, e.g. `{"manufacturer": "Caterpillar"}`. */
+  dataContains?: InputMaybe<Scalars['JSONObject']['input']>;
+  /** Division of responsibility. */
+  dor?: InputMaybe<StringFilter>;
+  /** Equipment tag. */
+  equipment?: InputMaybe<StringFilter>;
+  /** Forecast cost. */
+  forecastCost?: InputMaybe<FloatFilter>;
+  /** Forecast end. */
+  forecastEnd?: InputMaybe<DateFilter>;
+  /** Forecast start. */
+  forecastStart?: InputMaybe<DateFilter>;
+  /** Has actuals (a missing flag is false). */
+  hasActuals?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The caller's session has an open draft of the record. */
+  hasDraft?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Has a plan (a missing flag is false). */
+  hasPlan?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Actualized (a missing flag is false). */
+  isActualized?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Discontinued (a missing flag is false). Naming it includes discontinued records. */
+  isDiscontinued?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Funds transferable (a missing flag is false). */
+  isFundsTransferable?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Manufacturer. */
+  manufacturer?: InputMaybe<StringFilter>;
+  /** Model. */
+  model?: InputMaybe<StringFilter>;
+  /** Monthly rate. */
+  monthlyRate?: InputMaybe<FloatFilter>;
+  /** Not this. */
+  not?: InputMaybe<PfaRecordFilter>;
+  /** Any of these. */
+  or?: InputMaybe<Array<PfaRecordFilter>>;
+  /** Planned end. */
+  originalEnd?: InputMaybe<DateFilter>;
+  /** Planned start. */
+  originalStart?: InputMaybe<DateFilter>;
+  /** PEMS identifier. */
+  pfaId?: InputMaybe<StringFilter>;
+  /** Plan cost. */
+  planCost?: InputMaybe<FloatFilter>;
+  /** Purchase price. */
+  purchasePrice?: InputMaybe<FloatFilter>;
+  /** Words separated by whitespace; each must appear (ignoring case) in pfaId, category, class, manufacturer, model, equipment or contract. */
+  search?: InputMaybe<Scalars['String']['input']>;
+  /** Source (`Rental`, `Purchase`). */
+  source?: InputMaybe<StringFilter>;
+  /** Variance (forecast − plan). */
+  variance?: InputMaybe<FloatFilter>;
+};
+
+/** Sort keys (NULLs last in both directions). */
+export type PfaRecordOrderBy =
+  | 'ACTUAL_COST_ASC'
+  | 'ACTUAL_COST_DESC'
+  | 'ACTUAL_END_ASC'
+  | 'ACTUAL_END_DESC'
+  | 'ACTUAL_START_ASC'
+  | 'ACTUAL_START_DESC'
+  | 'AREA_SILO_ASC'
+  | 'AREA_SILO_DESC'
+  | 'CATEGORY_ASC'
+  | 'CATEGORY_DESC'
+  | 'CLASS_ASC'
+  | 'CLASS_DESC'
+  | 'CONTRACT_ASC'
+  | 'CONTRACT_DESC'
+  | 'DOR_ASC'
+  | 'DOR_DESC'
+  | 'EQUIPMENT_ASC'
+  | 'EQUIPMENT_DESC'
+  | 'FORECAST_COST_ASC'
+  | 'FORECAST_COST_DESC'
+  | 'FORECAST_END_ASC'
+  | 'FORECAST_END_DESC'
+  | 'FORECAST_START_ASC'
+  | 'FORECAST_START_DESC'
+  | 'ID_ASC'
+  | 'ID_DESC'
+  | 'MANUFACTURER_ASC'
+  | 'MANUFACTURER_DESC'
+  | 'MODEL_ASC'
+  | 'MODEL_DESC'
+  | 'MONTHLY_RATE_ASC'
+  | 'MONTHLY_RATE_DESC'
+  | 'ORIGINAL_END_ASC'
+  | 'ORIGINAL_END_DESC'
+  | 'ORIGINAL_START_ASC'
+  | 'ORIGINAL_START_DESC'
+  | 'PFA_ID_ASC'
+  | 'PFA_ID_DESC'
+  | 'PLAN_COST_ASC'
+  | 'PLAN_COST_DESC'
+  | 'PURCHASE_PRICE_ASC'
+  | 'PURCHASE_PRICE_DESC'
+  | 'SOURCE_ASC'
+  | 'SOURCE_DESC'
+  | 'VARIANCE_ASC'
+  | 'VARIANCE_DESC';
+
+/** A superseded version of a mirror record. */
+export type PfaRecordVersion = {
+  __typename?: 'PfaRecordVersion';
+  /** The record's data at that version. */
+  data: Scalars['JSONObject']['output'];
+  /** PEMS recordid at that version. */
+  pemsVersion?: Maybe<Scalars['String']['output']>;
+  /** When this version was replaced. */
+  supersededAt: Scalars['DateTime']['output'];
+  /** The version number this data had. */
+  version: Scalars['Int']['output'];
+};
+
+/**
+ * Reads over PFA records (Plan / Forecast / Actual equipment lines) as the caller sees them: the
+ * PEMS mirror, overlaid by every committed change of the organization not yet written back, overlaid
+ * by the caller's own open drafts (session from the `X-Session-Id` header). Other sessions' drafts are
+ * never visible.
+ */
+export type Query = {
+  __typename?: 'Query';
+  /**
+   * The caller's modifications: open drafts and conflicts, and committed changes still being
+   * written back. Only the current session's unless `allSessions` is true.
+   */
+  drafts: Array<Draft>;
+  /**
+   * Cost totals per category × source × dor, from the KPI cache corrected live for commits made
+   * after its refresh and for the caller's own drafts. A group appears only when at least one record counts in it.
+   */
+  kpiSummary: Array<KpiSummary>;
+  /** One record by its id, merged for the caller; FORBIDDEN when it belongs to another organization. */
+  pfaRecord?: Maybe<PfaRecord>;
+  /**
+   * A page of the organization's records, filtered and ordered on the merged values the caller sees.
+   * Discontinued records are left out unless the filter names `isDiscontinued`.
+   */
+  pfaRecords: PfaRecordConnection;
+  /** Recent PEMS synchronisation runs of the organization, newest first. */
+  syncRuns: Array<SyncRun>;
+  /** Earliest and latest plan, forecast and actual dates of the organization, as the caller sees them. */
+  timelineBounds?: Maybe<TimelineBounds>;
+};
+
+
+/**
+ * Reads over PFA records (Plan / Forecast / Actual equipment lines) as the caller sees them: the
+ * PEMS mirror, overlaid by every committed change of the organization not yet written back, overlaid
+ * by the caller's own open drafts (session from the `X-Session-Id` header). Other sessions' drafts are
+ * never visible.
+ */
+export type QueryDraftsArgs = {
+  allSessions?: InputMaybe<Scalars['Boolean']['input']>;
+  organizationId: Scalars['ID']['input'];
+};
+
+
+/**
+ * Reads over PFA records (Plan / Forecast / Actual equipment lines) as the caller sees them: the
+ * PEMS mirror, overlaid by every committed change of the organization not yet written back, overlaid
+ * by the caller's own open drafts (session from the `X-Session-Id` header). Other sessions' drafts are
+ * never visible.
+ */
+export type QueryKpiSummaryArgs = {
+  organizationId: Scalars['ID']['input'];
+};
+
+
+/**
+ * Reads over PFA records (Plan / Forecast / Actual equipment lines) as the caller sees them: the
+ * PEMS mirror, overlaid by every committed change of the organization not yet written back, overlaid
+ * by the caller's own open drafts (session from the `X-Session-Id` header). Other sessions' drafts are
+ * never visible.
+ */
+export type QueryPfaRecordArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/**
+ * Reads over PFA records (Plan / Forecast / Actual equipment lines) as the caller sees them: the
+ * PEMS mirror, overlaid by every committed change of the organization not yet written back, overlaid
+ * by the caller's own open drafts (session from the `X-Session-Id` header). Other sessions' drafts are
+ * never visible.
+ */
+export type QueryPfaRecordsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<PfaRecordFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<PfaRecordOrderBy>>;
+  organizationId: Scalars['ID']['input'];
+};
+
+
+/**
+ * Reads over PFA records (Plan / Forecast / Actual equipment lines) as the caller sees them: the
+ * PEMS mirror, overlaid by every committed change of the organization not yet written back, overlaid
+ * by the caller's own open drafts (session from the `X-Session-Id` header). Other sessions' drafts are
+ * never visible.
+ */
+export type QuerySyncRunsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  organizationId: Scalars['ID']['input'];
+};
+
+
+/**
+ * Reads over PFA records (Plan / Forecast / Actual equipment lines) as the caller sees them: the
+ * PEMS mirror, overlaid by every committed change of the organization not yet written back, overlaid
+ * by the caller's own open drafts (session from the `X-Session-Id` header). Other sessions' drafts are
+ * never visible.
+ */
+export type QueryTimelineBoundsArgs = {
+  organizationId: Scalars['ID']['input'];
+};
+
+/** Result of resolveConflict. */
+export type ResolveConflictPayload = {
+  __typename?: 'ResolveConflictPayload';
+  /** The committed draft (KEEP_MINE), or null (ACCEPT_THEIRS). */
+  draft?: Maybe<Draft>;
+  /** The record as the caller now sees it. */
+  record: PfaRecord;
+};
+
+/** String operators; `contains` and `startsWith` ignore case. */
+export type StringFilter = {
+  /** Contains, ignoring case. */
+  contains?: InputMaybe<Scalars['String']['input']>;
+  /** Equal to. */
+  eq?: InputMaybe<Scalars['String']['input']>;
+  /** One of (at most 1000). */
+  in?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** true: has no value; false: has one. */
+  isNull?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Not equal to (records without a value do not match). */
+  ne?: InputMaybe<Scalars['String']['input']>;
+  /** None of (at most 1000; records without a value do not match). */
+  notIn?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Starts with, ignoring case. */
+  startsWith?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** One synchronisation run with PEMS. */
+export type SyncRun = {
+  __typename?: 'SyncRun';
+  /** Changes that became conflicts. */
+  conflicted: Scalars['Int']['output'];
+  /** `read` (PEMS → mirror) or `write` (commits → PEMS). */
+  direction: Scalars['String']['output'];
+  /** Duration in milliseconds. */
+  durationMs?: Maybe<Scalars['Int']['output']>;
+  /** Per rejected record or failed change: what went wrong. */
+  errors: Array<Scalars['JSON']['output']>;
+  /** Changes whose write-back failed for now. */
+  failed: Scalars['Int']['output'];
+  /** Finished at. */
+  finishedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Run id. */
+  id: Scalars['ID']['output'];
+  /** Records inserted. */
+  inserted: Scalars['Int']['output'];
+  /** Summary. */
+  message?: Maybe<Scalars['String']['output']>;
+  /** `full` or `incremental`. */
+  mode: Scalars['String']['output'];
+  /** Records rejected (quarantined). */
+  rejected: Scalars['Int']['output'];
+  /** Records no longer in PEMS. */
+  removed: Scalars['Int']['output'];
+  /** Started at. */
+  startedAt: Scalars['DateTime']['output'];
+  /** `running`, `succeeded`, `partial` or `failed`. */
+  status: Scalars['String']['output'];
+  /** Changes written back. */
+  synced: Scalars['Int']['output'];
+  /** Records unchanged. */
+  unchanged: Scalars['Int']['output'];
+  /** Records updated. */
+  updated: Scalars['Int']['output'];
+};
+
+/** States of a modification (DOMAIN §3). */
+export type SyncState =
+  /** Submitted; visible to the whole organization; waiting for write-back. */
+  | 'COMMITTED'
+  /** Open; PEMS or another session changed the same fields; needs resolveConflict. */
+  | 'CONFLICT'
+  /** Open, private to its session. */
+  | 'DRAFT'
+  /** Written back; done. */
+  | 'SYNCED'
+  /** Being written back to PEMS. */
+  | 'SYNCING';
+
+/** Date bounds of an organization's non-discontinued records. */
+export type TimelineBounds = {
+  __typename?: 'TimelineBounds';
+  /** Latest actual end of actualized records. */
+  actualEnd?: Maybe<Scalars['LocalDate']['output']>;
+  /** Earliest actual start of actualized records. */
+  actualStart?: Maybe<Scalars['LocalDate']['output']>;
+  /** Actualized records counted. */
+  actualizedRecords: Scalars['Int']['output'];
+  /** Latest forecast end. */
+  forecastEnd?: Maybe<Scalars['LocalDate']['output']>;
+  /** Earliest forecast start. */
+  forecastStart?: Maybe<Scalars['LocalDate']['output']>;
+  /** Latest planned end. */
+  planEnd?: Maybe<Scalars['LocalDate']['output']>;
+  /** Earliest planned start. */
+  planStart?: Maybe<Scalars['LocalDate']['output']>;
+  /** When the cache these figures start from was refreshed. */
+  refreshedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Records counted. */
+  totalRecords: Scalars['Int']['output'];
+};
+
+/** An edit of one record. */
+export type UpdatePfaRecordInput = {
+  /** Keys to change. */
+  changes: PfaRecordChangesInput;
+  /** `currentVersion` of the session's open draft of this record, 0 when there is none yet. */
+  expectedVersion: Scalars['Int']['input'];
+  /** `PfaRecord.id`. */
+  id: Scalars['ID']['input'];
+  /** Why (up to 500 characters); kept in the audit trail. */
+  reason?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** Result of updatePfaRecord. */
+export type UpdatePfaRecordPayload = {
+  __typename?: 'UpdatePfaRecordPayload';
+  /** The session's draft after the edit; null when the edit emptied it (draft removed). */
+  draft?: Maybe<Draft>;
+  /** The record as the caller now sees it. */
+  record: PfaRecord;
+};
+
+
+
+export type ResolverTypeWrapper<T> = Promise<T> | T;
+
+
+export type ResolverWithResolve<TResult, TParent, TContext, TArgs> = {
+  resolve: ResolverFn<TResult, TParent, TContext, TArgs>;
+};
+export type Resolver<TResult, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>, TArgs = Record<PropertyKey, never>> = ResolverFn<TResult, TParent, TContext, TArgs> | ResolverWithResolve<TResult, TParent, TContext, TArgs>;
+
+export type ResolverFn<TResult, TParent, TContext, TArgs> = (
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => Promise<TResult> | TResult;
+
+export type SubscriptionSubscribeFn<TResult, TParent, TContext, TArgs> = (
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => AsyncIterable<TResult> | Promise<AsyncIterable<TResult>>;
+
+export type SubscriptionResolveFn<TResult, TParent, TContext, TArgs> = (
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => TResult | Promise<TResult>;
+
+export interface SubscriptionSubscriberObject<TResult, TKey extends string, TParent, TContext, TArgs> {
+  subscribe: SubscriptionSubscribeFn<{ [key in TKey]: TResult }, TParent, TContext, TArgs>;
+  resolve?: SubscriptionResolveFn<TResult, { [key in TKey]: TResult }, TContext, TArgs>;
+}
+
+export interface SubscriptionResolverObject<TResult, TParent, TContext, TArgs> {
+  subscribe: SubscriptionSubscribeFn<any, TParent, TContext, TArgs>;
+  resolve: SubscriptionResolveFn<TResult, any, TContext, TArgs>;
+}
+
+export type SubscriptionObject<TResult, TKey extends string, TParent, TContext, TArgs> =
+  | SubscriptionSubscriberObject<TResult, TKey, TParent, TContext, TArgs>
+  | SubscriptionResolverObject<TResult, TParent, TContext, TArgs>;
+
+export type SubscriptionResolver<TResult, TKey extends string, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>, TArgs = Record<PropertyKey, never>> =
+  | ((...args: any[]) => SubscriptionObject<TResult, TKey, TParent, TContext, TArgs>)
+  | SubscriptionObject<TResult, TKey, TParent, TContext, TArgs>;
+
+export type TypeResolveFn<TTypes, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>> = (
+  parent: TParent,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => Maybe<TTypes> | Promise<Maybe<TTypes>>;
+
+export type IsTypeOfResolverFn<T = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>> = (obj: T, context: TContext, info: GraphQLResolveInfo) => boolean | Promise<boolean>;
+
+export type NextResolverFn<T> = () => Promise<T>;
+
+export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>, TArgs = Record<PropertyKey, never>> = (
+  next: NextResolverFn<TResult>,
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => TResult | Promise<TResult>;
+
+
+
+
+
+/** Mapping between all available schema types and the resolvers types */
+export type ResolversTypes = {
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  BulkUpdatePfaRecordsInput: BulkUpdatePfaRecordsInput;
+  BulkUpdatePfaRecordsPayload: ResolverTypeWrapper<BulkUpdatePfaRecordsPayload>;
+  CommitDraftsPayload: ResolverTypeWrapper<Omit<CommitDraftsPayload, 'committed' | 'conflicted'> & { committed: Array<ResolversTypes['Draft']>, conflicted: Array<ResolversTypes['Draft']> }>;
+  ConflictResolution: ConflictResolution;
+  DateFilter: DateFilter;
+  DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  DiscardDraftsPayload: ResolverTypeWrapper<DiscardDraftsPayload>;
+  Draft: ResolverTypeWrapper<DraftView>;
+  FieldConflict: ResolverTypeWrapper<FieldConflict>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  FloatFilter: FloatFilter;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
+  JSONObject: ResolverTypeWrapper<Scalars['JSONObject']['output']>;
+  JobPayload: ResolverTypeWrapper<JobPayload>;
+  KpiSummary: ResolverTypeWrapper<KpiSummary>;
+  LocalDate: ResolverTypeWrapper<Scalars['LocalDate']['output']>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Organization: ResolverTypeWrapper<Organization>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
+  PfaRecord: ResolverTypeWrapper<MergedRecord>;
+  PfaRecordChangesInput: PfaRecordChangesInput;
+  PfaRecordConnection: ResolverTypeWrapper<Omit<PfaRecordConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['PfaRecordEdge']>, nodes: Array<ResolversTypes['PfaRecord']> }>;
+  PfaRecordEdge: ResolverTypeWrapper<Omit<PfaRecordEdge, 'node'> & { node: ResolversTypes['PfaRecord'] }>;
+  PfaRecordFilter: PfaRecordFilter;
+  PfaRecordOrderBy: PfaRecordOrderBy;
+  PfaRecordVersion: ResolverTypeWrapper<HistoryRow>;
+  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  ResolveConflictPayload: ResolverTypeWrapper<Omit<ResolveConflictPayload, 'draft' | 'record'> & { draft?: Maybe<ResolversTypes['Draft']>, record: ResolversTypes['PfaRecord'] }>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  StringFilter: StringFilter;
+  SyncRun: ResolverTypeWrapper<SyncRunRow>;
+  SyncState: SyncState;
+  TimelineBounds: ResolverTypeWrapper<TimelineBounds>;
+  UpdatePfaRecordInput: UpdatePfaRecordInput;
+  UpdatePfaRecordPayload: ResolverTypeWrapper<Omit<UpdatePfaRecordPayload, 'draft' | 'record'> & { draft?: Maybe<ResolversTypes['Draft']>, record: ResolversTypes['PfaRecord'] }>;
+};
+
+/** Mapping between all available schema types and the resolvers parents */
+export type ResolversParentTypes = {
+  Boolean: Scalars['Boolean']['output'];
+  BulkUpdatePfaRecordsInput: BulkUpdatePfaRecordsInput;
+  BulkUpdatePfaRecordsPayload: BulkUpdatePfaRecordsPayload;
+  CommitDraftsPayload: Omit<CommitDraftsPayload, 'committed' | 'conflicted'> & { committed: Array<ResolversParentTypes['Draft']>, conflicted: Array<ResolversParentTypes['Draft']> };
+  DateFilter: DateFilter;
+  DateTime: Scalars['DateTime']['output'];
+  DiscardDraftsPayload: DiscardDraftsPayload;
+  Draft: DraftView;
+  FieldConflict: FieldConflict;
+  Float: Scalars['Float']['output'];
+  FloatFilter: FloatFilter;
+  ID: Scalars['ID']['output'];
+  Int: Scalars['Int']['output'];
+  JSON: Scalars['JSON']['output'];
+  JSONObject: Scalars['JSONObject']['output'];
+  JobPayload: JobPayload;
+  KpiSummary: KpiSummary;
+  LocalDate: Scalars['LocalDate']['output'];
+  Mutation: Record<PropertyKey, never>;
+  Organization: Organization;
+  PageInfo: PageInfo;
+  PfaRecord: MergedRecord;
+  PfaRecordChangesInput: PfaRecordChangesInput;
+  PfaRecordConnection: Omit<PfaRecordConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['PfaRecordEdge']>, nodes: Array<ResolversParentTypes['PfaRecord']> };
+  PfaRecordEdge: Omit<PfaRecordEdge, 'node'> & { node: ResolversParentTypes['PfaRecord'] };
+  PfaRecordFilter: PfaRecordFilter;
+  PfaRecordVersion: HistoryRow;
+  Query: Record<PropertyKey, never>;
+  ResolveConflictPayload: Omit<ResolveConflictPayload, 'draft' | 'record'> & { draft?: Maybe<ResolversParentTypes['Draft']>, record: ResolversParentTypes['PfaRecord'] };
+  String: Scalars['String']['output'];
+  StringFilter: StringFilter;
+  SyncRun: SyncRunRow;
+  TimelineBounds: TimelineBounds;
+  UpdatePfaRecordInput: UpdatePfaRecordInput;
+  UpdatePfaRecordPayload: Omit<UpdatePfaRecordPayload, 'draft' | 'record'> & { draft?: Maybe<ResolversParentTypes['Draft']>, record: ResolversParentTypes['PfaRecord'] };
+};
+
+export type BulkUpdatePfaRecordsPayloadResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['BulkUpdatePfaRecordsPayload'] = ResolversParentTypes['BulkUpdatePfaRecordsPayload']> = {
+  affectedCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type CommitDraftsPayloadResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['CommitDraftsPayload'] = ResolversParentTypes['CommitDraftsPayload']> = {
+  committed?: Resolver<Array<ResolversTypes['Draft']>, ParentType, ContextType>;
+  conflicted?: Resolver<Array<ResolversTypes['Draft']>, ParentType, ContextType>;
+};
+
+export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
+  name: 'DateTime';
+}
+
+export type DiscardDraftsPayloadResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['DiscardDraftsPayload'] = ResolversParentTypes['DiscardDraftsPayload']> = {
+  discardedCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type DraftResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['Draft'] = ResolversParentTypes['Draft']> = {
+  baseValues?: Resolver<ResolversTypes['JSONObject'], ParentType, ContextType>;
+  baseVersion?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  changeReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  committedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  conflicts?: Resolver<Array<ResolversTypes['FieldConflict']>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  currentVersion?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  delta?: Resolver<ResolversTypes['JSONObject'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  isStale?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  modifiedFields?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  record?: Resolver<ResolversTypes['PfaRecord'], ParentType, ContextType>;
+  sessionId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  syncState?: Resolver<ResolversTypes['SyncState'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  userId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type FieldConflictResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['FieldConflict'] = ResolversParentTypes['FieldConflict']> = {
+  base?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  mine?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  theirs?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+};
+
+export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
+  name: 'JSON';
+}
+
+export interface JsonObjectScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSONObject'], any> {
+  name: 'JSONObject';
+}
+
+export type JobPayloadResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['JobPayload'] = ResolversParentTypes['JobPayload']> = {
+  jobId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type KpiSummaryResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['KpiSummary'] = ResolversParentTypes['KpiSummary']> = {
+  actualizedCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  category?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  dor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  recordCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  refreshedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  source?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  totalActualCost?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  totalForecastCost?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  totalPlanCost?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  totalVariance?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+};
+
+export interface LocalDateScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['LocalDate'], any> {
+  name: 'LocalDate';
+}
+
+export type MutationResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  bulkUpdatePfaRecords?: Resolver<ResolversTypes['BulkUpdatePfaRecordsPayload'], ParentType, ContextType, RequireFields<MutationBulkUpdatePfaRecordsArgs, 'input'>>;
+  commitDrafts?: Resolver<ResolversTypes['CommitDraftsPayload'], ParentType, ContextType, RequireFields<MutationCommitDraftsArgs, 'organizationId'>>;
+  discardDrafts?: Resolver<ResolversTypes['DiscardDraftsPayload'], ParentType, ContextType, RequireFields<MutationDiscardDraftsArgs, 'organizationId'>>;
+  refreshKpis?: Resolver<ResolversTypes['JobPayload'], ParentType, ContextType, RequireFields<MutationRefreshKpisArgs, 'organizationId'>>;
+  resolveConflict?: Resolver<ResolversTypes['ResolveConflictPayload'], ParentType, ContextType, RequireFields<MutationResolveConflictArgs, 'id' | 'resolution'>>;
+  syncFromPems?: Resolver<ResolversTypes['JobPayload'], ParentType, ContextType, RequireFields<MutationSyncFromPemsArgs, 'organizationId'>>;
+  syncToPems?: Resolver<ResolversTypes['JobPayload'], ParentType, ContextType, RequireFields<MutationSyncToPemsArgs, 'organizationId'>>;
+  updatePfaRecord?: Resolver<ResolversTypes['UpdatePfaRecordPayload'], ParentType, ContextType, RequireFields<MutationUpdatePfaRecordArgs, 'input'>>;
+};
+
+export type OrganizationResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['Organization'] = ResolversParentTypes['Organization']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type PageInfoResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type PfaRecordResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['PfaRecord'] = ResolversParentTypes['PfaRecord']> = {
+  actualCost?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  actualEnd?: Resolver<Maybe<ResolversTypes['LocalDate']>, ParentType, ContextType>;
+  actualStart?: Resolver<Maybe<ResolversTypes['LocalDate']>, ParentType, ContextType>;
+  areaSilo?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  category?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  class?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  contract?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  data?: Resolver<ResolversTypes['JSONObject'], ParentType, ContextType>;
+  dor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  draft?: Resolver<Maybe<ResolversTypes['Draft']>, ParentType, ContextType>;
+  equipment?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  forecastCost?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  forecastEnd?: Resolver<Maybe<ResolversTypes['LocalDate']>, ParentType, ContextType>;
+  forecastStart?: Resolver<Maybe<ResolversTypes['LocalDate']>, ParentType, ContextType>;
+  hasActuals?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  hasPlan?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  history?: Resolver<Array<ResolversTypes['PfaRecordVersion']>, ParentType, ContextType, RequireFields<PfaRecordHistoryArgs, 'first'>>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  isActualized?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  isDiscontinued?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  isFundsTransferable?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  lastSyncedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  manufacturer?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  model?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  monthlyRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  organization?: Resolver<ResolversTypes['Organization'], ParentType, ContextType>;
+  organizationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  originalEnd?: Resolver<Maybe<ResolversTypes['LocalDate']>, ParentType, ContextType>;
+  originalStart?: Resolver<Maybe<ResolversTypes['LocalDate']>, ParentType, ContextType>;
+  pemsVersion?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  pfaId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  planCost?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  purchasePrice?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  source?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  variance?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type PfaRecordConnectionResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['PfaRecordConnection'] = ResolversParentTypes['PfaRecordConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['PfaRecordEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['PfaRecord']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type PfaRecordEdgeResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['PfaRecordEdge'] = ResolversParentTypes['PfaRecordEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['PfaRecord'], ParentType, ContextType>;
+};
+
+export type PfaRecordVersionResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['PfaRecordVersion'] = ResolversParentTypes['PfaRecordVersion']> = {
+  data?: Resolver<ResolversTypes['JSONObject'], ParentType, ContextType>;
+  pemsVersion?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  supersededAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type QueryResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  drafts?: Resolver<Array<ResolversTypes['Draft']>, ParentType, ContextType, RequireFields<QueryDraftsArgs, 'allSessions' | 'organizationId'>>;
+  kpiSummary?: Resolver<Array<ResolversTypes['KpiSummary']>, ParentType, ContextType, RequireFields<QueryKpiSummaryArgs, 'organizationId'>>;
+  pfaRecord?: Resolver<Maybe<ResolversTypes['PfaRecord']>, ParentType, ContextType, RequireFields<QueryPfaRecordArgs, 'id'>>;
+  pfaRecords?: Resolver<ResolversTypes['PfaRecordConnection'], ParentType, ContextType, RequireFields<QueryPfaRecordsArgs, 'first' | 'organizationId'>>;
+  syncRuns?: Resolver<Array<ResolversTypes['SyncRun']>, ParentType, ContextType, RequireFields<QuerySyncRunsArgs, 'first' | 'organizationId'>>;
+  timelineBounds?: Resolver<Maybe<ResolversTypes['TimelineBounds']>, ParentType, ContextType, RequireFields<QueryTimelineBoundsArgs, 'organizationId'>>;
+};
+
+export type ResolveConflictPayloadResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['ResolveConflictPayload'] = ResolversParentTypes['ResolveConflictPayload']> = {
+  draft?: Resolver<Maybe<ResolversTypes['Draft']>, ParentType, ContextType>;
+  record?: Resolver<ResolversTypes['PfaRecord'], ParentType, ContextType>;
+};
+
+export type SyncRunResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['SyncRun'] = ResolversParentTypes['SyncRun']> = {
+  conflicted?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  direction?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  durationMs?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  errors?: Resolver<Array<ResolversTypes['JSON']>, ParentType, ContextType>;
+  failed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  inserted?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  message?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  mode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  rejected?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  removed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  startedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  synced?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  unchanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  updated?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type TimelineBoundsResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['TimelineBounds'] = ResolversParentTypes['TimelineBounds']> = {
+  actualEnd?: Resolver<Maybe<ResolversTypes['LocalDate']>, ParentType, ContextType>;
+  actualStart?: Resolver<Maybe<ResolversTypes['LocalDate']>, ParentType, ContextType>;
+  actualizedRecords?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  forecastEnd?: Resolver<Maybe<ResolversTypes['LocalDate']>, ParentType, ContextType>;
+  forecastStart?: Resolver<Maybe<ResolversTypes['LocalDate']>, ParentType, ContextType>;
+  planEnd?: Resolver<Maybe<ResolversTypes['LocalDate']>, ParentType, ContextType>;
+  planStart?: Resolver<Maybe<ResolversTypes['LocalDate']>, ParentType, ContextType>;
+  refreshedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  totalRecords?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type UpdatePfaRecordPayloadResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['UpdatePfaRecordPayload'] = ResolversParentTypes['UpdatePfaRecordPayload']> = {
+  draft?: Resolver<Maybe<ResolversTypes['Draft']>, ParentType, ContextType>;
+  record?: Resolver<ResolversTypes['PfaRecord'], ParentType, ContextType>;
+};
+
+export type Resolvers<ContextType = GraphqlContext> = {
+  BulkUpdatePfaRecordsPayload?: BulkUpdatePfaRecordsPayloadResolvers<ContextType>;
+  CommitDraftsPayload?: CommitDraftsPayloadResolvers<ContextType>;
+  DateTime?: GraphQLScalarType;
+  DiscardDraftsPayload?: DiscardDraftsPayloadResolvers<ContextType>;
+  Draft?: DraftResolvers<ContextType>;
+  FieldConflict?: FieldConflictResolvers<ContextType>;
+  JSON?: GraphQLScalarType;
+  JSONObject?: GraphQLScalarType;
+  JobPayload?: JobPayloadResolvers<ContextType>;
+  KpiSummary?: KpiSummaryResolvers<ContextType>;
+  LocalDate?: GraphQLScalarType;
+  Mutation?: MutationResolvers<ContextType>;
+  Organization?: OrganizationResolvers<ContextType>;
+  PageInfo?: PageInfoResolvers<ContextType>;
+  PfaRecord?: PfaRecordResolvers<ContextType>;
+  PfaRecordConnection?: PfaRecordConnectionResolvers<ContextType>;
+  PfaRecordEdge?: PfaRecordEdgeResolvers<ContextType>;
+  PfaRecordVersion?: PfaRecordVersionResolvers<ContextType>;
+  Query?: QueryResolvers<ContextType>;
+  ResolveConflictPayload?: ResolveConflictPayloadResolvers<ContextType>;
+  SyncRun?: SyncRunResolvers<ContextType>;
+  TimelineBounds?: TimelineBoundsResolvers<ContextType>;
+  UpdatePfaRecordPayload?: UpdatePfaRecordPayloadResolvers<ContextType>;
+};
+

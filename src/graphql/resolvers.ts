@@ -1,0 +1,304 @@
+import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
+import { DateTimeResolver, JSONObjectResolver, JSONResolver, LocalDateResolver } from 'graphql-scalars';
+import { badInput, notFound, forbidden } from '../domain/errors.js';
+import { costsOf, type MergedRecord } from '../domain/merged-record.js';
+import { validateChanges, validateReason } from '../domain/draft-rules.js';
+import { readBool, readDate, readMoney, readText } from '../domain/values.js';
+import type { DraftView } from '../domain/draft.js';
+import { parseOrderBy, type RecordFilter } from '../repositories/record-query.js';
+import type { GraphqlContext } from './context.js';
+import type { Resolvers, PfaRecordResolvers } from './generated/resolvers-types.js';
+
+const MAX_FIRST = 1000;
+
+function checkFirst(first: number | null | undefined, fallback: number, max = MAX_FIRST, name = 'first'): number {
+  const n = first ?? fallback;
+  if (!Number.isInteger(n) || n < 1 || n > max) throw badInput(`${name} must be between 1 and ${max} (got ${n})`, name);
+  return n;
+}
+
+/** Is `totalCount` among the selected fields of the connection? */
+function selects(info: GraphQLResolveInfo, field: string): boolean {
+  for (const node of info.fieldNodes) {
+    for (const sel of node.selectionSet?.selections ?? []) {
+      if (sel.kind === 'Field' && sel.name.value === field) return true;
+      if (sel.kind !== 'Field') return true; // fragments: be safe
+    }
+  }
+  return false;
+}
+
+const text = (key: string) => (r: MergedRecord) => readText(r.data[key]);
+const money = (key: string) => (r: MergedRecord) => readMoney(r.data[key]);
+const date = (key: string) => (r: MergedRecord) => readDate(r.data[key]);
+const bool = (key: string) => (r: MergedRecord) => readBool(r.data[key]);
+
+const pfaRecordResolvers: PfaRecordResolvers<GraphqlContext, MergedRecord> = {
+  id: (r) => r.id,
+  organizationId: (r) => r.organizationId,
+  organization: async (r, _a, ctx) => {
+    const org = await ctx.loaders.organization.load(r.organizationId);
+    if (!org) throw notFound(`organization ${r.organizationId} not found`);
+    return org;
+  },
+  pfaId: (r) => r.pfaId,
+  category: text('category'),
+  class: text('class'),
+  source: text('source'),
+  dor: text('dor'),
+  areaSilo: text('areaSilo'),
+  manufacturer: text('manufacturer'),
+  model: text('model'),
+  contract: text('contract'),
+  equipment: text('equipment'),
+  monthlyRate: money('monthlyRate'),
+  purchasePrice: money('purchasePrice'),
+  originalStart: date('originalStart'),
+  originalEnd: date('originalEnd'),
+  forecastStart: date('forecastStart'),
+  forecastEnd: date('forecastEnd'),
+  actualStart: date('actualStart'),
+  actualEnd: date('actualEnd'),
+  isActualized: bool('isActualized'),
+  hasActuals: bool('hasActuals'),
+  hasPlan: bool('hasPlan'),
+  isDiscontinued: bool('isDiscontinued'),
+  isFundsTransferable: bool('isFundsTransferable'),
+  version: (r) => r.version,
+  pemsVersion: (r) => r.pemsVersion,
+  lastSyncedAt: (r) => r.lastSyncedAt,
+  planCost: (r) => costsOf(r).planCost,
+  forecastCost: (r) => costsOf(r).forecastCost,
+  actualCost: (r) => costsOf(r).actualCost,
+  variance: (r) => costsOf(r).variance,
+  data: (r) => r.data,
+  draft: async (r, _a, ctx) => (r.draftId ? ctx.loaders.draft(r.organizationId).load(r.draftId) : null),
+  history: async (r, args, ctx) =>
+    ctx.loaders.history(r.organizationId, checkFirst(args.first, 20, 100)).load(r.id),
+};
+
+async function recordFor(ctx: GraphqlContext, organizationId: string, id: string): Promise<MergedRecord> {
+  const scope = await ctx.scope(organizationId);
+  ctx.loaders.record(scope).clear(id);
+  const record = await ctx.loaders.record(scope).load(id);
+  if (!record) throw notFound(`record ${id} not found`);
+  return record;
+}
+
+function checkId(id: string, name = 'id'): string {
+  if (!/^\d{1,18}$/.test(id)) throw badInput(`${name} must be a record id (digits), got "${id.slice(0, 40)}"`, name);
+  return id;
+}
+
+function checkIds(ids: readonly string[] | null | undefined): string[] | null {
+  if (!ids) return null;
+  if (ids.length > 10_000) throw badInput('ids has more than 10000 entries', 'ids');
+  return ids.map((id) => checkId(id, 'ids'));
+}
+
+/** Draft ids name rows of pfa_modification; a draft of another organization is FORBIDDEN. */
+async function orgOfRecord(ctx: GraphqlContext, id: string): Promise<string> {
+  const org = await ctx.services.mirror.organizationOf(checkId(id));
+  if (!org) throw notFound(`record ${id} not found`);
+  if (!ctx.principal.orgs.includes(org)) throw forbidden(`record ${id} belongs to another organization`);
+  return org;
+}
+
+export const resolvers: Resolvers<GraphqlContext> = {
+  LocalDate: LocalDateResolver,
+  DateTime: DateTimeResolver,
+  JSONObject: JSONObjectResolver,
+  JSON: JSONResolver,
+
+  Query: {
+    async pfaRecords(_p, args, ctx, info) {
+      const scope = await ctx.scope(args.organizationId);
+      const first = checkFirst(args.first, 100);
+      const filter = (args.filter ?? null) as RecordFilter | null;
+      const orderBy = parseOrderBy(args.orderBy);
+      const ordering = ctx.services.mirror.planOrdering({ filter, orderBy });
+      const after = args.after ? ctx.services.cursors.decode(args.after, ordering) : null;
+      const wantCount = selects(info, 'totalCount');
+      const [page, totalCount] = await Promise.all([
+        ctx.services.mirror.findPage(scope, { filter, orderBy, first, after }, ordering),
+        wantCount ? ctx.services.mirror.count(scope, filter) : Promise.resolve(0),
+      ]);
+      const loader = ctx.loaders.record(scope);
+      const edges = page.rows.map((row) => {
+        loader.prime(row.record.id, row.record);
+        return { cursor: ctx.services.cursors.encode(ordering.signature, row.sortValues), node: row.record };
+      });
+      return {
+        edges,
+        nodes: edges.map((e) => e.node),
+        pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
+        totalCount,
+      };
+    },
+    async pfaRecord(_p, { id }, ctx) {
+      const org = await ctx.services.mirror.organizationOf(checkId(id));
+      if (!org) return null;
+      if (!ctx.principal.orgs.includes(org)) throw forbidden(`record ${id} belongs to another organization`);
+      const scope = await ctx.scope(org);
+      return ctx.loaders.record(scope).load(id);
+    },
+    async kpiSummary(_p, { organizationId }, ctx) {
+      return ctx.services.kpi.kpiSummary(await ctx.scope(organizationId));
+    },
+    async timelineBounds(_p, { organizationId }, ctx) {
+      return ctx.services.kpi.timelineBounds(await ctx.scope(organizationId));
+    },
+    async drafts(_p, { organizationId, allSessions }, ctx) {
+      const scope = await ctx.scope(organizationId);
+      const sessions = allSessions
+        ? await ctx.services.sessions.sessionsOf(organizationId, ctx.principal.userId)
+        : scope.sessionId
+          ? [scope.sessionId]
+          : [];
+      return ctx.services.drafts.listForSessions(organizationId, sessions, ctx.principal.userId);
+    },
+    async syncRuns(_p, { organizationId, first }, ctx) {
+      await ctx.scope(organizationId);
+      return ctx.services.syncLog.recent(organizationId, checkFirst(first, 20, 100));
+    },
+  },
+
+  Mutation: {
+    async updatePfaRecord(_p, { input }, ctx) {
+      const org = await orgOfRecord(ctx, input.id);
+      const scope = await ctx.scope(org, { needSession: true, action: 'edit' });
+      if (!Number.isInteger(input.expectedVersion) || input.expectedVersion < 0)
+        throw badInput('expectedVersion must be ≥ 0', 'input.expectedVersion');
+      const changes = validateChanges(input.changes as Record<string, unknown>, 'input.changes');
+      const reason = validateReason(input.reason);
+      const result = await ctx.services.drafts.edit(
+        { ...scope, sessionId: scope.sessionId as string, userId: ctx.principal.userId },
+        input.id,
+        input.expectedVersion,
+        changes,
+        reason,
+      );
+      return { draft: result.draft, record: await recordFor(ctx, org, input.id) };
+    },
+    async bulkUpdatePfaRecords(_p, { input }, ctx) {
+      const scope = await ctx.scope(input.organizationId, { needSession: true, action: 'edit' });
+      const changes = validateChanges((input.changes ?? {}) as Record<string, unknown>, 'input.changes');
+      const shift = input.shiftForecastDays ?? 0;
+      if (!Number.isInteger(shift) || Math.abs(shift) > 3650)
+        throw badInput('shiftForecastDays must be a whole number of days within ±3650', 'input.shiftForecastDays');
+      if (shift === 0 && Object.keys(changes).length === 0)
+        throw badInput('nothing to change: give shiftForecastDays and/or changes', 'input');
+      if (shift !== 0 && ('forecastStart' in changes || 'forecastEnd' in changes))
+        throw badInput('give either shiftForecastDays or forecast dates in changes, not both', 'input');
+      const affectedCount = await ctx.services.drafts.bulkEdit(
+        { ...scope, sessionId: scope.sessionId as string, userId: ctx.principal.userId },
+        input.filter as RecordFilter,
+        shift,
+        changes,
+        validateReason(input.reason),
+        ctx.services.config.BULK_UPDATE_MAX,
+      );
+      return { affectedCount };
+    },
+    async commitDrafts(_p, { organizationId, ids }, ctx) {
+      const scope = await ctx.scope(organizationId, { needSession: true, action: 'edit' });
+      const result = await ctx.services.drafts.commit(
+        { ...scope, sessionId: scope.sessionId as string, userId: ctx.principal.userId },
+        checkIds(ids),
+      );
+      if (result.committed.length) {
+        ctx.services.jobs.requestRefresh('commit');
+        ctx.services.jobs.enqueue('write-sync', organizationId).catch((err: unknown) => ctx.log.warn({ err }, 'write-sync not queued'));
+      }
+      return result;
+    },
+    async discardDrafts(_p, { organizationId, ids }, ctx) {
+      const scope = await ctx.scope(organizationId, { needSession: true, action: 'edit' });
+      const discardedCount = await ctx.services.drafts.discard(
+        { ...scope, sessionId: scope.sessionId as string, userId: ctx.principal.userId },
+        checkIds(ids),
+      );
+      return { discardedCount };
+    },
+    async resolveConflict(_p, { id, resolution }, ctx) {
+      const draft = await ctx.services.drafts.findAnywhere(checkId(id));
+      if (!draft) throw notFound(`draft ${id} not found`);
+      if (!ctx.principal.orgs.includes(draft.organizationId)) throw forbidden(`draft ${id} belongs to another organization`);
+      await ctx.scope(draft.organizationId, { action: 'edit' });
+      if (draft.userId !== ctx.principal.userId) throw forbidden(`draft ${id} belongs to another user`);
+      const resolved = await ctx.services.drafts.resolve(draft, ctx.principal.userId, resolution);
+      if (resolved) {
+        ctx.services.jobs.requestRefresh('resolve');
+        ctx.services.jobs.enqueue('write-sync', draft.organizationId).catch((err: unknown) => ctx.log.warn({ err }, 'write-sync not queued'));
+      }
+      return { draft: resolved, record: await recordFor(ctx, draft.organizationId, draft.mirrorId) };
+    },
+    async refreshKpis(_p, { organizationId }, ctx) {
+      await ctx.scope(organizationId, { action: 'admin' });
+      return enqueue(ctx, 'refresh-views', organizationId);
+    },
+    async syncFromPems(_p, { organizationId }, ctx) {
+      await ctx.scope(organizationId, { action: 'admin' });
+      return enqueue(ctx, 'read-sync', organizationId);
+    },
+    async syncToPems(_p, { organizationId }, ctx) {
+      await ctx.scope(organizationId, { action: 'admin' });
+      return enqueue(ctx, 'write-sync', organizationId);
+    },
+  },
+
+  PfaRecord: pfaRecordResolvers,
+
+  Organization: { id: (o) => o.id, name: (o) => o.name },
+
+  PfaRecordVersion: {
+    version: (h) => h.version,
+    data: (h) => h.data,
+    pemsVersion: (h) => h.pemsVersion,
+    supersededAt: (h) => h.supersededAt,
+  },
+
+  Draft: {
+    id: (d) => d.id,
+    record: async (d, _a, ctx) => {
+      const scope = await ctx.scope(d.organizationId);
+      const record = await ctx.loaders.record(scope).load(d.mirrorId);
+      if (!record) throw notFound(`record ${d.mirrorId} not found`);
+      return record;
+    },
+    delta: (d) => d.delta,
+    modifiedFields: (d) => d.modifiedFields,
+    baseValues: (d) => d.baseValues,
+    baseVersion: (d) => d.baseVersion,
+    currentVersion: (d) => d.currentVersion,
+    syncState: (d) => d.syncState.toUpperCase() as 'DRAFT',
+    isStale: async (d: DraftView, _a, ctx) => {
+      const scope = await ctx.scope(d.organizationId);
+      const record = await ctx.loaders.record(scope).load(d.mirrorId);
+      return record !== null && record.version !== d.baseVersion;
+    },
+    conflicts: (d) => d.conflicts,
+    changeReason: (d) => d.changeReason,
+    sessionId: (d) => d.sessionId,
+    userId: (d) => d.userId,
+    createdAt: (d) => d.createdAt,
+    updatedAt: (d) => d.updatedAt,
+    committedAt: (d) => d.committedAt,
+    lastError: (d) => d.lastError,
+  },
+
+  SyncRun: {
+    id: (s) => s.id,
+    errors: (s) => s.errors,
+  },
+};
+
+async function enqueue(ctx: GraphqlContext, name: 'read-sync' | 'write-sync' | 'refresh-views', org: string) {
+  try {
+    return await ctx.services.jobs.enqueue(name, org);
+  } catch (e) {
+    throw new GraphQLError(`cannot queue ${name}: ${e instanceof Error ? e.message : String(e)}`, {
+      extensions: { code: 'SERVICE_UNAVAILABLE' },
+    });
+  }
+}

@@ -1,0 +1,215 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import { GraphQLError } from 'graphql';
+import { sql } from 'kysely';
+import { verifyBearer } from '../auth/tokens.js';
+import { pendingMigrations } from '../db/migrator.js';
+import { DomainError } from '../domain/errors.js';
+import { createContext, SESSION_HEADER, type GraphqlContext } from '../graphql/context.js';
+import { createErrorFormatter, toGraphQLError } from '../graphql/errors.js';
+import { limitsPlugin } from '../graphql/limits.js';
+import { resolvers } from '../graphql/resolvers.js';
+import type { Services } from '../services.js';
+import { createGraphiqlHandler } from './graphiql.js';
+import { metrics, metricsPlugin } from './metrics.js';
+
+export const SCHEMA_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schema.graphql');
+const MAX_BODY_BYTES = 1_000_000;
+
+export interface App {
+  server: http.Server;
+  listen(port: number, host: string): Promise<string>;
+  /** Stops taking requests, lets in-flight ones finish, stops Apollo. */
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  /** Headers GraphiQL starts with (demo mode puts a ready token there). */
+  graphiqlHeaders?: Record<string, string>;
+  /** Extra readiness facts (e.g. the job runner's mode). */
+  readiness?: () => Promise<Record<string, unknown>>;
+}
+
+async function readBody(req: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new DomainError('BAD_USER_INPUT', `request body larger than ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export async function createApp(services: Services, options: AppOptions = {}): Promise<App> {
+  const { config, log } = services;
+  const development = config.NODE_ENV !== 'production';
+  const schema = makeExecutableSchema<GraphqlContext>({
+    typeDefs: readFileSync(SCHEMA_PATH, 'utf8'),
+    resolvers: resolvers as never,
+  });
+  const apollo = new ApolloServer<GraphqlContext>({
+    schema,
+    introspection: true, // authenticated callers only: every request needs a token
+    includeStacktraceInErrorResponses: development,
+    formatError: createErrorFormatter(log, development),
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      limitsPlugin({ maxDepth: 10, maxAliases: 20, maxCost: config.MAX_QUERY_COST, maxPageSize: 1000 }),
+      metricsPlugin(),
+    ],
+  });
+  await apollo.start();
+  const graphiql = createGraphiqlHandler({
+    endpoint: '/graphql',
+    ...(options.graphiqlHeaders ? { defaultHeaders: options.graphiqlHeaders } : {}),
+  });
+
+  const inFlight = new Set<http.ServerResponse>();
+  let closing = false;
+
+  async function handleGraphql(req: http.IncomingMessage, res: http.ServerResponse, url: URL, requestId: string) {
+    const headers = new HeaderMap();
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+    let body: unknown = undefined;
+    if (req.method === 'POST') {
+      const raw = await readBody(req);
+      try {
+        body = raw.length ? JSON.parse(raw) : undefined;
+      } catch {
+        sendJson(res, 400, { errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+        return;
+      }
+    }
+    const httpGraphQLRequest: HTTPGraphQLRequest = { method: req.method ?? 'GET', headers, search: url.search, body };
+    const reqLog = log.child({ requestId });
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest,
+      context: async () => {
+        let principal;
+        try {
+          principal = await verifyBearer(req.headers.authorization, services.jwtSecret);
+        } catch (e) {
+          if (e instanceof DomainError) throw toGraphQLError(e);
+          throw e;
+        }
+        const sessionHeader = req.headers[SESSION_HEADER];
+        return createContext({
+          requestId,
+          principal,
+          sessionHeader: typeof sessionHeader === 'string' ? sessionHeader : null,
+          services,
+          log: reqLog,
+        });
+      },
+    });
+    const outHeaders: Record<string, string> = { 'x-request-id': requestId };
+    for (const [k, v] of response.headers) outHeaders[k] = v;
+    res.writeHead(response.status ?? 200, outHeaders);
+    if (response.body.kind === 'complete') res.end(response.body.string);
+    else {
+      for await (const chunk of response.body.asyncIterator) res.write(chunk);
+      res.end();
+    }
+  }
+
+  async function readiness(): Promise<{ ok: boolean; body: Record<string, unknown> }> {
+    const body: Record<string, unknown> = {};
+    let ok = true;
+    try {
+      await sql`SELECT 1`.execute(services.db);
+      body.postgres = 'ok';
+      const pending = await pendingMigrations(services.db);
+      body.migrations = pending.length ? { pending } : 'current';
+      if (pending.length) ok = false;
+    } catch (e) {
+      ok = false;
+      body.postgres = `unreachable: ${e instanceof Error ? e.message : String(e)}`;
+    }
+    body.jobs = services.jobs.mode;
+    if (options.readiness) Object.assign(body, await options.readiness());
+    body.status = ok ? (body.redis && body.redis !== 'ok' ? 'degraded' : 'ok') : 'unavailable';
+    return { ok, body };
+  }
+
+  const server = http.createServer((req, res) => {
+    const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
+    inFlight.add(res);
+    res.on('close', () => inFlight.delete(res));
+    if (closing) res.setHeader('connection', 'close');
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = async () => {
+      if (url.pathname === '/graphql') {
+        if (graphiql(req, res)) return;
+        if (req.method !== 'POST' && req.method !== 'GET') {
+          res.writeHead(405, { allow: 'GET, POST' }).end();
+          return;
+        }
+        await handleGraphql(req, res, url, requestId);
+        return;
+      }
+      if (url.pathname.startsWith('/graphiql/') && graphiql(req, res)) return;
+      if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'alive' });
+      if (url.pathname === '/readyz') {
+        const r = await readiness();
+        return sendJson(res, r.ok ? 200 : 503, r.body);
+      }
+      if (url.pathname === '/metrics') {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        res.end(await metrics.registry.metrics());
+        return;
+      }
+      sendJson(res, 404, { error: 'not found', paths: ['/graphql', '/healthz', '/readyz', '/metrics'] });
+    };
+    route().catch((err: unknown) => {
+      if (err instanceof DomainError) {
+        if (!res.headersSent) sendJson(res, 400, { errors: [{ message: err.message, extensions: { code: err.code } }] });
+        return;
+      }
+      const correlationId = randomUUID();
+      log.error({ err, requestId, correlationId }, 'request failed');
+      if (!res.headersSent) {
+        const message = err instanceof GraphQLError ? err.message : `Internal server error (correlation id ${correlationId})`;
+        sendJson(res, 500, { errors: [{ message, extensions: { code: 'INTERNAL_SERVER_ERROR', correlationId } }] });
+      } else res.end();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+
+  return {
+    server,
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          const address = server.address();
+          resolve(typeof address === 'object' && address ? `http://${host}:${address.port}` : `http://${host}:${port}`);
+        });
+      }),
+    async close() {
+      closing = true;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        const deadline = setTimeout(() => {
+          for (const res of inFlight) res.destroy();
+          server.closeAllConnections();
+        }, 10_000);
+        deadline.unref();
+      });
+      await apollo.stop();
+    },
+  };
+}

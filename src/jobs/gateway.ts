@@ -1,0 +1,25 @@
+/** What the API asks of the job system; BullMQ-backed, or in-process when there is no Redis. */
+export type JobName = 'read-sync' | 'write-sync' | 'refresh-views' | 'maintenance';
+
+export interface EnqueuedJob {
+  jobId: string;
+  state: string;
+}
+
+export interface JobGateway {
+  readonly mode: 'bullmq' | 'in-process' | 'disabled';
+  enqueue(name: JobName, organizationId: string): Promise<EnqueuedJob>;
+  /** Ask for a KPI refresh soon; a burst of asks causes one refresh. */
+  requestRefresh(reason: string): void;
+  close(): Promise<void>;
+}
+
+/** A gateway that refuses jobs (sync unavailable: no PEMS configured and no queue). */
+export class DisabledJobGateway implements JobGateway {
+  readonly mode = 'disabled' as const;
+  async enqueue(name: JobName): Promise<EnqueuedJob> {
+    throw new Error(`job ${name} unavailable: no job runner configured`);
+  }
+  requestRefresh(): void {}
+  async close(): Promise<void> {}
+}

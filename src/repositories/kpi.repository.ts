@@ -1,0 +1,296 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { Db } from '../db/database.js';
+import { mergedSource, type MergeScope } from './record-query.js';
+
+export interface KpiGroup {
+  category: string | null;
+  source: string | null;
+  dor: string | null;
+  totalPlanCost: number;
+  totalForecastCost: number;
+  totalActualCost: number;
+  totalVariance: number;
+  recordCount: number;
+  actualizedCount: number;
+  refreshedAt: Date | null;
+}
+
+export interface Bounds {
+  planStart: string | null;
+  planEnd: string | null;
+  forecastStart: string | null;
+  forecastEnd: string | null;
+  actualStart: string | null;
+  actualEnd: string | null;
+  totalRecords: number;
+  actualizedRecords: number;
+  refreshedAt: Date | null;
+}
+
+interface GroupRow {
+  category: string | null;
+  source: string | null;
+  dor: string | null;
+  plan: string;
+  forecast: string;
+  actual: string;
+  variance: string;
+  n: string;
+  actualized: string;
+}
+
+/** Per-record KPI inputs from a `data` expression, with the same SQL functions as the mirror. */
+function kpiColumns(data: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`
+    SELECT pfa_text(${data} -> 'category') AS category, pfa_text(${data} -> 'source') AS source,
+           pfa_text(${data} -> 'dor') AS dor,
+           pfa_cost(pfa_text(${data} -> 'source'), pfa_date(${data} -> 'originalStart'), pfa_date(${data} -> 'originalEnd'),
+                    pfa_money(${data} -> 'monthlyRate'), pfa_money(${data} -> 'purchasePrice')) AS plan,
+           pfa_cost(pfa_text(${data} -> 'source'), pfa_date(${data} -> 'forecastStart'), pfa_date(${data} -> 'forecastEnd'),
+                    pfa_money(${data} -> 'monthlyRate'), pfa_money(${data} -> 'purchasePrice')) AS forecast,
+           CASE WHEN pfa_bool(${data} -> 'isActualized') THEN
+             pfa_cost(pfa_text(${data} -> 'source'), pfa_date(${data} -> 'actualStart'), pfa_date(${data} -> 'actualEnd'),
+                      pfa_money(${data} -> 'monthlyRate'), pfa_money(${data} -> 'purchasePrice')) ELSE 0 END AS actual,
+           pfa_bool(${data} -> 'isActualized') IS TRUE AS is_actualized,
+           pfa_bool(${data} -> 'isDiscontinued') IS TRUE AS is_discontinued,
+           pfa_date(${data} -> 'originalStart') AS original_start, pfa_date(${data} -> 'originalEnd') AS original_end,
+           pfa_date(${data} -> 'forecastStart') AS forecast_start, pfa_date(${data} -> 'forecastEnd') AS forecast_end,
+           pfa_date(${data} -> 'actualStart') AS actual_start, pfa_date(${data} -> 'actualEnd') AS actual_end`;
+}
+
+/**
+ * The records whose cached figures are out of date for this caller: pending deltas committed after
+ * the cache's snapshot, and the caller's own open modifications. `before` is each record as the
+ * cache counted it (mirror + pending deltas the snapshot saw); `after` is it as the caller sees it.
+ */
+function affectedStates(scope: MergeScope, snapshot: string): RawBuilder<unknown> {
+  const org = scope.organizationId;
+  const own =
+    scope.sessionId === null
+      ? sql`false`
+      : sql`(d.session_id = ${scope.sessionId} AND d.sync_state IN ('draft', 'conflict'))`;
+  return sql`
+    affected AS (
+      SELECT DISTINCT d.mirror_id FROM pfa_modification d
+      WHERE d.organization_id = ${org} AND d.sync_state <> 'synced'
+        AND ((d.sync_state IN ('committed', 'syncing') AND NOT pg_visible_in_snapshot(d.commit_xid, ${snapshot}::pg_snapshot))
+             OR ${own})),
+    before AS (
+      SELECT m.id, m.data || coalesce((
+        SELECT jsonb_concat_agg(d.delta ORDER BY d.committed_at, d.id) FROM pfa_modification d
+        WHERE d.organization_id = ${org} AND d.mirror_id = m.id AND d.sync_state IN ('committed', 'syncing')
+          AND pg_visible_in_snapshot(d.commit_xid, ${snapshot}::pg_snapshot)), '{}') AS data
+      FROM affected a JOIN pfa_mirror m ON m.organization_id = ${org} AND m.id = a.mirror_id),
+    after AS (
+      SELECT r.id, r.data FROM ${mergedSource(scope)} WHERE r.id IN (SELECT mirror_id FROM affected)),
+    states AS (
+      SELECT -1 AS sign, c.* FROM before b CROSS JOIN LATERAL (${kpiColumns(sql`b.data`)}) c
+      UNION ALL
+      SELECT 1 AS sign, c.* FROM after a CROSS JOIN LATERAL (${kpiColumns(sql`a.data`)}) c)`;
+}
+
+const groupKey = (g: { category: string | null; source: string | null; dor: string | null }): string =>
+  JSON.stringify([g.category, g.source, g.dor]);
+
+/** KPI figures and timeline bounds: the materialized caches, corrected live (DOMAIN §4). */
+export class KpiRepository {
+  constructor(private readonly db: Db) {}
+
+  async kpiSummary(scope: MergeScope): Promise<KpiGroup[]> {
+    const cached = await this.db
+      .selectFrom('pfa_kpi_summary')
+      .selectAll()
+      .where('organization_id', '=', scope.organizationId)
+      .execute();
+    const snapshot = cached[0]?.refresh_snapshot ?? (await this.boundsRow(scope.organizationId))?.refresh_snapshot;
+    if (!snapshot) return this.kpiFromScratch(scope, null);
+    const refreshedAt = cached[0]?.refreshed_at ?? null;
+    const groups = new Map<string, KpiGroup>();
+    for (const c of cached) {
+      groups.set(groupKey(c), {
+        category: c.category,
+        source: c.source,
+        dor: c.dor,
+        totalPlanCost: Number(c.total_plan_cost),
+        totalForecastCost: Number(c.total_forecast_cost),
+        totalActualCost: Number(c.total_actual_cost),
+        totalVariance: Number(c.total_variance),
+        recordCount: Number(c.record_count),
+        actualizedCount: Number(c.actualized_count),
+        refreshedAt,
+      });
+    }
+    const { rows } = await sql<GroupRow>`
+      WITH ${affectedStates(scope, snapshot)}
+      SELECT category, source, dor, sum(sign * plan) AS plan, sum(sign * forecast) AS forecast,
+             sum(sign * actual) AS actual, sum(sign * (forecast - plan)) AS variance, sum(sign) AS n,
+             sum(sign) FILTER (WHERE is_actualized) AS actualized
+      FROM states WHERE NOT is_discontinued
+      GROUP BY category, source, dor`.execute(this.db);
+    for (const d of rows) {
+      const key = groupKey(d);
+      const g = groups.get(key) ?? {
+        category: d.category,
+        source: d.source,
+        dor: d.dor,
+        totalPlanCost: 0,
+        totalForecastCost: 0,
+        totalActualCost: 0,
+        totalVariance: 0,
+        recordCount: 0,
+        actualizedCount: 0,
+        refreshedAt,
+      };
+      g.totalPlanCost += Number(d.plan);
+      g.totalForecastCost += Number(d.forecast);
+      g.totalActualCost += Number(d.actual);
+      g.totalVariance += Number(d.variance);
+      g.recordCount += Number(d.n);
+      g.actualizedCount += Number(d.actualized ?? 0);
+      groups.set(key, g);
+    }
+    return [...groups.values()].filter((g) => g.recordCount > 0).sort(compareGroups);
+  }
+
+  /** The same figures computed from every record (no cache): the reference the tests check against. */
+  async kpiFromScratch(scope: MergeScope, refreshedAt: Date | null): Promise<KpiGroup[]> {
+    const { rows } = await sql<GroupRow>`
+      SELECT c.category, c.source, c.dor, sum(c.plan) AS plan, sum(c.forecast) AS forecast, sum(c.actual) AS actual,
+             sum(c.forecast - c.plan) AS variance, count(*) AS n, count(*) FILTER (WHERE c.is_actualized) AS actualized
+      FROM ${mergedSource(scope)} CROSS JOIN LATERAL (${kpiColumns(sql`r.data`)}) c
+      WHERE NOT c.is_discontinued
+      GROUP BY c.category, c.source, c.dor`.execute(this.db);
+    return rows
+      .map((d) => ({
+        category: d.category,
+        source: d.source,
+        dor: d.dor,
+        totalPlanCost: Number(d.plan),
+        totalForecastCost: Number(d.forecast),
+        totalActualCost: Number(d.actual),
+        totalVariance: Number(d.variance),
+        recordCount: Number(d.n),
+        actualizedCount: Number(d.actualized),
+        refreshedAt,
+      }))
+      .sort(compareGroups);
+  }
+
+  private async boundsRow(organizationId: string) {
+    return this.db
+      .selectFrom('pfa_timeline_bounds')
+      .selectAll()
+      .where('organization_id', '=', organizationId)
+      .executeTakeFirst();
+  }
+
+  async timelineBounds(scope: MergeScope): Promise<Bounds | null> {
+    const cached = await this.boundsRow(scope.organizationId);
+    if (!cached) return this.boundsFromScratch(scope, null);
+    const { rows } = await sql<{
+      sign: number;
+      n: string;
+      actualized: string;
+      min_os: string | null;
+      max_oe: string | null;
+      min_fs: string | null;
+      max_fe: string | null;
+      min_as: string | null;
+      max_ae: string | null;
+      touches: boolean;
+    }>`
+      WITH ${affectedStates(scope, cached.refresh_snapshot)}
+      SELECT sign, count(*) AS n, count(*) FILTER (WHERE is_actualized) AS actualized,
+             min(original_start) AS min_os, max(original_end) AS max_oe,
+             min(forecast_start) AS min_fs, max(forecast_end) AS max_fe,
+             min(actual_start) FILTER (WHERE is_actualized) AS min_as,
+             max(actual_end) FILTER (WHERE is_actualized) AS max_ae,
+             false AS touches
+      FROM states WHERE NOT is_discontinued GROUP BY sign`.execute(this.db);
+    const before = rows.find((r) => r.sign === -1);
+    const after = rows.find((r) => r.sign === 1);
+    const result: Bounds = {
+      planStart: cached.plan_start,
+      planEnd: cached.plan_end,
+      forecastStart: cached.forecast_start,
+      forecastEnd: cached.forecast_end,
+      actualStart: cached.actual_start,
+      actualEnd: cached.actual_end,
+      totalRecords: Number(cached.total_records) - Number(before?.n ?? 0) + Number(after?.n ?? 0),
+      actualizedRecords: Number(cached.actualized_records) - Number(before?.actualized ?? 0) + Number(after?.actualized ?? 0),
+      refreshedAt: cached.refreshed_at,
+    };
+    // A bound held by a record whose value moved may have to retreat: recompute that one bound
+    // exactly (an index-ordered LIMIT 1 over the merged records). Otherwise widen with the new values.
+    const checks: [keyof Bounds, 'min' | 'max', string | null | undefined, string | null | undefined, string][] = [
+      ['planStart', 'min', before?.min_os, after?.min_os, 'original_start'],
+      ['planEnd', 'max', before?.max_oe, after?.max_oe, 'original_end'],
+      ['forecastStart', 'min', before?.min_fs, after?.min_fs, 'forecast_start'],
+      ['forecastEnd', 'max', before?.max_fe, after?.max_fe, 'forecast_end'],
+      ['actualStart', 'min', before?.min_as, after?.min_as, 'actual_start'],
+      ['actualEnd', 'max', before?.max_ae, after?.max_ae, 'actual_end'],
+    ];
+    for (const [key, kind, b, a, column] of checks) {
+      const current = result[key] as string | null;
+      if (b !== undefined && b !== null && b === current) {
+        (result as unknown as Record<string, unknown>)[key] = await this.exactBound(scope, column, kind);
+      } else if (a !== undefined && a !== null) {
+        const wins = current === null || (kind === 'min' ? a < current : a > current);
+        if (wins) (result as unknown as Record<string, unknown>)[key] = a;
+      }
+    }
+    return result;
+  }
+
+  private async exactBound(scope: MergeScope, column: string, kind: 'min' | 'max'): Promise<string | null> {
+    const col = sql.ref(`r.${column}`);
+    const actualOnly = column.startsWith('actual') ? sql`AND r.is_actualized IS TRUE` : sql``;
+    const { rows } = await sql<{ v: string | null }>`
+      SELECT ${col} AS v FROM ${mergedSource(scope)}
+      WHERE r.is_discontinued IS NOT TRUE AND ${col} IS NOT NULL ${actualOnly}
+      ORDER BY ${col} ${kind === 'min' ? sql`ASC` : sql`DESC`} LIMIT 1`.execute(this.db);
+    return rows[0]?.v ?? null;
+  }
+
+  async boundsFromScratch(scope: MergeScope, refreshedAt: Date | null): Promise<Bounds | null> {
+    const { rows } = await sql<{
+      n: string;
+      actualized: string;
+      min_os: string | null;
+      max_oe: string | null;
+      min_fs: string | null;
+      max_fe: string | null;
+      min_as: string | null;
+      max_ae: string | null;
+    }>`
+      SELECT count(*) AS n, count(*) FILTER (WHERE r.is_actualized) AS actualized,
+             min(r.original_start) AS min_os, max(r.original_end) AS max_oe,
+             min(r.forecast_start) AS min_fs, max(r.forecast_end) AS max_fe,
+             min(r.actual_start) FILTER (WHERE r.is_actualized) AS min_as,
+             max(r.actual_end) FILTER (WHERE r.is_actualized) AS max_ae
+      FROM ${mergedSource(scope)} WHERE r.is_discontinued IS NOT TRUE`.execute(this.db);
+    const r = rows[0];
+    if (!r || Number(r.n) === 0) return null;
+    return {
+      planStart: r.min_os,
+      planEnd: r.max_oe,
+      forecastStart: r.min_fs,
+      forecastEnd: r.max_fe,
+      actualStart: r.min_as,
+      actualEnd: r.max_ae,
+      totalRecords: Number(r.n),
+      actualizedRecords: Number(r.actualized),
+      refreshedAt,
+    };
+  }
+
+  /** Runs refresh_pfa_materialized_views() and returns when it ran. */
+  async refresh(): Promise<Date> {
+    const { rows } = await sql<{ at: Date }>`SELECT refresh_pfa_materialized_views() AS at`.execute(this.db);
+    return rows[0]?.at ?? new Date();
+  }
+}
+
+function compareGroups(a: KpiGroup, b: KpiGroup): number {
+  return groupKey(a).localeCompare(groupKey(b));
+}

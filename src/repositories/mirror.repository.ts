@@ -1,0 +1,150 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.js';
+import type { MergedRecord } from '../domain/merged-record.js';
+import {
+  afterCondition,
+  compileFilter,
+  mergedSource,
+  planOrdering,
+  type MergeScope,
+  type OrderKey,
+  type Ordering,
+  type RecordFilter,
+} from './record-query.js';
+
+export interface HistoryRow {
+  mirrorId: string;
+  version: number;
+  data: Record<string, unknown>;
+  pemsVersion: string | null;
+  supersededAt: Date;
+}
+
+export interface PageRequest {
+  filter?: RecordFilter | null;
+  orderBy: OrderKey[];
+  first: number;
+  /** Decoded cursor values (one per ordering key), or null for the first page. */
+  after: readonly unknown[] | null;
+}
+
+export interface PageRow {
+  record: MergedRecord;
+  /** Values of the ordering keys, for the cursor. */
+  sortValues: unknown[];
+}
+
+interface MergedRow {
+  id: string;
+  organization_id: string;
+  pfa_id: string;
+  version: number;
+  pems_version: string | null;
+  last_synced_at: Date;
+  draft_id: string | null;
+  data: Record<string, unknown>;
+  [sortKey: `sk${number}`]: unknown;
+}
+
+const toRecord = (row: MergedRow): MergedRecord => ({
+  id: String(row.id),
+  organizationId: row.organization_id,
+  pfaId: row.pfa_id,
+  data: row.data,
+  version: row.version,
+  pemsVersion: row.pems_version,
+  lastSyncedAt: row.last_synced_at,
+  draftId: row.draft_id === null ? null : String(row.draft_id),
+});
+
+const RECORD_COLUMNS = sql`r.id, r.organization_id, r.pfa_id, r.version, r.pems_version, r.last_synced_at, r.draft_id, r.data`;
+
+/** Reads of the mirror, always through the session-scoped merge. */
+export class MirrorRepository {
+  constructor(private readonly db: Db) {}
+
+  planOrdering(request: Pick<PageRequest, 'filter' | 'orderBy'>): Ordering {
+    return planOrdering(request.orderBy, request.filter);
+  }
+
+  /** One page in the requested order; fetches first + 1 rows to know whether more follow. */
+  async findPage(scope: MergeScope, request: PageRequest, ordering: Ordering): Promise<{ rows: PageRow[]; hasNextPage: boolean }> {
+    const where = [compileFilter(request.filter)];
+    if (request.after) where.push(afterCondition(ordering, request.after));
+    const sortColumns = ordering.keys.map((k, i) => sql`${k.expr} AS ${sql.ref(`sk${i}`)}`);
+    const { rows } = await sql<MergedRow>`
+      SELECT ${RECORD_COLUMNS}, ${sql.join(sortColumns)}
+      FROM ${mergedSource(scope)}
+      WHERE ${sql.join(where, sql` AND `)}
+      ORDER BY ${ordering.orderBy}
+      LIMIT ${request.first + 1}`.execute(this.db);
+    const page = rows.slice(0, request.first).map((row) => ({
+      record: toRecord(row),
+      sortValues: ordering.keys.map((_, i) => normaliseSortValue(row[`sk${i}`])),
+    }));
+    return { rows: page, hasNextPage: rows.length > request.first };
+  }
+
+  /** How many records match (only computed when the client selects totalCount). */
+  async count(scope: MergeScope, filter: RecordFilter | null | undefined): Promise<number> {
+    const { rows } = await sql<{ n: string }>`
+      SELECT count(*) AS n FROM ${mergedSource(scope)} WHERE ${compileFilter(filter)}`.execute(this.db);
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /** Merged records by id for one scope, discontinued or not, in any order. */
+  async loadMerged(scope: MergeScope, ids: readonly string[]): Promise<MergedRecord[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await sql<MergedRow>`
+      SELECT ${RECORD_COLUMNS} FROM ${mergedSource(scope)} WHERE r.id = ANY(${ids}::bigint[])`.execute(this.db);
+    return rows.map(toRecord);
+  }
+
+  /** The organization a record id belongs to (null when there is no such record). */
+  async organizationOf(id: string): Promise<string | null> {
+    const row = await this.db
+      .selectFrom('pfa_mirror')
+      .select('organization_id')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row?.organization_id ?? null;
+  }
+
+  /** Superseded versions for many records at once, newest first, at most `first` each. */
+  async history(organizationId: string, mirrorIds: readonly string[], first: number): Promise<HistoryRow[]> {
+    if (mirrorIds.length === 0) return [];
+    const { rows } = await sql<{
+      mirror_id: string;
+      version: number;
+      data: Record<string, unknown>;
+      pems_version: string | null;
+      superseded_at: Date;
+    }>`
+      SELECT h.mirror_id, h.version, h.data, h.pems_version, h.superseded_at
+      FROM unnest(${mirrorIds}::bigint[]) AS k(mirror_id)
+      CROSS JOIN LATERAL (
+        SELECT * FROM pfa_mirror_history h
+        WHERE h.organization_id = ${organizationId} AND h.mirror_id = k.mirror_id
+        ORDER BY h.version DESC LIMIT ${first}
+      ) h`.execute(this.db);
+    return rows.map((r) => ({
+      mirrorId: String(r.mirror_id),
+      version: r.version,
+      data: r.data,
+      pemsVersion: r.pems_version,
+      supersededAt: r.superseded_at,
+    }));
+  }
+
+  async organizations(ids: readonly string[]): Promise<{ id: string; name: string }[]> {
+    if (ids.length === 0) return [];
+    return this.db.selectFrom('organization').select(['id', 'name']).where('id', 'in', ids).execute();
+  }
+}
+
+/** Sort values go into cursors as JSON: dates and numerics stay strings, so they compare exactly. */
+function normaliseSortValue(v: unknown): unknown {
+  if (v === null || v === undefined) return null;
+  if (v instanceof Date) return v.toISOString();
+  return typeof v === 'number' || typeof v === 'boolean' ? v : String(v);
+}

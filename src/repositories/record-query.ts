@@ -1,0 +1,451 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { sql, type Expression, type RawBuilder, type SqlBool } from 'kysely';
+import type { Db } from '../db/database.js';
+import { RECORD_FIELDS, type FieldType } from '../domain/record-fields.js';
+import { badInput } from '../domain/errors.js';
+
+/**
+ * The session-scoped merge and the filter language of DOMAIN §5, compiled to one parameterised
+ * query. Shape (see `mergedRecords`):
+ *
+ *   SELECT … FROM (
+ *     untouched: pfa_mirror rows with no pending delta and no draft of this session
+ *                → filtered on the mirror's own indexed generated columns
+ *     UNION ALL
+ *     touched:   the few records with a pending delta or this session's draft
+ *                → merged JSON re-parsed with the same SQL functions as the generated columns
+ *   ) r WHERE <filter on r> ORDER BY <keys> LIMIT n
+ *
+ * PostgreSQL flattens the UNION ALL into an append relation and pushes the filter, the ordering
+ * and the LIMIT into each branch, so the untouched branch is an ordered index range scan with an
+ * anti-join probe, never a scan of the organization.
+ */
+
+export interface MergeScope {
+  organizationId: string;
+  /** The caller's session; null sees mirror + pending deltas only. */
+  sessionId: string | null;
+}
+
+export type ValueType = FieldType | 'id' | 'cost';
+
+interface Column {
+  column: string;
+  type: ValueType;
+}
+
+/** GraphQL filter/order field → column of the merged relation `r` (or a cost expression). */
+export const QUERY_FIELDS: Readonly<Record<string, Column>> = {
+  id: { column: 'id', type: 'id' },
+  pfaId: { column: 'pfa_id', type: 'text' },
+  ...Object.fromEntries(RECORD_FIELDS.map((f) => [f.key, { column: f.column, type: f.type }])),
+  planCost: { column: 'plan_cost', type: 'cost' },
+  forecastCost: { column: 'forecast_cost', type: 'cost' },
+  actualCost: { column: 'actual_cost', type: 'cost' },
+  variance: { column: 'variance', type: 'cost' },
+};
+
+const PLAN_COST = sql`pfa_cost(r.source, r.original_start, r.original_end, r.monthly_rate, r.purchase_price)`;
+const FORECAST_COST = sql`pfa_cost(r.source, r.forecast_start, r.forecast_end, r.monthly_rate, r.purchase_price)`;
+const ACTUAL_COST = sql`(CASE WHEN r.is_actualized THEN pfa_cost(r.source, r.actual_start, r.actual_end, r.monthly_rate, r.purchase_price) ELSE 0 END)`;
+
+/** SQL expression for a field of the merged relation `r`. */
+export function fieldExpr(field: string): RawBuilder<unknown> {
+  const spec = QUERY_FIELDS[field];
+  if (!spec) throw badInput(`unknown field ${field}`);
+  switch (spec.column) {
+    case 'plan_cost':
+      return PLAN_COST;
+    case 'forecast_cost':
+      return FORECAST_COST;
+    case 'actual_cost':
+      return ACTUAL_COST;
+    case 'variance':
+      return sql`(${FORECAST_COST} - ${PLAN_COST})`;
+    default:
+      return sql.ref(`r.${spec.column}`);
+  }
+}
+
+function castParam(value: unknown, type: ValueType): RawBuilder<unknown> {
+  switch (type) {
+    case 'date':
+      return sql`${value}::date`;
+    case 'money':
+    case 'cost':
+      return sql`${value}::numeric`;
+    case 'id':
+      return sql`${value}::bigint`;
+    case 'boolean':
+      return sql`${value}::boolean`;
+    default:
+      return sql`${value}::text`;
+  }
+}
+
+// ------------------------------------------------------------------------------- merge source
+
+const relevantModification = (scope: MergeScope): RawBuilder<SqlBool> =>
+  scope.sessionId === null
+    ? sql<SqlBool>`d.sync_state IN ('committed', 'syncing')`
+    : sql<SqlBool>`(d.sync_state IN ('committed', 'syncing') OR (d.session_id = ${scope.sessionId} AND d.sync_state IN ('draft', 'conflict')))`;
+
+const MIRROR_OUTPUT = RECORD_FIELDS.map((f) => sql.ref(`m.${f.column}`));
+const MERGED_OUTPUT = RECORD_FIELDS.map((f) => {
+  const parse = { text: 'pfa_text', money: 'pfa_money', date: 'pfa_date', boolean: 'pfa_bool' }[f.type];
+  return sql`${sql.raw(parse)}(j.data -> ${sql.lit(f.key)}) AS ${sql.ref(f.column)}`;
+});
+
+/**
+ * The merged relation for one organization and session, as a derived table `r` with columns:
+ * id, organization_id, pfa_id, version, pems_version, last_synced_at, draft_id, has_draft, data,
+ * search_text and every generated column of pfa_mirror.
+ */
+export function mergedSource(scope: MergeScope): RawBuilder<unknown> {
+  const org = scope.organizationId;
+  const relevant = relevantModification(scope);
+  return sql`(
+    SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at,
+           NULL::bigint AS draft_id, false AS has_draft, m.data, m.search_text, ${sql.join(MIRROR_OUTPUT)}
+    FROM pfa_mirror m
+    WHERE m.organization_id = ${org}
+      AND NOT EXISTS (SELECT 1 FROM pfa_modification d
+                      WHERE d.organization_id = ${org} AND d.mirror_id = m.id AND ${relevant})
+    UNION ALL
+    SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at,
+           x.draft_id, x.draft_id IS NOT NULL AS has_draft, j.data,
+           pfa_search_text(m.pfa_id, j.data) AS search_text, ${sql.join(MERGED_OUTPUT)}
+    FROM (SELECT d.mirror_id,
+                 jsonb_concat_agg(d.delta ORDER BY d.sync_state IN ('draft', 'conflict'), d.committed_at, d.id) AS delta,
+                 max(d.id) FILTER (WHERE d.sync_state IN ('draft', 'conflict')) AS draft_id
+          FROM pfa_modification d
+          WHERE d.organization_id = ${org} AND ${relevant}
+          GROUP BY d.mirror_id) x
+    JOIN pfa_mirror m ON m.organization_id = ${org} AND m.id = x.mirror_id
+    CROSS JOIN LATERAL (SELECT m.data || x.delta AS data) j
+  ) AS r`;
+}
+
+// ------------------------------------------------------------------------------- filters
+
+export interface StringOps {
+  eq?: string | null;
+  ne?: string | null;
+  in?: readonly string[] | null;
+  notIn?: readonly string[] | null;
+  contains?: string | null;
+  startsWith?: string | null;
+  isNull?: boolean | null;
+}
+export interface NumberOps {
+  eq?: number | null;
+  ne?: number | null;
+  gt?: number | null;
+  gte?: number | null;
+  lt?: number | null;
+  lte?: number | null;
+  in?: readonly number[] | null;
+  isNull?: boolean | null;
+}
+export interface DateOps {
+  eq?: string | null;
+  gt?: string | null;
+  gte?: string | null;
+  lt?: string | null;
+  lte?: string | null;
+  isNull?: boolean | null;
+}
+
+/** The GraphQL `PfaRecordFilter` input, structurally. */
+export interface RecordFilter {
+  and?: readonly RecordFilter[] | null;
+  or?: readonly RecordFilter[] | null;
+  not?: RecordFilter | null;
+  hasDraft?: boolean | null;
+  dataContains?: Record<string, unknown> | null;
+  search?: string | null;
+  [field: string]: unknown;
+}
+
+const MAX_IN = 1000;
+const MAX_CONDITIONS = 500;
+const MAX_NESTING = 12;
+const BOOLEAN_FIELDS = new Set(RECORD_FIELDS.filter((f) => f.type === 'boolean').map((f) => f.key));
+
+const escapeLike = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** Does the filter name isDiscontinued anywhere (then discontinued records are not hidden)? */
+export function namesDiscontinued(filter: RecordFilter | null | undefined): boolean {
+  if (!filter) return false;
+  if (filter.isDiscontinued !== undefined && filter.isDiscontinued !== null) return true;
+  return (
+    (filter.and ?? []).some(namesDiscontinued) || (filter.or ?? []).some(namesDiscontinued) || namesDiscontinued(filter.not)
+  );
+}
+
+interface CompileState {
+  conditions: number;
+}
+
+function isPresent<T>(v: T | null | undefined): v is T {
+  return v !== undefined && v !== null;
+}
+
+function compileField(field: string, ops: unknown, path: string, state: CompileState): Expression<SqlBool>[] {
+  const spec = QUERY_FIELDS[field];
+  if (!spec) throw badInput(`unknown filter field "${field}"`, path);
+  const col = fieldExpr(field);
+  const out: Expression<SqlBool>[] = [];
+  const push = (e: RawBuilder<SqlBool>) => {
+    if (++state.conditions > MAX_CONDITIONS) throw badInput(`filter has more than ${MAX_CONDITIONS} conditions`, 'filter');
+    out.push(e);
+  };
+  if (BOOLEAN_FIELDS.has(field)) {
+    if (typeof ops !== 'boolean') throw badInput(`${path} must be a Boolean`, path);
+    push(ops ? sql<SqlBool>`${col} IS TRUE` : sql<SqlBool>`${col} IS NOT TRUE`);
+    return out;
+  }
+  if (typeof ops !== 'object' || ops === null) throw badInput(`${path} must be an operator object`, path);
+  const o = ops as Record<string, unknown>;
+  const p = (v: unknown) => castParam(v, spec.type);
+  const checkList = (list: readonly unknown[], op: string) => {
+    if (list.length > MAX_IN) throw badInput(`${path}.${op} has ${list.length} values; at most ${MAX_IN}`, `${path}.${op}`);
+  };
+  for (const [op, value] of Object.entries(o)) {
+    if (!isPresent(value)) continue;
+    switch (op) {
+      case 'eq':
+        push(sql<SqlBool>`${col} = ${p(value)}`);
+        break;
+      case 'ne':
+        push(sql<SqlBool>`${col} <> ${p(value)}`);
+        break;
+      case 'gt':
+        push(sql<SqlBool>`${col} > ${p(value)}`);
+        break;
+      case 'gte':
+        push(sql<SqlBool>`${col} >= ${p(value)}`);
+        break;
+      case 'lt':
+        push(sql<SqlBool>`${col} < ${p(value)}`);
+        break;
+      case 'lte':
+        push(sql<SqlBool>`${col} <= ${p(value)}`);
+        break;
+      case 'in':
+      case 'notIn': {
+        const list = value as readonly unknown[];
+        checkList(list, op);
+        const arrayType = spec.type === 'text' ? sql`text[]` : sql`numeric[]`;
+        const cond = sql<SqlBool>`${col} = ANY(${list}::${arrayType})`;
+        push(op === 'in' ? cond : sql<SqlBool>`NOT (${cond})`);
+        break;
+      }
+      case 'contains':
+        push(sql<SqlBool>`${col} ILIKE ${'%' + escapeLike(String(value)) + '%'}`);
+        break;
+      case 'startsWith':
+        push(sql<SqlBool>`${col} ILIKE ${escapeLike(String(value)) + '%'}`);
+        break;
+      case 'isNull':
+        push(value ? sql<SqlBool>`${col} IS NULL` : sql<SqlBool>`${col} IS NOT NULL`);
+        break;
+      default:
+        throw badInput(`unknown operator ${path}.${op}`, `${path}.${op}`);
+    }
+  }
+  return out;
+}
+
+const andAll = (parts: Expression<SqlBool>[]): RawBuilder<SqlBool> =>
+  parts.length === 0 ? sql<SqlBool>`true` : sql<SqlBool>`(${sql.join(parts, sql` AND `)})`;
+
+function compileNode(filter: RecordFilter, path: string, depth: number, state: CompileState): RawBuilder<SqlBool> {
+  if (depth > MAX_NESTING) throw badInput(`filter nests deeper than ${MAX_NESTING} levels`, path);
+  const parts: Expression<SqlBool>[] = [];
+  for (const [key, value] of Object.entries(filter)) {
+    if (!isPresent(value)) continue;
+    const here = `${path}.${key}`;
+    switch (key) {
+      case 'and':
+        (value as RecordFilter[]).forEach((f, i) => parts.push(compileNode(f, `${here}[${i}]`, depth + 1, state)));
+        break;
+      case 'or': {
+        const list = value as RecordFilter[];
+        const alternatives = list.map((f, i) => compileNode(f, `${here}[${i}]`, depth + 1, state));
+        parts.push(alternatives.length === 0 ? sql<SqlBool>`false` : sql<SqlBool>`(${sql.join(alternatives, sql` OR `)})`);
+        break;
+      }
+      case 'not':
+        parts.push(sql<SqlBool>`NOT ${compileNode(value as RecordFilter, here, depth + 1, state)}`);
+        break;
+      case 'hasDraft':
+        parts.push(value ? sql<SqlBool>`r.has_draft` : sql<SqlBool>`NOT r.has_draft`);
+        break;
+      case 'dataContains':
+        parts.push(sql<SqlBool>`r.data @> ${JSON.stringify(value)}::jsonb`);
+        break;
+      case 'search': {
+        const words = String(value).split(/\s+/).filter(Boolean);
+        if (words.length > 20) throw badInput('search has more than 20 words', here);
+        for (const w of words) parts.push(sql<SqlBool>`r.search_text LIKE ${'%' + escapeLike(w.toLowerCase()) + '%'}`);
+        break;
+      }
+      default:
+        parts.push(...compileField(key, value, here, state));
+    }
+  }
+  return andAll(parts);
+}
+
+/** WHERE condition on `r` for a filter, including the default exclusion of discontinued records. */
+export function compileFilter(filter: RecordFilter | null | undefined): RawBuilder<SqlBool> {
+  const state: CompileState = { conditions: 0 };
+  const parts: Expression<SqlBool>[] = [];
+  if (filter) parts.push(compileNode(filter, 'filter', 0, state));
+  if (!namesDiscontinued(filter)) parts.push(sql<SqlBool>`r.is_discontinued IS NOT TRUE`);
+  return andAll(parts);
+}
+
+/**
+ * Fields that every matching record must have a value for: compared at the top level (through
+ * `and` only). Lets ordering and keyset skip the NULLS-LAST handling and use plain index order.
+ */
+export function provenNonNull(filter: RecordFilter | null | undefined, field: string): boolean {
+  if (!filter) return false;
+  const ops = filter[field];
+  if (isPresent(ops) && typeof ops === 'object') {
+    const o = ops as Record<string, unknown>;
+    if (['eq', 'gt', 'gte', 'lt', 'lte', 'in', 'contains', 'startsWith', 'ne', 'notIn'].some((k) => isPresent(o[k])))
+      return true;
+    if (o.isNull === false) return true;
+  }
+  return (filter.and ?? []).some((f) => provenNonNull(f, field));
+}
+
+// ------------------------------------------------------------------------------- ordering + keyset
+
+export interface OrderKey {
+  field: string;
+  desc: boolean;
+}
+
+/** `FORECAST_START_DESC` → { field: 'forecastStart', desc: true }. */
+export function parseOrderBy(values: readonly string[] | null | undefined): OrderKey[] {
+  const keys: OrderKey[] = [];
+  for (const v of values ?? []) {
+    const m = /^([A-Z_]+)_(ASC|DESC)$/.exec(v);
+    if (!m || !m[1]) throw badInput(`unknown orderBy value ${v}`, 'orderBy');
+    const field = m[1].toLowerCase().replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+    if (!QUERY_FIELDS[field]) throw badInput(`unknown orderBy value ${v}`, 'orderBy');
+    if (keys.some((k) => k.field === field)) throw badInput(`orderBy names ${field} twice`, 'orderBy');
+    keys.push({ field, desc: m[2] === 'DESC' });
+    if (field === 'id') break; // id is unique: later keys cannot matter
+  }
+  return keys;
+}
+
+interface PlannedKey extends OrderKey {
+  expr: RawBuilder<unknown>;
+  type: ValueType;
+  nonNull: boolean;
+}
+
+export interface Ordering {
+  keys: PlannedKey[];
+  orderBy: RawBuilder<unknown>;
+  signature: string;
+}
+
+/** Total order: the requested keys, then id in the direction of the first key. NULLs last. */
+export function planOrdering(orderBy: OrderKey[], filter: RecordFilter | null | undefined): Ordering {
+  const requested = orderBy.length ? orderBy : [{ field: 'id', desc: false }];
+  const keys: PlannedKey[] = requested.map((k) => {
+    const spec = QUERY_FIELDS[k.field] as Column;
+    const nonNull = k.field === 'id' || k.field === 'pfaId' || spec.type === 'cost' || provenNonNull(filter, k.field);
+    return { ...k, expr: fieldExpr(k.field), type: spec.type, nonNull };
+  });
+  if (!keys.some((k) => k.field === 'id')) {
+    keys.push({ field: 'id', desc: keys[0]?.desc ?? false, expr: fieldExpr('id'), type: 'id', nonNull: true });
+  }
+  // NULLS LAST is the contract; for a key proven non-null the NULLS clause is free, so pick the
+  // one a plain btree walked backwards produces (DESC NULLS FIRST) and keep the index order usable.
+  const orderSql = keys.map((k) =>
+    k.desc ? (k.nonNull ? sql`${k.expr} DESC NULLS FIRST` : sql`${k.expr} DESC NULLS LAST`) : sql`${k.expr} ASC NULLS LAST`,
+  );
+  return {
+    keys,
+    orderBy: sql.join(orderSql),
+    signature: keys.map((k) => `${k.field}:${k.desc ? 'd' : 'a'}`).join(','),
+  };
+}
+
+/** Keyset condition "strictly after this cursor position" in the ordering. */
+export function afterCondition(ordering: Ordering, values: readonly unknown[]): RawBuilder<SqlBool> {
+  const { keys } = ordering;
+  const allNonNull = keys.every((k) => k.nonNull);
+  const sameDirection = keys.every((k) => k.desc === keys[0]?.desc);
+  if (allNonNull && sameDirection) {
+    // Row comparison: an index range condition on (key…, id).
+    const left = sql.join(keys.map((k) => k.expr));
+    const right = sql.join(keys.map((k, i) => castParam(values[i], k.type)));
+    return keys[0]?.desc ? sql<SqlBool>`(${left}) < (${right})` : sql<SqlBool>`(${left}) > (${right})`;
+  }
+  // General form: OR over i of (k1 = v1 AND … AND k(i-1) = v(i-1) AND ki after vi), NULLs last.
+  const alternatives: RawBuilder<SqlBool>[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as PlannedKey;
+    const v = values[i];
+    const equalPrefix = keys.slice(0, i).map((p, j) => {
+      const pv = values[j];
+      return pv === null ? sql<SqlBool>`${p.expr} IS NULL` : sql<SqlBool>`${p.expr} = ${castParam(pv, p.type)}`;
+    });
+    let after: RawBuilder<SqlBool>;
+    if (v === null) after = sql<SqlBool>`false`;
+    else {
+      const cmp = k.desc ? sql<SqlBool>`${k.expr} < ${castParam(v, k.type)}` : sql<SqlBool>`${k.expr} > ${castParam(v, k.type)}`;
+      after = k.nonNull ? cmp : sql<SqlBool>`(${cmp} OR ${k.expr} IS NULL)`;
+    }
+    alternatives.push(andAll([...equalPrefix, after]));
+  }
+  return sql<SqlBool>`(${sql.join(alternatives, sql` OR `)})`;
+}
+
+// ------------------------------------------------------------------------------- cursors
+
+/**
+ * Cursors are opaque, base64url JSON [signature, ...values] with an HMAC, so a cursor edited by
+ * hand or made for another ordering is refused instead of silently skipping rows.
+ */
+export class CursorCodec {
+  constructor(private readonly key: string) {}
+
+  encode(signature: string, values: readonly unknown[]): string {
+    const payload = Buffer.from(JSON.stringify([signature, ...values])).toString('base64url');
+    return `${payload}.${this.mac(payload)}`;
+  }
+
+  decode(cursor: string, ordering: Ordering): unknown[] {
+    const [payload, mac, extra] = cursor.split('.');
+    if (!payload || !mac || extra !== undefined || cursor.length > 4096) throw badInput('malformed cursor', 'after');
+    const expected = Buffer.from(this.mac(payload));
+    const given = Buffer.from(mac);
+    if (expected.length !== given.length || !timingSafeEqual(expected, given))
+      throw badInput('cursor is not valid (altered or from another server)', 'after');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    } catch {
+      throw badInput('malformed cursor', 'after');
+    }
+    if (!Array.isArray(parsed) || parsed[0] !== ordering.signature || parsed.length !== ordering.keys.length + 1)
+      throw badInput('cursor was made for a different orderBy', 'after');
+    return parsed.slice(1);
+  }
+
+  private mac(payload: string): string {
+    return createHmac('sha256', this.key).update(payload).digest('base64url').slice(0, 22);
+  }
+}
+
+export type { Db };

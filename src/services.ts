@@ -1,0 +1,52 @@
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import type { Db } from './db/database.js';
+import type { JobGateway } from './jobs/gateway.js';
+import { DraftsRepository } from './repositories/drafts.repository.js';
+import { KpiRepository } from './repositories/kpi.repository.js';
+import { MirrorRepository } from './repositories/mirror.repository.js';
+import { CursorCodec } from './repositories/record-query.js';
+import { SessionRepository } from './repositories/session.repository.js';
+import { SyncLogRepository } from './repositories/sync-log.repository.js';
+
+/** Everything a request or a job needs, built once at boot. */
+export interface Services {
+  config: Config;
+  log: Logger;
+  pool: pg.Pool;
+  db: Db;
+  jwtSecret: string;
+  mirror: MirrorRepository;
+  drafts: DraftsRepository;
+  kpi: KpiRepository;
+  sessions: SessionRepository;
+  syncLog: SyncLogRepository;
+  cursors: CursorCodec;
+  jobs: JobGateway;
+  /** Session owners seen so far: (org/session) → user. Ownership never changes, so it caches. */
+  sessionOwners: Map<string, string>;
+  /** Known organizations (id → name); refreshed on miss. */
+  organizations: Map<string, string>;
+}
+
+export function createServices(deps: {
+  config: Config;
+  log: Logger;
+  pool: pg.Pool;
+  db: Db;
+  jwtSecret: string;
+  jobs: JobGateway;
+}): Services {
+  return {
+    ...deps,
+    mirror: new MirrorRepository(deps.db),
+    drafts: new DraftsRepository(deps.db),
+    kpi: new KpiRepository(deps.db),
+    sessions: new SessionRepository(deps.db),
+    syncLog: new SyncLogRepository(deps.db),
+    cursors: new CursorCodec(`cursor:${deps.jwtSecret}`),
+    sessionOwners: new Map(),
+    organizations: new Map(),
+  };
+}
