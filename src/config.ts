@@ -21,7 +21,7 @@ const schema = z
     PEMS_API_KEY: z.string().optional(),
     PEMS_USERNAME: z.string().optional(),
     PEMS_PASSWORD: z.string().optional(),
-    PEMS_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(50),
+    PEMS_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(200),
     PEMS_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
     KPI_REFRESH_INTERVAL_MS: z.coerce.number().int().min(0).default(300_000),
     DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),

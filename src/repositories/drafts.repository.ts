@@ -294,11 +294,12 @@ export class DraftsRepository {
           reason, old_delta, new_delta, from_state, to_state)
         SELECT ${org}, u.id, u.mirror_id, ${scope.sessionId}, ${scope.userId},
                CASE WHEN u.current_version = 1 THEN 'created' ELSE 'edited' END, ${reason},
-               c.own_delta, u.delta, CASE WHEN c.own_id IS NULL THEN NULL ELSE 'draft'::pfa_sync_state END, 'draft'
+               c.own_delta, u.delta, CASE WHEN c.own_id IS NULL THEN NULL ELSE 'draft'::pfa_sync_state END,
+               'draft'::pfa_sync_state
         FROM upserted u JOIN checked c ON c.mirror_id = u.mirror_id
         UNION ALL
         SELECT ${org}, x.id, x.mirror_id, ${scope.sessionId}, ${scope.userId}, 'emptied', ${reason}, x.delta, NULL,
-               'draft', NULL
+               'draft'::pfa_sync_state, NULL
         FROM removed x
         RETURNING 1
       )

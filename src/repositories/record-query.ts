@@ -238,7 +238,7 @@ function compileField(field: string, ops: unknown, path: string, state: CompileS
         checkList(list, op);
         const arrayType = spec.type === 'text' ? sql`text[]` : sql`numeric[]`;
         const cond = sql<SqlBool>`${col} = ANY(${list}::${arrayType})`;
-        push(op === 'in' ? cond : sql<SqlBool>`NOT (${cond})`);
+        push(op === 'in' ? cond : sql<SqlBool>`${col} <> ALL(${list}::${arrayType})`);
         break;
       }
       case 'contains':
@@ -277,7 +277,8 @@ function compileNode(filter: RecordFilter, path: string, depth: number, state: C
         break;
       }
       case 'not':
-        parts.push(sql<SqlBool>`NOT ${compileNode(value as RecordFilter, here, depth + 1, state)}`);
+        // Two-valued logic: a condition on a missing value is false, so NOT of it is true.
+        parts.push(sql<SqlBool>`(${compileNode(value as RecordFilter, here, depth + 1, state)}) IS NOT TRUE`);
         break;
       case 'hasDraft':
         parts.push(value ? sql<SqlBool>`r.has_draft` : sql<SqlBool>`NOT r.has_draft`);

@@ -17,8 +17,16 @@ export class SessionRepository {
       SELECT owner_user_id FROM pfa_session WHERE organization_id = ${organizationId} AND id = ${sessionId}
       LIMIT 1`.execute(this.db);
     const owner = rows[0]?.owner_user_id;
-    if (!owner) throw new Error(`session ${organizationId}/${sessionId} vanished`);
-    return owner;
+    if (owner) return owner;
+    // A concurrent first use inserted it after this statement's snapshot: read it now.
+    const row = await this.db
+      .selectFrom('pfa_session')
+      .select('owner_user_id')
+      .where('organization_id', '=', organizationId)
+      .where('id', '=', sessionId)
+      .executeTakeFirst();
+    if (!row) throw new Error(`session ${organizationId}/${sessionId} could not be created`);
+    return row.owner_user_id;
   }
 
   async sessionsOf(organizationId: string, userId: string): Promise<string[]> {
