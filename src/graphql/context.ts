@@ -30,7 +30,7 @@ export interface Loaders {
   organization: DataLoader<string, { id: string; name: string } | null>;
 }
 
-function memo<K, V>(make: (key: string) => V): (key: string) => V {
+function memo<V>(make: (key: string) => V): (key: string) => V {
   const cache = new Map<string, V>();
   return (key: string) => {
     let v = cache.get(key);
