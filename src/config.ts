@@ -31,14 +31,6 @@ const schema = z
     EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
     DATA_DIR: z.string().default('.data'),
     DEMO_RECORDS: z.coerce.number().int().min(0).default(60_000),
-  })
-  .superRefine((env, ctx) => {
-    if (env.NODE_ENV === 'production' && !env.AUTH_JWT_SECRET) {
-      ctx.addIssue({ code: 'custom', path: ['AUTH_JWT_SECRET'], message: 'is required when NODE_ENV=production' });
-    }
-    if (env.NODE_ENV === 'production' && !env.DATABASE_URL) {
-      ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is required when NODE_ENV=production' });
-    }
   });
 
 export type Config = Readonly<z.infer<typeof schema>>;
@@ -49,10 +41,15 @@ export class ConfigError extends Error {
 
 /** Validates the environment once, reporting every bad variable in one message. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const result = schema.safeParse(env);
-  if (!result.success) {
-    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
-    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  // An empty or blank variable counts as unset (PORT= must not mean port 0).
+  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const result = schema.safeParse(set);
+  const lines = result.success ? [] : result.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+  // Checked outside zod, which skips refinements once a field fails: every problem in one message.
+  if (env.NODE_ENV === 'production') {
+    if (!env.AUTH_JWT_SECRET?.trim()) lines.push('  AUTH_JWT_SECRET: is required when NODE_ENV=production');
+    if (!env.DATABASE_URL?.trim()) lines.push('  DATABASE_URL: is required when NODE_ENV=production');
   }
+  if (!result.success || lines.length) throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   return Object.freeze(result.data);
 }

@@ -123,11 +123,14 @@ export default async function globalSetup(): Promise<void> {
       }
       await admin.query(`ALTER DATABASE "${template}_build" RENAME TO "${template}"`);
     }
-    // Databases left behind by killed runs.
+    // Databases left behind by killed runs: older than two hours and not in use.
     const leftovers = await admin.query<{ datname: string }>(
-      "SELECT datname FROM pg_database WHERE datname LIKE 'pfa_test_f_%' AND datname NOT IN (SELECT datname FROM pg_stat_activity WHERE datname IS NOT NULL)",
+      "SELECT datname FROM pg_database WHERE datname ~ '^pfa_test_f_[0-9]+_' AND datname NOT IN (SELECT datname FROM pg_stat_activity WHERE datname IS NOT NULL)",
     );
-    for (const r of leftovers.rows) await admin.query(`DROP DATABASE IF EXISTS "${r.datname}"`);
+    const cutoff = Date.now() / 1000 - 7200;
+    for (const r of leftovers.rows) {
+      if (Number(r.datname.split('_')[3]) < cutoff) await admin.query(`DROP DATABASE IF EXISTS "${r.datname}"`);
+    }
   } finally {
     await admin.query('SELECT pg_advisory_unlock(4711)');
     await admin.end();

@@ -4,11 +4,9 @@
  * inputs: they must agree exactly.
  */
 
+/** Text fields hold JSON strings; any other JSON value is no value (as pfa_text in SQL). */
 export function readText(v: unknown): string | null {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  if (typeof v === 'boolean') return String(v);
-  return null;
+  return typeof v === 'string' ? v : null;
 }
 
 const MONEY_STRING = /^([0-9]+(\.[0-9]*)?|\.[0-9]+)$/;
@@ -54,9 +52,11 @@ export function parseIsoDate(s: string): string | null {
   if (day > daysInMonth(year, month)) return null;
   if (m[4] === undefined || m[8] === undefined) return formatDate(year, month, day);
   const sign = m[8] === '-' ? -1 : 1;
-  const t = Date.UTC(year, month - 1, day, hour, minute) - sign * (offH * 60 + offM) * 60_000;
-  const d = new Date(t);
-  if (year < 100) d.setUTCFullYear(year); // Date.UTC maps years 0–99 to 1900–1999
+  // setUTCFullYear, unlike Date.UTC, does not map years 0–99 to 1900–1999.
+  const d = new Date(0);
+  d.setUTCFullYear(year, month - 1, day);
+  d.setUTCHours(hour, minute - sign * (offH * 60 + offM), 0, 0);
+  if (d.getUTCFullYear() < 1) return null; // before year 1: no date (as in SQL)
   return formatDate(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate());
 }
 

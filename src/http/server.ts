@@ -147,7 +147,14 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   const server = http.createServer((req, res) => {
     const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
     inFlight.add(res);
-    res.on('close', () => inFlight.delete(res));
+    const started = process.hrtime.bigint();
+    res.on('close', () => {
+      inFlight.delete(res);
+      log.info(
+        { requestId, method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 },
+        'request',
+      );
+    });
     if (closing) res.setHeader('connection', 'close');
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = async () => {

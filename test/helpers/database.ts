@@ -21,7 +21,8 @@ export async function createTestDatabase(options: { poolMax?: number } = {}): Pr
   const adminUrl = process.env.PFA_TEST_ADMIN_URL;
   const template = process.env.PFA_TEST_TEMPLATE;
   if (!adminUrl || !template) throw new Error('test/global-setup.ts did not run');
-  const name = `pfa_test_f_${randomBytes(6).toString('hex')}`;
+  // The creation time in the name lets global setup drop only databases left by old, killed runs.
+  const name = `pfa_test_f_${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
