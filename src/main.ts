@@ -86,7 +86,7 @@ async function main(config: Config): Promise<void> {
     if (Number(rows[0]?.n) === 0) {
       log.info({ records: config.DEMO_RECORDS }, 'loading demo data (first start)');
       const t = Date.now();
-      const seedPool = createPool({ connectionString: databaseUrl, max: 2 }); // no statement timeout
+      const seedPool = createPool({ connectionString: databaseUrl, max: 3 }); // no statement timeout
       await seedDatabase(seedPool, {
         records: config.DEMO_RECORDS,
         orgs: 12,

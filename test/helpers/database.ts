@@ -48,6 +48,8 @@ export async function createTestDatabase(options: { poolMax?: number } = {}): Pr
     db,
     drop: async () => {
       await db.destroy();
+      // Kysely ends the pool only when it ran a query; a test that used only `pool` needs this.
+      if (!pool.ended) await pool.end().catch(() => undefined);
       const c = new pg.Client({ connectionString: adminUrl });
       await c.connect();
       try {
