@@ -30,7 +30,12 @@ export interface MergeCounts {
   unchanged: number;
 }
 
-export const ZERO_COUNTS: Readonly<MergeCounts> = Object.freeze({ inserted: 0, updated: 0, dataChanged: 0, unchanged: 0 });
+export const ZERO_COUNTS: Readonly<MergeCounts> = Object.freeze({
+  inserted: 0,
+  updated: 0,
+  dataChanged: 0,
+  unchanged: 0,
+});
 
 export function addCounts(a: MergeCounts, b: MergeCounts): MergeCounts {
   return {
@@ -53,8 +58,11 @@ export interface StagingOptions {
   /** Written to pfa_mirror.sync_batch_id of every row this run writes. */
   batchId: string;
   kind: MergeKind;
-  /** Remember every pfaId seen, for markRemoved() at the end of a full read. */
-  trackSeen: boolean;
+  /**
+   * Take the organization's read lock (one read or import of an organization at a time, across
+   * processes). A run's extra loaders share the lock of its first session and pass false.
+   */
+  lock: boolean;
 }
 
 export interface LastReadRun {
@@ -82,7 +90,9 @@ export interface RunTotals {
 /** COPY text format: backslash, tab, newline and carriage return must be escaped. */
 function copyText(value: string): string {
   return /[\\\t\n\r]/.test(value)
-    ? value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'))
+    ? value.replace(/[\\\t\n\r]/g, (c) =>
+        c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
+      )
     : value;
 }
 
@@ -168,11 +178,21 @@ export class StagingSession {
         Readable.from(copyChunks(records)),
         client.query(copyFrom(`COPY ${STAGING} (pfa_id, data, pems_version) FROM STDIN`)),
       );
-      const { rows } = await client.query<{ total: number; inserted: number; updated: number; data_changed: number }>(
-        this.options.kind === 'pems' ? MERGE_PEMS : MERGE_IMPORT,
-        [this.options.organizationId, this.options.batchId],
+      // The staging table has no statistics (the planner guesses ~70k rows) and then hashes the
+      // organization's whole mirror per batch (and JIT-compiles it). A batch is a few thousand
+      // rows: one unique-index probe each is the plan that stays fast at any mirror size.
+      await client.query(
+        'SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL jit = off',
       );
-      if (this.options.trackSeen) await client.query(`INSERT INTO ${SEEN} (pfa_id) SELECT pfa_id FROM ${STAGING}`);
+      const { rows } = await client.query<{
+        total: number;
+        inserted: number;
+        updated: number;
+        data_changed: number;
+      }>(this.options.kind === 'pems' ? MERGE_PEMS : MERGE_IMPORT, [
+        this.options.organizationId,
+        this.options.batchId,
+      ]);
       await client.query('COMMIT'); // ON COMMIT DELETE ROWS empties the staging table
       const r = rows[0] ?? { total: 0, inserted: 0, updated: 0, data_changed: 0 };
       return {
@@ -187,21 +207,19 @@ export class StagingSession {
     }
   }
 
-  /** Records PEMS sent but that were quarantined: present, so never taken for removed. */
-  async markSeen(pfaIds: readonly string[]): Promise<void> {
-    if (!this.options.trackSeen || pfaIds.length === 0) return;
-    await this.client.query(`INSERT INTO ${SEEN} (pfa_id) SELECT unnest($1::text[])`, [pfaIds]);
-  }
-
   /**
-   * End of a full read: records of the organization PEMS did not send are marked removed (soft:
-   * their data, drafts and history stay). Returns how many were newly marked.
+   * End of a full read: records of the organization that PEMS did not send (`seen` holds every
+   * pfaId it sent, quarantined rows included) are marked removed — soft: their data, drafts and
+   * history stay. Returns how many were newly marked.
    */
-  async markRemoved(): Promise<number> {
-    if (!this.options.trackSeen) throw new Error('markRemoved needs a staging session that tracks seen records');
-    await this.client.query(`ANALYZE ${SEEN}`);
+  async markRemoved(seen: Iterable<string>): Promise<number> {
+    const client = this.client;
+    await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${SEEN} (pfa_id text NOT NULL)`);
+    await client.query(`TRUNCATE ${SEEN}`);
+    await pipeline(Readable.from(idChunks(seen)), client.query(copyFrom(`COPY ${SEEN} (pfa_id) FROM STDIN`)));
+    await client.query(`ANALYZE ${SEEN}`);
     // Hash anti-join: one pass over the organization's records against the seen set.
-    const result = await this.client.query(
+    const result = await client.query(
       `UPDATE pfa_mirror m SET removed_from_pems_at = now(), sync_batch_id = $2
        WHERE m.organization_id = $1 AND m.removed_from_pems_at IS NULL
          AND NOT EXISTS (SELECT 1 FROM ${SEEN} s WHERE s.pfa_id = m.pfa_id)`,
@@ -218,12 +236,27 @@ export class StagingSession {
     try {
       await this.client.query('DISCARD TEMP');
       await this.client.query('RESET statement_timeout');
-      await this.client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lockKey(this.options.organizationId)]);
+      if (this.options.lock)
+        await this.client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [
+          lockKey(this.options.organizationId),
+        ]);
     } catch (e) {
       broken = e instanceof Error ? e : new Error(String(e)); // the connection is unusable: let the pool drop it
     }
     this.client.release(broken);
   }
+}
+
+function* idChunks(ids: Iterable<string>): Generator<string> {
+  let chunk = '';
+  for (const id of ids) {
+    chunk += `${copyText(id)}\n`;
+    if (chunk.length > 1 << 20) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk) yield chunk;
 }
 
 function* copyChunks(records: readonly StagedRecord[]): Generator<string> {
@@ -270,19 +303,21 @@ export class SyncRepository {
   }
 
   /**
-   * A dedicated connection with the organization's read lock, or null when another read of the
-   * same organization holds it.
+   * A dedicated connection for staging (with the organization's read lock when asked), or null
+   * when another read of the same organization holds that lock.
    */
   async openStaging(options: StagingOptions): Promise<StagingSession | null> {
     const client = await this.pool.connect();
     try {
-      const { rows } = await client.query<{ locked: boolean }>(
-        'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked',
-        [lockKey(options.organizationId)],
-      );
-      if (!rows[0]?.locked) {
-        client.release();
-        return null;
+      if (options.lock) {
+        const { rows } = await client.query<{ locked: boolean }>(
+          'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked',
+          [lockKey(options.organizationId)],
+        );
+        if (!rows[0]?.locked) {
+          client.release();
+          return null;
+        }
       }
       // Batches are small, but a full read's last step scans a whole organization.
       await client.query(`SET statement_timeout = '10min'`);
@@ -290,10 +325,6 @@ export class SyncRepository {
         `CREATE TEMP TABLE IF NOT EXISTS ${STAGING} (pfa_id text NOT NULL, data jsonb NOT NULL, pems_version text)
          ON COMMIT DELETE ROWS`,
       );
-      if (options.trackSeen) {
-        await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${SEEN} (pfa_id text NOT NULL)`);
-        await client.query(`TRUNCATE ${SEEN}`);
-      }
     } catch (error) {
       client.release(error instanceof Error ? error : true);
       throw error;
@@ -301,7 +332,12 @@ export class SyncRepository {
     return new StagingSession(client, options);
   }
 
-  async startRun(organizationId: string, direction: 'read' | 'write', mode: string, jobId: string | null): Promise<string> {
+  async startRun(
+    organizationId: string,
+    direction: 'read' | 'write',
+    mode: string,
+    jobId: string | null,
+  ): Promise<string> {
     const row = await this.db
       .insertInto('pfa_sync_log')
       .values({ organization_id: organizationId, direction, mode, job_id: jobId })

@@ -1,0 +1,41 @@
+import { jobDuration, jobFailures } from '../http/metrics.js';
+import { PemsError } from '../pems/client.js';
+import type { JobName } from './gateway.js';
+import {
+  PermanentJobError,
+  type JobHandlers,
+  type JobPayloads,
+  type JobResults,
+  type JobRun,
+} from './registry.js';
+
+/**
+ * Failures a retry cannot fix: PermanentJobError, and PEMS refusing a request for good (4xx other
+ * than 408/429: an unknown organization, bad credentials).
+ */
+export function isPermanentFailure(error: unknown): boolean {
+  return error instanceof PermanentJobError || (error instanceof PemsError && !error.retryable);
+}
+
+/** Runs one handler with the job metrics (duration by outcome, failures) and a log line on failure. */
+export async function executeJob<N extends JobName>(
+  handlers: JobHandlers,
+  name: N,
+  payload: JobPayloads[N],
+  run: JobRun,
+): Promise<JobResults[N]> {
+  const end = jobDuration.startTimer({ job: name });
+  try {
+    const result = await (handlers[name] as (p: JobPayloads[N], r: JobRun) => Promise<JobResults[N]>)(
+      payload,
+      run,
+    );
+    end({ outcome: 'ok' });
+    return result;
+  } catch (error) {
+    end({ outcome: 'error' });
+    jobFailures.inc({ job: name });
+    run.log.warn({ job: name, jobId: run.jobId, attempt: run.attempt, err: error }, 'job failed');
+    throw error;
+  }
+}

@@ -1,0 +1,315 @@
+import { sql, type Transaction } from 'kysely';
+import type { Db } from '../db/database.js';
+import type { Database, JsonObject } from '../db/tables.js';
+import type { FieldConflict } from '../domain/draft.js';
+
+/**
+ * SQL of write-back (commits → PEMS), DOMAIN §3: claiming pending changes, and every state
+ * change a write-back may make — committed → syncing → synced | conflict, syncing → committed —
+ * each in one statement or transaction, each recorded in pfa_modification_event.
+ */
+
+/** Who the audit trail names for write-back's state changes. */
+export const WRITE_BACK_ACTOR = 'system:write-sync';
+
+export interface PendingChange {
+  id: string;
+  organizationId: string;
+  mirrorId: string;
+  pfaId: string;
+  sessionId: string;
+  userId: string;
+  delta: JsonObject;
+  baseValues: JsonObject;
+  /** The PEMS recordid the change is based on; null when the mirror never had one. */
+  basePemsVersion: string | null;
+  syncAttempts: number;
+  committedAt: Date;
+}
+
+interface ClaimRow {
+  id: string;
+  mirror_id: string;
+  pfa_id: string;
+  session_id: string;
+  user_id: string;
+  delta: JsonObject;
+  base_values: JsonObject;
+  base_pems_version: string | null;
+  sync_attempts: number;
+  committed_at: Date;
+}
+
+export class WriteBackRepository {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Changes left `syncing` for longer than the lease belonged to a worker that stopped (crash,
+   * kill -9): they go back to `committed` so this run sends them again. Sending twice is safe:
+   * the second send carries the same base recordid, PEMS refuses it as stale, and the re-read
+   * finds the values already there.
+   */
+  async recoverExpiredClaims(organizationId: string, leaseMs: number): Promise<number> {
+    const { rows } = await sql<{ id: string }>`
+      WITH expired AS (
+        UPDATE pfa_modification SET sync_state = 'committed', updated_at = now(),
+          last_error = 'write-back claim expired (the worker stopped); sent again'
+        WHERE organization_id = ${organizationId} AND sync_state = 'syncing'
+          AND updated_at < now() - make_interval(secs => ${leaseMs / 1000})
+        RETURNING id, mirror_id, session_id, delta
+      ), events AS (
+        INSERT INTO pfa_modification_event (organization_id, modification_id, mirror_id, session_id, user_id, action,
+          reason, old_delta, new_delta, from_state, to_state)
+        SELECT ${organizationId}, e.id, e.mirror_id, e.session_id, ${WRITE_BACK_ACTOR}, 'sync-claim-expired',
+               NULL, e.delta, e.delta, 'syncing', 'committed'
+        FROM expired e
+        RETURNING 1
+      )
+      SELECT id FROM expired`.execute(this.db);
+    return rows.length;
+  }
+
+  /**
+   * Claims up to `limit` committed changes in commit order (committed → syncing). FOR UPDATE SKIP
+   * LOCKED: two workers never claim the same change. A change waits while an earlier pending
+   * change of the same record exists, so one record's changes reach PEMS in commit order.
+   */
+  async claim(organizationId: string, limit: number, exclude: readonly string[]): Promise<PendingChange[]> {
+    const { rows } = await sql<ClaimRow>`
+      WITH picked AS (
+        SELECT pm.id FROM pfa_modification pm
+        WHERE pm.organization_id = ${organizationId} AND pm.sync_state = 'committed'
+          AND NOT (pm.id = ANY(${exclude as string[]}::bigint[]))
+          AND NOT EXISTS (
+            SELECT 1 FROM pfa_modification e
+            WHERE e.organization_id = pm.organization_id AND e.mirror_id = pm.mirror_id
+              AND e.sync_state IN ('committed', 'syncing') AND (e.committed_at, e.id) < (pm.committed_at, pm.id))
+        ORDER BY pm.committed_at, pm.id
+        LIMIT ${limit}
+        FOR UPDATE OF pm SKIP LOCKED
+      )
+      UPDATE pfa_modification pm SET sync_state = 'syncing', updated_at = now()
+      FROM picked p, pfa_mirror m
+      WHERE pm.organization_id = ${organizationId} AND pm.id = p.id
+        AND m.organization_id = pm.organization_id AND m.id = pm.mirror_id
+      RETURNING pm.id, pm.mirror_id, m.pfa_id, pm.session_id, pm.user_id, pm.delta, pm.base_values,
+                pm.base_pems_version, pm.sync_attempts, pm.committed_at`.execute(this.db);
+    return rows
+      .map((r) => ({
+        id: String(r.id),
+        organizationId,
+        mirrorId: String(r.mirror_id),
+        pfaId: r.pfa_id,
+        sessionId: r.session_id,
+        userId: r.user_id,
+        delta: r.delta,
+        baseValues: r.base_values,
+        basePemsVersion: r.base_pems_version,
+        syncAttempts: r.sync_attempts,
+        committedAt: r.committed_at,
+      }))
+      .sort((a, b) => a.committedAt.getTime() - b.committedAt.getTime() || Number(a.id) - Number(b.id));
+  }
+
+  /**
+   * PEMS holds these changes: in ONE statement each change becomes synced and its record's mirror
+   * row takes the new data — `mirror data || delta` after our own UPDATE, or PEMS's record as
+   * re-read — and PEMS's new recordid. Returns the ids settled; a change missing from the answer
+   * was no longer ours to finish (its claim expired and it went back to committed): the next
+   * run's re-read will find it applied. At most one change per record may be passed (claim
+   * guarantees it: a record's next change waits while this one is syncing).
+   */
+  async markSynced(
+    items: readonly { change: PendingChange; pemsVersion: string; data: JsonObject | null }[],
+  ): Promise<Set<string>> {
+    if (items.length === 0) return new Set();
+    const org = items[0]?.change.organizationId as string;
+    const input = JSON.stringify(
+      items.map((i) => ({ id: i.change.id, pems_version: i.pemsVersion, data: i.data })),
+    );
+    const { rows } = await sql<{ id: string }>`
+      WITH input AS (
+        SELECT * FROM jsonb_to_recordset(${input}::jsonb) AS i(id bigint, pems_version text, data jsonb)
+      ), done AS (
+        UPDATE pfa_modification pm SET sync_state = 'synced', synced_at = now(), updated_at = now(), last_error = NULL,
+          sync_attempts = pm.sync_attempts + 1
+        FROM input i
+        WHERE pm.organization_id = ${org} AND pm.id = i.id AND pm.sync_state = 'syncing'
+        RETURNING pm.id, pm.mirror_id, pm.session_id, pm.delta, i.pems_version, i.data
+      ), mirror AS (
+        UPDATE pfa_mirror m
+        SET data = coalesce(d.data, m.data || d.delta), pems_version = d.pems_version, last_synced_at = now()
+        FROM done d
+        WHERE m.organization_id = ${org} AND m.id = d.mirror_id
+        RETURNING m.id
+      ), events AS (
+        INSERT INTO pfa_modification_event (organization_id, modification_id, mirror_id, session_id, user_id, action,
+          reason, old_delta, new_delta, from_state, to_state)
+        SELECT ${org}, d.id, d.mirror_id, d.session_id, ${WRITE_BACK_ACTOR}, 'synced',
+               'PEMS recordid ' || d.pems_version, d.delta, d.delta, 'syncing', 'synced'
+        FROM done d
+        RETURNING 1
+      )
+      SELECT d.id FROM done d`.execute(this.db); // data-modifying CTEs (mirror, events) always run to completion
+    return new Set(rows.map((r) => String(r.id)));
+  }
+
+  /** A transient failure: back to committed with the error, to be sent again later (syncing → committed). */
+  async release(change: PendingChange, error: string): Promise<void> {
+    await sql`
+      WITH released AS (
+        UPDATE pfa_modification SET sync_state = 'committed', updated_at = now(), last_error = ${error.slice(0, 2000)},
+          sync_attempts = sync_attempts + 1
+        WHERE organization_id = ${change.organizationId} AND id = ${change.id}::bigint AND sync_state = 'syncing'
+        RETURNING id, mirror_id, session_id, delta
+      )
+      INSERT INTO pfa_modification_event (organization_id, modification_id, mirror_id, session_id, user_id, action,
+        reason, old_delta, new_delta, from_state, to_state)
+      SELECT ${change.organizationId}, r.id, r.mirror_id, r.session_id, ${WRITE_BACK_ACTOR}, 'sync-failed',
+             ${error.slice(0, 500)}, r.delta, r.delta, 'syncing', 'committed'
+      FROM released r`.execute(this.db);
+  }
+
+  /**
+   * PEMS holds other values for the change's fields (syncing → conflict), with base/theirs/mine
+   * per field. When the author's session already has an open draft of the same record (at most
+   * one open modification per record and session), the two become one conflict: the pending
+   * change's delta under the draft's, the draft's id kept, so nothing the user wrote is lost.
+   * Returns the id of the modification now in conflict, or null when the change was no longer ours.
+   */
+  async markConflict(
+    change: PendingChange,
+    conflicts: readonly FieldConflict[],
+    error: string,
+    pems: { data: JsonObject; recordid: string } | null = null,
+  ): Promise<string | null> {
+    return this.db.transaction().execute(async (tx) => {
+      const org = change.organizationId;
+      const { rows: own } = await sql<{ id: string; delta: JsonObject }>`
+        SELECT id, delta FROM pfa_modification
+        WHERE organization_id = ${org} AND id = ${change.id}::bigint AND sync_state = 'syncing'
+        FOR UPDATE`.execute(tx);
+      const pending = own[0];
+      if (!pending) return null;
+      if (pems) {
+        // The mirror takes what PEMS holds (as a read sync would): "theirs" is what the user then
+        // sees, and KEEP_MINE rebases onto PEMS's current recordid instead of conflicting again.
+        await sql`
+          UPDATE pfa_mirror SET data = ${JSON.stringify(pems.data)}::jsonb, pems_version = ${pems.recordid},
+            last_synced_at = now(), removed_from_pems_at = NULL
+          WHERE organization_id = ${org} AND id = ${change.mirrorId}::bigint
+            AND (data IS DISTINCT FROM ${JSON.stringify(pems.data)}::jsonb OR pems_version IS DISTINCT FROM ${pems.recordid})`.execute(
+          tx,
+        );
+      }
+      const { rows: open } = await sql<{
+        id: string;
+        delta: JsonObject;
+        base_values: JsonObject;
+        conflicts: FieldConflict[] | null;
+        sync_state: 'draft' | 'conflict';
+      }>`
+        SELECT id, delta, base_values, conflicts, sync_state FROM pfa_modification
+        WHERE organization_id = ${org} AND mirror_id = ${change.mirrorId}::bigint AND session_id = ${change.sessionId}
+          AND sync_state IN ('draft', 'conflict')
+        FOR UPDATE`.execute(tx);
+      const draft = open[0];
+      const message = error.slice(0, 2000);
+      if (!draft) {
+        await sql`
+          UPDATE pfa_modification SET sync_state = 'conflict', conflicts = ${JSON.stringify(conflicts)}::jsonb,
+            last_error = ${message}, updated_at = now(), sync_attempts = sync_attempts + 1
+          WHERE organization_id = ${org} AND id = ${change.id}::bigint`.execute(tx);
+        await this.event(
+          tx,
+          change,
+          change.id,
+          'sync-conflict',
+          message,
+          pending.delta,
+          pending.delta,
+          'syncing',
+          'conflict',
+        );
+        return change.id;
+      }
+      const delta = { ...pending.delta, ...draft.delta };
+      const baseValues = { ...draft.base_values, ...change.baseValues };
+      // One entry per field (the draft's own conflicts are the more recent); "mine" is what the merged delta holds.
+      const byField = new Map<string, FieldConflict>();
+      for (const c of [...conflicts, ...(draft.conflicts ?? [])])
+        byField.set(c.field, { ...c, mine: delta[c.field] ?? c.mine });
+      await sql`
+        UPDATE pfa_modification SET sync_state = 'conflict', delta = ${JSON.stringify(delta)}::jsonb,
+          modified_fields = ${Object.keys(delta)}::text[], base_values = ${JSON.stringify(baseValues)}::jsonb,
+          conflicts = ${JSON.stringify([...byField.values()])}::jsonb, last_error = ${message},
+          current_version = current_version + 1, updated_at = now()
+        WHERE organization_id = ${org} AND id = ${draft.id}`.execute(tx);
+      await sql`DELETE FROM pfa_modification WHERE organization_id = ${org} AND id = ${change.id}::bigint`.execute(
+        tx,
+      );
+      await this.event(
+        tx,
+        change,
+        change.id,
+        'sync-conflict-merged',
+        `merged into open draft ${draft.id}: ${message}`,
+        pending.delta,
+        null,
+        'syncing',
+        null,
+      );
+      await this.event(
+        tx,
+        change,
+        draft.id,
+        'sync-conflict',
+        `took pending change ${change.id}: ${message}`,
+        draft.delta,
+        delta,
+        draft.sync_state,
+        'conflict',
+      );
+      return String(draft.id);
+    });
+  }
+
+  /** Changes still to write back (committed or syncing), per organization. */
+  async pendingOrganizations(): Promise<{ organizationId: string; pending: number }[]> {
+    const { rows } = await sql<{ organization_id: string; n: number }>`
+      SELECT organization_id, count(*)::int AS n FROM pfa_modification
+      WHERE sync_state IN ('committed', 'syncing') GROUP BY organization_id ORDER BY organization_id`.execute(
+      this.db,
+    );
+    return rows.map((r) => ({ organizationId: r.organization_id, pending: r.n }));
+  }
+
+  private async event(
+    tx: Transaction<Database>,
+    change: PendingChange,
+    modificationId: string,
+    action: string,
+    reason: string,
+    oldDelta: JsonObject | null,
+    newDelta: JsonObject | null,
+    from: 'syncing' | 'draft' | 'conflict',
+    to: 'conflict' | null,
+  ): Promise<void> {
+    await tx
+      .insertInto('pfa_modification_event')
+      .values({
+        organization_id: change.organizationId,
+        modification_id: modificationId,
+        mirror_id: change.mirrorId,
+        session_id: change.sessionId,
+        user_id: WRITE_BACK_ACTOR,
+        action,
+        reason: reason.slice(0, 500),
+        old_delta: oldDelta === null ? null : JSON.stringify(oldDelta),
+        new_delta: newDelta === null ? null : JSON.stringify(newDelta),
+        from_state: from,
+        to_state: to,
+      })
+      .execute();
+  }
+}
