@@ -8,7 +8,7 @@ import { generateRecord } from '../src/domain/generator.js';
 import { importLegacySqlite, legacyDate, type ImportReport } from '../src/jobs/legacy-import.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { insertRecords } from './helpers/fixtures.js';
-import { testLog } from './helpers/jobs.js';
+import { testLog, ignoreDropRace } from './helpers/jobs.js';
 
 /**
  * The legacy import on a generated SQLite file shaped like the previous system's Prisma table:
@@ -87,6 +87,7 @@ function createLegacyFile(target: string): void {
 
 beforeAll(async () => {
   t = await createTestDatabase();
+  t.pool.on('error', ignoreDropRace);
   dir = mkdtempSync(path.join(os.tmpdir(), 'pfa-import-'));
   file = path.join(dir, 'dev.db');
   createLegacyFile(file);

@@ -6,7 +6,7 @@ import { startPemsSimulator, type PemsSimulator } from '../src/pems/simulator.js
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { createTestDatabase, testRedisUrl, type TestDatabase } from './helpers/database.js';
 import { BullmqJobGateway } from '../src/jobs/bullmq-gateway.js';
-import { TEST_SETTINGS, pemsClient, testLog, uniquePrefix, waitFor } from './helpers/jobs.js';
+import { TEST_SETTINGS, pemsClient, testLog, uniquePrefix, waitFor, ignoreDropRace } from './helpers/jobs.js';
 
 /**
  * The whole loop through the API, on both job systems: PEMS → mirror (syncFromPems) → draft →
@@ -25,6 +25,7 @@ for (const mode of ['bullmq', 'in-process'] as const) {
 
     beforeAll(async () => {
       [t, sim] = await Promise.all([createTestDatabase(), startPemsSimulator({ orgs: 1, records: 400 })]);
+      t.pool.on('error', ignoreDropRace);
       const config = loadConfig({ NODE_ENV: 'test', KPI_REFRESH_INTERVAL_MS: '0' });
       jobs = await createJobGateway(
         { config, log: testLog, pool: t.pool, db: t.db },

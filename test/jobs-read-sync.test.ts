@@ -6,7 +6,7 @@ import { startPemsSimulator, type PemsSimulator } from '../src/pems/simulator.js
 import { SyncRepository } from '../src/repositories/sync.repository.js';
 import { createTestDatabase, type TestDatabase } from './helpers/database.js';
 import { insertRecords } from './helpers/fixtures.js';
-import { directJobs, pemsClient, type DirectJobs } from './helpers/jobs.js';
+import { directJobs, pemsClient, type DirectJobs, ignoreDropRace } from './helpers/jobs.js';
 
 /**
  * read-sync against the PEMS simulator over real HTTP and a real PostgreSQL: initial and
@@ -23,6 +23,7 @@ let jobs: DirectJobs;
 
 beforeAll(async () => {
   [t, sim] = await Promise.all([createTestDatabase(), startPemsSimulator({ orgs: 4, records: 6_000 })]);
+  t.pool.on('error', ignoreDropRace);
   jobs = directJobs(t, pemsClient(sim.url));
 });
 

@@ -8,7 +8,7 @@ import { BullmqJobGateway } from '../src/jobs/bullmq-gateway.js';
 import { startPemsSimulator, type PemsSimulator } from '../src/pems/simulator.js';
 import { createTestDatabase, testRedisUrl, type TestDatabase } from './helpers/database.js';
 import { insertRecords } from './helpers/fixtures.js';
-import { ensureSession, statesOf, uniquePrefix, waitFor } from './helpers/jobs.js';
+import { ensureSession, statesOf, uniquePrefix, waitFor, ignoreDropRace } from './helpers/jobs.js';
 
 /**
  * A worker killed with SIGKILL in the middle of write-sync: after a new worker starts, every
@@ -59,6 +59,7 @@ function updates(): Record<string, number> {
 
 beforeAll(async () => {
   [t, sim] = await Promise.all([createTestDatabase(), startPemsSimulator({ orgs: 1, records: CHANGES })]);
+  t.pool.on('error', ignoreDropRace);
   const ids = await insertRecords(t.db, ORG, CHANGES);
   await ensureSession(t.db, ORG, 'bulk', 'planner');
   // 300 committed changes, as commitDrafts leaves them (base version and recordid of the mirror).

@@ -12,6 +12,7 @@ import {
   pemsClient,
   statesOf,
   type DirectJobs,
+  ignoreDropRace,
 } from './helpers/jobs.js';
 
 /**
@@ -59,6 +60,7 @@ async function mirror(pfaId: string) {
 
 beforeAll(async () => {
   [t, sim] = await Promise.all([createTestDatabase(), startPemsSimulator({ orgs: 1, records: N })]);
+  t.pool.on('error', ignoreDropRace);
   ids = await insertRecords(t.db, ORG, N); // the seed: pems_version '1', as the simulator serves it
   jobs = directJobs(t, pemsClient(sim.url));
 });

@@ -35,8 +35,26 @@ function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const digit = (s: string, i: number): number => s.charCodeAt(i) - 48;
+
+/** Fast path for the form every PEMS date takes: a valid YYYY-MM-DD is its own canonical form. */
+function plainDate(s: string): string | null | undefined {
+  if (s.length !== 10 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return undefined;
+  for (const i of [0, 1, 2, 3, 5, 6, 8, 9]) if (digit(s, i) < 0 || digit(s, i) > 9) return undefined;
+  const year = digit(s, 0) * 1000 + digit(s, 1) * 100 + digit(s, 2) * 10 + digit(s, 3);
+  const month = digit(s, 5) * 10 + digit(s, 6);
+  const day = digit(s, 8) * 10 + digit(s, 9);
+  if (year < 1 || month < 1 || month > 12 || day < 1) return null;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const max = month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] as number);
+  return day <= max ? s : null;
+}
+
 /** ISO date (YYYY-MM-DD), or a full ISO-8601 timestamp read as its UTC date; else null. */
 export function parseIsoDate(s: string): string | null {
+  const plain = plainDate(s);
+  if (plain !== undefined) return plain;
   const m = DATE_RE.exec(s);
   if (!m) return null;
   const year = Number(m[1]);

@@ -19,7 +19,10 @@ export interface GraphqlContext {
   services: Services;
   log: Logger;
   /** Access checks and session resolution for one organization (cached per request). */
-  scope(organizationId: string, options?: { needSession?: boolean; action?: 'read' | 'edit' | 'admin' }): Promise<MergeScope>;
+  scope(
+    organizationId: string,
+    options?: { needSession?: boolean; action?: 'read' | 'edit' | 'admin'; mayBeNew?: boolean },
+  ): Promise<MergeScope>;
   loaders: Loaders;
 }
 
@@ -118,6 +121,12 @@ export function createContext(args: {
     async scope(organizationId, options = {}) {
       const action = options.action ?? 'read';
       if (!can(principal, action)) throw forbidden(`role ${principal.role} may not ${action === 'edit' ? 'edit drafts' : 'run admin operations'}`);
+      // A read sync may bring an organization the database does not know yet.
+      if (options.mayBeNew) {
+        if (!principal.orgs.includes(organizationId))
+          throw forbidden(`organization ${organizationId} is not among the caller's organizations`);
+        return { organizationId, sessionId: null };
+      }
       let p = scopes.get(organizationId);
       if (!p) {
         p = resolveScope(organizationId);

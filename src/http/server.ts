@@ -4,7 +4,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { GraphQLError } from 'graphql';
 import { sql } from 'kysely';
@@ -65,8 +65,13 @@ export async function createApp(services: Services, options: AppOptions = {}): P
     introspection: true, // authenticated callers only: every request needs a token
     includeStacktraceInErrorResponses: development,
     formatError: createErrorFormatter(log, development),
+    // Apollo's default is JSON.stringify(value, null, 2): bigger bodies and slower to write.
+    stringifyResult: (value) => JSON.stringify(value),
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
+      // Installed by default, it wraps every field resolver (willResolveField) to compute HTTP cache
+      // hints this API never sets: ~10% of the CPU of a 1000-row page.
+      ApolloServerPluginCacheControlDisabled(),
       limitsPlugin({ maxDepth: 10, maxAliases: 20, maxCost: config.MAX_QUERY_COST, maxPageSize: 1000 }),
       metricsPlugin(),
     ],

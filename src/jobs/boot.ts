@@ -2,9 +2,10 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
-import { PemsClient } from '../pems/client.js';
 import { startPemsSimulator } from '../pems/simulator.js';
-import { DisabledJobGateway, type JobGateway } from './gateway.js';
+import { createJobGateway } from './factory.js';
+import type { JobGateway } from './gateway.js';
+import { createPemsClient } from './job-deps.js';
 
 export interface JobsHandle {
   gateway: JobGateway;
@@ -34,22 +35,19 @@ export async function startJobs(deps: {
     pemsUrl = sim.url;
     log.info({ url: sim.url }, 'PEMS simulator started in-process (demo mode)');
   }
-  const pems = pemsUrl
-    ? new PemsClient({
-        baseUrl: pemsUrl,
-        tenant: config.PEMS_TENANT,
-        timeoutMs: config.PEMS_TIMEOUT_MS,
-        rateLimitPerSecond: config.PEMS_RATE_LIMIT_PER_SECOND,
-        ...(config.PEMS_API_KEY ? { apiKey: config.PEMS_API_KEY } : {}),
-        ...(config.PEMS_USERNAME ? { username: config.PEMS_USERNAME, password: config.PEMS_PASSWORD ?? '' } : {}),
-      })
-    : null;
+  const pems = createPemsClient(config, pemsUrl ?? undefined);
   if (!pems) log.warn('PEMS_URL not set: synchronisation with PEMS is unavailable');
-  const gateway: JobGateway = new DisabledJobGateway();
+  // BullMQ when Redis answers (the worker runs here too in embedded mode; in production run
+  // `npm run worker`), else the same processors in-process.
+  const jobs = await createJobGateway(
+    { config, log, pool: deps.pool, db: deps.db },
+    { ...(config.REDIS_URL ? { redisUrl: config.REDIS_URL } : {}), pems, worker: deps.embeddedMode },
+  );
+  const gateway: JobGateway = jobs;
   return {
     gateway,
     pemsUrl,
-    readiness: async () => ({ pems: pems ? 'configured' : 'unavailable (PEMS_URL not set)' }),
+    readiness: async () => ({ ...(await jobs.readiness()), pems: pems ? 'configured' : 'unavailable (PEMS_URL not set)' }),
     close: async () => {
       await gateway.close();
       for (const c of closers) await c();

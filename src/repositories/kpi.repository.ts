@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database.js';
-import { mergedSource, type MergeScope } from './record-query.js';
+import { mergedBranches, mergedSource, type MergeScope } from './record-query.js';
 
 export interface KpiGroup {
   category: string | null;
@@ -75,14 +75,14 @@ function affectedStates(scope: MergeScope, snapshot: string): RawBuilder<unknown
       WHERE d.organization_id = ${org} AND d.sync_state <> 'synced'
         AND ((d.sync_state IN ('committed', 'syncing') AND NOT pg_visible_in_snapshot(d.commit_xid, ${snapshot}::pg_snapshot))
              OR ${own})),
-    before AS (
+    before AS MATERIALIZED (
       SELECT m.id, m.data || coalesce((
         SELECT jsonb_concat_agg(d.delta ORDER BY d.committed_at, d.id) FROM pfa_modification d
         WHERE d.organization_id = ${org} AND d.mirror_id = m.id AND d.sync_state IN ('committed', 'syncing')
           AND pg_visible_in_snapshot(d.commit_xid, ${snapshot}::pg_snapshot)), '{}') AS data
       FROM affected a JOIN pfa_mirror m ON m.organization_id = ${org} AND m.id = a.mirror_id),
-    after AS (
-      SELECT r.id, r.data FROM ${mergedSource(scope)} WHERE r.id IN (SELECT mirror_id FROM affected)),
+    after AS MATERIALIZED (
+      SELECT r.id, r.data FROM ${mergedSource(scope)} WHERE r.id = ANY(ARRAY(SELECT mirror_id FROM affected))),
     states AS (
       SELECT -1 AS sign, c.* FROM before b CROSS JOIN LATERAL (${kpiColumns(sql`b.data`)}) c
       UNION ALL
@@ -232,7 +232,9 @@ export class KpiRepository {
     ];
     for (const [key, kind, b, a, column] of checks) {
       const current = result[key] as string | null;
-      if (b !== undefined && b !== null && b === current) {
+      // The bound can only retreat when a record that held it no longer reaches it.
+      const stillReached = a !== undefined && a !== null && current !== null && (kind === 'min' ? a <= current : a >= current);
+      if (b !== undefined && b !== null && b === current && !stillReached) {
         (result as unknown as Record<string, unknown>)[key] = await this.exactBound(scope, column, kind);
       } else if (a !== undefined && a !== null) {
         const wins = current === null || (kind === 'min' ? a < current : a > current);
@@ -245,10 +247,16 @@ export class KpiRepository {
   private async exactBound(scope: MergeScope, column: string, kind: 'min' | 'max'): Promise<string | null> {
     const col = sql.ref(`r.${column}`);
     const actualOnly = column.startsWith('actual') ? sql`AND r.is_actualized IS TRUE` : sql``;
-    const { rows } = await sql<{ v: string | null }>`
-      SELECT ${col} AS v FROM ${mergedSource(scope)}
+    const order = kind === 'min' ? sql`ASC` : sql`DESC`;
+    // ORDER BY … LIMIT 1 inside each half of the merge: the untouched half then walks an index on
+    // the column where one exists instead of sorting the organization.
+    const half = (source: RawBuilder<unknown>) => sql`(
+      SELECT ${col} AS v FROM ${source} AS r
       WHERE r.is_discontinued IS NOT TRUE AND ${col} IS NOT NULL ${actualOnly}
-      ORDER BY ${col} ${kind === 'min' ? sql`ASC` : sql`DESC`} LIMIT 1`.execute(this.db);
+      ORDER BY ${col} ${order} LIMIT 1)`;
+    const [untouched, touched] = mergedBranches(scope);
+    const { rows } = await sql<{ v: string | null }>`
+      SELECT v FROM (${half(untouched)} UNION ALL ${half(touched)}) AS b ORDER BY v ${order} LIMIT 1`.execute(this.db);
     return rows[0]?.v ?? null;
   }
 

@@ -1,9 +1,10 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { MergedRecord } from '../domain/merged-record.js';
 import {
   afterCondition,
   compileFilter,
+  mergedBranches,
   mergedSource,
   planOrdering,
   type MergeScope,
@@ -67,17 +68,28 @@ export class MirrorRepository {
     return planOrdering(request.orderBy, request.filter);
   }
 
-  /** One page in the requested order; fetches first + 1 rows to know whether more follow. */
+  /**
+   * One page in the requested order; fetches first + 1 rows to know whether more follow. Filter,
+   * keyset condition, order and limit go inside each half of the merge, so the untouched half is an
+   * index-ordered range scan that stops after first + 1 rows (with the anti-join probe per row),
+   * and the outer query merges at most 2 × (first + 1) rows.
+   */
   async findPage(scope: MergeScope, request: PageRequest, ordering: Ordering): Promise<{ rows: PageRow[]; hasNextPage: boolean }> {
     const where = [compileFilter(request.filter)];
     if (request.after) where.push(afterCondition(ordering, request.after));
     const sortColumns = ordering.keys.map((k, i) => sql`${k.expr} AS ${sql.ref(`sk${i}`)}`);
-    const { rows } = await sql<MergedRow>`
+    const limit = request.first + 1;
+    const half = (source: RawBuilder<unknown>) => sql`(
       SELECT ${RECORD_COLUMNS}, ${sql.join(sortColumns)}
-      FROM ${mergedSource(scope)}
+      FROM ${source} AS r
       WHERE ${sql.join(where, sql` AND `)}
       ORDER BY ${ordering.orderBy}
-      LIMIT ${request.first + 1}`.execute(this.db);
+      LIMIT ${limit})`;
+    const [untouched, touched] = mergedBranches(scope);
+    const { rows } = await sql<MergedRow>`
+      SELECT * FROM (${half(untouched)} UNION ALL ${half(touched)}) AS r
+      ORDER BY ${ordering.outputOrderBy}
+      LIMIT ${limit}`.execute(this.db);
     const page = rows.slice(0, request.first).map((row) => ({
       record: toRecord(row),
       sortValues: ordering.keys.map((_, i) => normaliseSortValue(row[`sk${i}`])),

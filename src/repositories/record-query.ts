@@ -97,21 +97,27 @@ const MERGED_OUTPUT = RECORD_FIELDS.map((f) => {
 });
 
 /**
- * The merged relation for one organization and session, as a derived table `r` with columns:
- * id, organization_id, pfa_id, version, pems_version, last_synced_at, draft_id, has_draft, data,
- * search_text and every generated column of pfa_mirror.
+ * The two halves of the merged relation, each a parenthesised SELECT with the columns listed for
+ * `mergedSource`: records untouched by any relevant modification (straight from the mirror's
+ * indexed columns) and the few touched ones (merged JSON re-parsed).
+ *
+ * A query that orders and limits must do so inside each half (see `MirrorRepository.findPage`):
+ * PostgreSQL cannot flatten a UNION ALL member that has a WHERE clause or a join, so it plans
+ * each half as a separate subquery that knows nothing of the outer ORDER BY/LIMIT and the outer
+ * query sorts every matching row.
  */
-export function mergedSource(scope: MergeScope): RawBuilder<unknown> {
+export function mergedBranches(scope: MergeScope): [RawBuilder<unknown>, RawBuilder<unknown>] {
   const org = scope.organizationId;
   const relevant = relevantModification(scope);
-  return sql`(
+  return [
+    sql`(
     SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at,
            NULL::bigint AS draft_id, false AS has_draft, m.data, m.search_text, ${sql.join(MIRROR_OUTPUT)}
     FROM pfa_mirror m
     WHERE m.organization_id = ${org}
       AND NOT EXISTS (SELECT 1 FROM pfa_modification d
-                      WHERE d.organization_id = ${org} AND d.mirror_id = m.id AND ${relevant})
-    UNION ALL
+                      WHERE d.organization_id = ${org} AND d.mirror_id = m.id AND ${relevant}))`,
+    sql`(
     SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at,
            x.draft_id, x.draft_id IS NOT NULL AS has_draft, j.data,
            pfa_search_text(m.pfa_id, j.data) AS search_text, ${sql.join(MERGED_OUTPUT)}
@@ -122,8 +128,18 @@ export function mergedSource(scope: MergeScope): RawBuilder<unknown> {
           WHERE d.organization_id = ${org} AND ${relevant}
           GROUP BY d.mirror_id) x
     JOIN pfa_mirror m ON m.organization_id = ${org} AND m.id = x.mirror_id
-    CROSS JOIN LATERAL (SELECT m.data || x.delta AS data) j
-  ) AS r`;
+    CROSS JOIN LATERAL (SELECT m.data || x.delta AS data) j)`,
+  ];
+}
+
+/**
+ * The merged relation for one organization and session, as a derived table `r` with columns:
+ * id, organization_id, pfa_id, version, pems_version, last_synced_at, draft_id, has_draft, data,
+ * search_text and every generated column of pfa_mirror.
+ */
+export function mergedSource(scope: MergeScope): RawBuilder<unknown> {
+  const [untouched, touched] = mergedBranches(scope);
+  return sql`(${untouched} UNION ALL ${touched}) AS r`;
 }
 
 // ------------------------------------------------------------------------------- filters
@@ -355,6 +371,8 @@ interface PlannedKey extends OrderKey {
 export interface Ordering {
   keys: PlannedKey[];
   orderBy: RawBuilder<unknown>;
+  /** The same order over output columns sk0, sk1, … of a derived table `r` (sort key i as sk<i>). */
+  outputOrderBy: RawBuilder<unknown>;
   signature: string;
 }
 
@@ -371,12 +389,20 @@ export function planOrdering(orderBy: OrderKey[], filter: RecordFilter | null | 
   }
   // NULLS LAST is the contract; for a key proven non-null the NULLS clause is free, so pick the
   // one a plain btree walked backwards produces (DESC NULLS FIRST) and keep the index order usable.
-  const orderSql = keys.map((k) =>
-    k.desc ? (k.nonNull ? sql`${k.expr} DESC NULLS FIRST` : sql`${k.expr} DESC NULLS LAST`) : sql`${k.expr} ASC NULLS LAST`,
-  );
+  const orderSql = (expr: (k: PlannedKey, i: number) => RawBuilder<unknown>) =>
+    sql.join(
+      keys.map((k, i) =>
+        k.desc
+          ? k.nonNull
+            ? sql`${expr(k, i)} DESC NULLS FIRST`
+            : sql`${expr(k, i)} DESC NULLS LAST`
+          : sql`${expr(k, i)} ASC NULLS LAST`,
+      ),
+    );
   return {
     keys,
-    orderBy: sql.join(orderSql),
+    orderBy: orderSql((k) => k.expr),
+    outputOrderBy: orderSql((_, i) => sql.ref(`r.sk${i}`)),
     signature: keys.map((k) => `${k.field}:${k.desc ? 'd' : 'a'}`).join(','),
   };
 }

@@ -11,6 +11,15 @@ import type { TestDatabase } from './database.js';
 
 export const testLog = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
+/**
+ * For the test database's pool: drop() ends the pool, whose clients are still closing when DROP
+ * DATABASE … WITH (FORCE) terminates their backends; the FATAL arrives as a pool 'error' that,
+ * unhandled, would crash the next test file of this jest worker.
+ */
+export function ignoreDropRace(err: Error): void {
+  if ((err as { code?: string }).code !== '57P01') testLog.warn({ err }, 'idle test connection failed');
+}
+
 /** A BullMQ key prefix no other test file (or run) shares. */
 export function uniquePrefix(name: string): string {
   return `pfa-test-${name}-${randomBytes(4).toString('hex')}`;
