@@ -1,7 +1,20 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'coverage', '.data', 'scratch', '*.mjs', 'test/*.mjs', 'src/http/graphiql-assets/**', 'src/graphql/generated/**', 'src/http/graphiql-assets/**'] },
+  {
+    ignores: [
+      'node_modules',
+      'dist',
+      'coverage',
+      '.data',
+      'scratch',
+      '*.mjs',
+      'test/*.mjs',
+      'src/http/graphiql-assets/**',
+      'src/graphql/generated/**',
+      'src/http/graphiql-assets/**',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

@@ -193,7 +193,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     )`.execute(db);
   await sql`CREATE INDEX idx_pfa_session_owner ON pfa_session (owner_user_id, organization_id)`.execute(db);
 
-  await sql`CREATE TYPE pfa_sync_state AS ENUM ('draft', 'committed', 'syncing', 'synced', 'conflict')`.execute(db);
+  await sql`CREATE TYPE pfa_sync_state AS ENUM ('draft', 'committed', 'syncing', 'synced', 'conflict')`.execute(
+    db,
+  );
 
   await sql`
     CREATE TABLE pfa_modification (
@@ -242,7 +244,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     WHERE sync_state <> 'synced'`.execute(db);
   // Maintenance: archive synced modifications by age.
   await sql`
-    CREATE INDEX idx_pfa_modification_synced ON pfa_modification (synced_at) WHERE sync_state = 'synced'`.execute(db);
+    CREATE INDEX idx_pfa_modification_synced ON pfa_modification (synced_at) WHERE sync_state = 'synced'`.execute(
+    db,
+  );
 
   // Every change to a draft, for audit: who, when, why, old → new delta.
   await sql`
@@ -318,7 +322,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       message text,
       PRIMARY KEY (organization_id, id)
     )`.execute(db);
-  await sql`CREATE INDEX idx_pfa_sync_log_recent ON pfa_sync_log (organization_id, started_at DESC)`.execute(db);
+  await sql`CREATE INDEX idx_pfa_sync_log_recent ON pfa_sync_log (organization_id, started_at DESC)`.execute(
+    db,
+  );
 
   // When refresh_pfa_materialized_views() last ran (the views also carry their own time).
   await sql`
@@ -403,7 +409,9 @@ async function createViews(db: Kysely<unknown>): Promise<void> {
     FROM pfa_committed_records
     WHERE is_discontinued IS NOT TRUE
     GROUP BY organization_id, category, source, dor`.execute(db);
-  await sql`CREATE UNIQUE INDEX uq_pfa_kpi_summary ON pfa_kpi_summary (organization_id, group_key)`.execute(db);
+  await sql`CREATE UNIQUE INDEX uq_pfa_kpi_summary ON pfa_kpi_summary (organization_id, group_key)`.execute(
+    db,
+  );
 
   await sql`
     CREATE MATERIALIZED VIEW pfa_timeline_bounds AS

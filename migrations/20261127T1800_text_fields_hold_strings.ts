@@ -9,7 +9,17 @@ import { sql, type Kysely } from 'kysely';
  *
  * Also: a timestamp whose UTC date falls before year 1 is no date (it came out as 0001 BC).
  */
-const TEXT_KEYS = ['category', 'class', 'source', 'dor', 'areaSilo', 'manufacturer', 'model', 'contract', 'equipment'];
+const TEXT_KEYS = [
+  'category',
+  'class',
+  'source',
+  'dor',
+  'areaSilo',
+  'manufacturer',
+  'model',
+  'contract',
+  'equipment',
+];
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`

@@ -7,31 +7,30 @@ const optionalUrl = z
   .pipe(z.url().optional())
   .optional();
 
-const schema = z
-  .object({
-    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-    PORT: z.coerce.number().int().min(0).max(65535).default(4000),
-    HOST: z.string().default('127.0.0.1'),
-    DATABASE_URL: optionalUrl,
-    REDIS_URL: optionalUrl,
-    AUTH_JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    PEMS_URL: optionalUrl,
-    PEMS_TENANT: z.string().default('DEFAULT'),
-    PEMS_API_KEY: z.string().optional(),
-    PEMS_USERNAME: z.string().optional(),
-    PEMS_PASSWORD: z.string().optional(),
-    PEMS_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(200),
-    PEMS_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
-    KPI_REFRESH_INTERVAL_MS: z.coerce.number().int().min(0).default(300_000),
-    DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
-    STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
-    MAX_QUERY_COST: z.coerce.number().int().positive().default(50_000),
-    BULK_UPDATE_MAX: z.coerce.number().int().positive().default(50_000),
-    EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
-    DATA_DIR: z.string().default('.data'),
-    DEMO_RECORDS: z.coerce.number().int().min(0).default(60_000),
-  });
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().default('127.0.0.1'),
+  DATABASE_URL: optionalUrl,
+  REDIS_URL: optionalUrl,
+  AUTH_JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PEMS_URL: optionalUrl,
+  PEMS_TENANT: z.string().default('DEFAULT'),
+  PEMS_API_KEY: z.string().optional(),
+  PEMS_USERNAME: z.string().optional(),
+  PEMS_PASSWORD: z.string().optional(),
+  PEMS_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(200),
+  PEMS_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  KPI_REFRESH_INTERVAL_MS: z.coerce.number().int().min(0).default(300_000),
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
+  MAX_QUERY_COST: z.coerce.number().int().positive().default(50_000),
+  BULK_UPDATE_MAX: z.coerce.number().int().positive().default(50_000),
+  EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+  DATA_DIR: z.string().default('.data'),
+  DEMO_RECORDS: z.coerce.number().int().min(0).default(60_000),
+});
 
 export type Config = Readonly<z.infer<typeof schema>>;
 
@@ -44,7 +43,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // An empty or blank variable counts as unset (PORT= must not mean port 0).
   const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const result = schema.safeParse(set);
-  const lines = result.success ? [] : result.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+  const lines = result.success
+    ? []
+    : result.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
   // Checked outside zod, which skips refinements once a field fails: every problem in one message.
   if (env.NODE_ENV === 'production') {
     if (!env.AUTH_JWT_SECRET?.trim()) lines.push('  AUTH_JWT_SECRET: is required when NODE_ENV=production');

@@ -79,7 +79,8 @@ async function main(config: Config): Promise<void> {
   if (applied.length) log.info({ applied }, 'migrations applied');
 
   const jwtSecret = config.AUTH_JWT_SECRET ?? demoSecret(config.DATA_DIR);
-  if (!config.AUTH_JWT_SECRET) log.warn('AUTH_JWT_SECRET not set: using a random demo secret kept in %s', config.DATA_DIR);
+  if (!config.AUTH_JWT_SECRET)
+    log.warn('AUTH_JWT_SECRET not set: using a random demo secret kept in %s', config.DATA_DIR);
 
   if (embeddedMode) {
     const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM pfa_mirror');
@@ -115,7 +116,10 @@ async function main(config: Config): Promise<void> {
     tokens.viewer = await signToken(jwtSecret, { sub: 'demo-viewer', orgs: orgIds, role: 'viewer' }, '30d');
     tokens.editor = await signToken(jwtSecret, { sub: editor, orgs: orgIds, role: 'editor' }, '30d');
     tokens.admin = await signToken(jwtSecret, { sub: 'demo-admin', orgs: orgIds, role: 'admin' }, '30d');
-    graphiqlHeaders = { Authorization: `Bearer ${tokens.editor}`, 'X-Session-Id': sessions[0]?.id ?? 'my-sandbox' };
+    graphiqlHeaders = {
+      Authorization: `Bearer ${tokens.editor}`,
+      'X-Session-Id': sessions[0]?.id ?? 'my-sandbox',
+    };
   }
 
   const app = await createApp(services, {
@@ -123,7 +127,10 @@ async function main(config: Config): Promise<void> {
     readiness: jobs.readiness,
   });
   const url = await app.listen(config.PORT, config.HOST);
-  log.info({ url: `${url}/graphql`, jobs: jobs.gateway.mode, pems: jobs.pemsUrl ?? 'not configured' }, 'PFA Vanguard is up');
+  log.info(
+    { url: `${url}/graphql`, jobs: jobs.gateway.mode, pems: jobs.pemsUrl ?? 'not configured' },
+    'PFA Vanguard is up',
+  );
   const lines = [
     '',
     `  GraphQL + GraphiQL:  ${url}/graphql`,
@@ -143,7 +150,8 @@ async function main(config: Config): Promise<void> {
     hard.unref();
     void (async () => {
       await app.close();
-      for (const step of cleanup) await step().catch((err: unknown) => log.error({ err }, 'shutdown step failed'));
+      for (const step of cleanup)
+        await step().catch((err: unknown) => log.error({ err }, 'shutdown step failed'));
       log.info('stopped');
       process.exit(0);
     })();
@@ -167,6 +175,8 @@ try {
   throw e;
 }
 main(config).catch((err: unknown) => {
-  process.stderr.write(`failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exit(1);
 });

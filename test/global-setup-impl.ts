@@ -38,7 +38,9 @@ async function freePort(): Promise<number> {
     const srv = net.createServer();
     srv.listen(0, '127.0.0.1', () => {
       const address = srv.address();
-      srv.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      srv.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -73,11 +75,17 @@ async function startRedis(): Promise<string> {
     return container.getConnectionUrl();
   }
   const port = await freePort();
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
+  const child: ChildProcess = spawn(
+    'redis-server',
+    ['--port', String(port), '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
   await new Promise<void>((resolve, reject) => {
-    child.once('error', (e) => reject(new Error(`no Redis: set REDIS_URL or install redis-server (${e.message})`)));
+    child.once('error', (e) =>
+      reject(new Error(`no Redis: set REDIS_URL or install redis-server (${e.message})`)),
+    );
     setTimeout(resolve, 300);
   });
   started.push({ stop: async () => void child.kill('SIGTERM') });
@@ -129,7 +137,8 @@ export default async function globalSetup(): Promise<void> {
     );
     const cutoff = Date.now() / 1000 - 7200;
     for (const r of leftovers.rows) {
-      if (Number(r.datname.split('_')[3]) < cutoff) await admin.query(`DROP DATABASE IF EXISTS "${r.datname}"`);
+      if (Number(r.datname.split('_')[3]) < cutoff)
+        await admin.query(`DROP DATABASE IF EXISTS "${r.datname}"`);
     }
   } finally {
     await admin.query('SELECT pg_advisory_unlock(4711)');

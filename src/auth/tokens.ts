@@ -28,7 +28,10 @@ export async function verifyBearer(header: string | undefined, secret: string): 
   if (!m?.[1]) throw new DomainError('UNAUTHENTICATED', 'Authorization header must be "Bearer <token>"');
   let payload: unknown;
   try {
-    ({ payload } = await jwtVerify(m[1], keyOf(secret), { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] }));
+    ({ payload } = await jwtVerify(m[1], keyOf(secret), {
+      algorithms: ['HS256'],
+      requiredClaims: ['exp', 'sub'],
+    }));
   } catch (e) {
     const reason = e instanceof joseErrors.JWTExpired ? 'token expired' : 'token is not valid';
     throw new DomainError('UNAUTHENTICATED', reason);

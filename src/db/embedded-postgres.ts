@@ -74,7 +74,14 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     authMethod: 'password',
     persistent: true,
     createPostgresUser: isRoot(),
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'shared_buffers=256MB'],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'max_connections=200',
+      '-c',
+      'shared_buffers=256MB',
+    ],
     onLog: (m: string) => {
       lines.push(m);
       if (lines.length > 50) lines.shift();
@@ -90,7 +97,9 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   try {
     await pgInstance.start();
   } catch (e) {
-    throw new Error(`embedded PostgreSQL did not start: ${e instanceof Error ? e.message : 'exited'}\n${lines.join('')}`);
+    throw new Error(
+      `embedded PostgreSQL did not start: ${e instanceof Error ? e.message : 'exited'}\n${lines.join('')}`,
+    );
   }
   return {
     url: `postgres://postgres:postgres@127.0.0.1:${options.port}/postgres`,

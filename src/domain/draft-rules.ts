@@ -39,9 +39,11 @@ export function validateChanges(changes: Record<string, unknown>, path = 'change
           throw badInput(`${at} must be "Rental" or "Purchase"`, at);
         break;
       case 'money':
-        if (typeof value !== 'number' || !Number.isFinite(value)) throw badInput(`${at} must be a number`, at);
+        if (typeof value !== 'number' || !Number.isFinite(value))
+          throw badInput(`${at} must be a number`, at);
         if (value < 0) throw badInput(`${at} must be ≥ 0`, at);
-        if (Math.abs(Math.round(value * 100) - value * 100) > 1e-6) throw badInput(`${at} has more than 2 decimals`, at);
+        if (Math.abs(Math.round(value * 100) - value * 100) > 1e-6)
+          throw badInput(`${at} has more than 2 decimals`, at);
         if (value > 1e12) throw badInput(`${at} is too large`, at);
         break;
       case 'date':
@@ -111,6 +113,9 @@ export function detectConflicts(
 }
 
 /** Base values of a delta's keys taken from a record's data (missing keys are null). */
-export function baseValuesOf(delta: Record<string, unknown>, data: Record<string, unknown>): Record<string, unknown> {
+export function baseValuesOf(
+  delta: Record<string, unknown>,
+  data: Record<string, unknown>,
+): Record<string, unknown> {
   return Object.fromEntries(Object.keys(delta).map((k) => [k, data[k] ?? null]));
 }

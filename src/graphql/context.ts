@@ -55,12 +55,13 @@ export function createLoaders(services: Services): Loaders {
       return ids.map((id) => byId.get(id) ?? null);
     });
   });
-  const draftLoaders = memo((org: string) =>
-    new DataLoader<string, DraftView | null>(async (ids) => {
-      const rows = await services.drafts.byIds(org, ids);
-      const byId = new Map(rows.map((r) => [r.id, r]));
-      return ids.map((id) => byId.get(id) ?? null);
-    }),
+  const draftLoaders = memo(
+    (org: string) =>
+      new DataLoader<string, DraftView | null>(async (ids) => {
+        const rows = await services.drafts.byIds(org, ids);
+        const byId = new Map(rows.map((r) => [r.id, r]));
+        return ids.map((id) => byId.get(id) ?? null);
+      }),
   );
   const historyLoaders = memo((key: string) => {
     const [org, first] = JSON.parse(key) as [string, number];
@@ -72,7 +73,8 @@ export function createLoaders(services: Services): Loaders {
     });
   });
   return {
-    record: (scope) => recordLoaders(JSON.stringify({ organizationId: scope.organizationId, sessionId: scope.sessionId })),
+    record: (scope) =>
+      recordLoaders(JSON.stringify({ organizationId: scope.organizationId, sessionId: scope.sessionId })),
     draft: (org) => draftLoaders(org),
     history: (org, first) => historyLoaders(JSON.stringify([org, first])),
     organization: new DataLoader(async (ids) => {
@@ -102,7 +104,8 @@ export function createContext(args: {
   const resolveScope = async (organizationId: string): Promise<MergeScope> => {
     if (!principal.orgs.includes(organizationId))
       throw forbidden(`organization ${organizationId} is not among the caller's organizations`);
-    if (!(await organizationExists(services, organizationId))) throw notFound(`organization ${organizationId} not found`);
+    if (!(await organizationExists(services, organizationId)))
+      throw notFound(`organization ${organizationId} not found`);
     if (sessionHeader === null) return { organizationId, sessionId: null };
     if (!SESSION_ID.test(sessionHeader))
       throw badInput('X-Session-Id must be 1–64 letters, digits, "-" or "_"', 'X-Session-Id');
@@ -120,7 +123,10 @@ export function createContext(args: {
     loaders: createLoaders(services),
     async scope(organizationId, options = {}) {
       const action = options.action ?? 'read';
-      if (!can(principal, action)) throw forbidden(`role ${principal.role} may not ${action === 'edit' ? 'edit drafts' : 'run admin operations'}`);
+      if (!can(principal, action))
+        throw forbidden(
+          `role ${principal.role} may not ${action === 'edit' ? 'edit drafts' : 'run admin operations'}`,
+        );
       // A read sync may bring an organization the database does not know yet.
       if (options.mayBeNew) {
         if (!principal.orgs.includes(organizationId))
@@ -134,7 +140,10 @@ export function createContext(args: {
       }
       const scope = await p;
       if (options.needSession && scope.sessionId === null)
-        throw badInput('this mutation needs the X-Session-Id header (the sandbox to work in)', 'X-Session-Id');
+        throw badInput(
+          'this mutation needs the X-Session-Id header (the sandbox to work in)',
+          'X-Session-Id',
+        );
       return scope;
     },
   };

@@ -23,7 +23,11 @@ const HTTP_STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 4
 /** A GraphQL error for a domain error: the one place codes reach the wire. */
 export function toGraphQLError(e: DomainError): GraphQLError {
   return new GraphQLError(e.message, {
-    extensions: { code: e.code, ...e.details, ...(HTTP_STATUS[e.code] ? { http: { status: HTTP_STATUS[e.code] } } : {}) },
+    extensions: {
+      code: e.code,
+      ...e.details,
+      ...(HTTP_STATUS[e.code] ? { http: { status: HTTP_STATUS[e.code] } } : {}),
+    },
   });
 }
 
@@ -44,15 +48,25 @@ export function createErrorFormatter(log: Logger, development: boolean) {
       };
     }
     const code = formatted.extensions?.code;
-    if (typeof code === 'string' && KNOWN_CODES.has(code) && !(original instanceof Error && !(original instanceof GraphQLError) && code === 'INTERNAL_SERVER_ERROR')) {
+    if (
+      typeof code === 'string' &&
+      KNOWN_CODES.has(code) &&
+      !(original instanceof Error && !(original instanceof GraphQLError) && code === 'INTERNAL_SERVER_ERROR')
+    ) {
       if (development) return formatted;
       const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
     }
     const correlationId = randomUUID();
-    log.error({ err: original ?? error, correlationId, path: formatted.path }, 'unexpected error in GraphQL request');
+    log.error(
+      { err: original ?? error, correlationId, path: formatted.path },
+      'unexpected error in GraphQL request',
+    );
     return {
-      message: development && original instanceof Error ? original.message : `Internal server error (correlation id ${correlationId})`,
+      message:
+        development && original instanceof Error
+          ? original.message
+          : `Internal server error (correlation id ${correlationId})`,
       ...(formatted.path ? { path: formatted.path } : {}),
       extensions: { code: 'INTERNAL_SERVER_ERROR', correlationId },
     };

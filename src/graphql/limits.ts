@@ -20,7 +20,14 @@ export interface LimitOptions {
 /** Default page sizes of list fields that take `first` (what a client gets when it omits it). */
 const DEFAULT_FIRST: Record<string, number> = { pfaRecords: 100, history: 20, syncRuns: 20 };
 /** List fields without `first` and their expected size, for the cost estimate. */
-const LIST_SIZE: Record<string, number> = { kpiSummary: 50, drafts: 100, conflicts: 5, errors: 10, edges: 1, nodes: 1 };
+const LIST_SIZE: Record<string, number> = {
+  kpiSummary: 50,
+  drafts: 100,
+  conflicts: 5,
+  errors: 10,
+  edges: 1,
+  nodes: 1,
+};
 
 interface Walk {
   variables: Record<string, unknown>;
@@ -66,7 +73,8 @@ function fieldCost(field: FieldNode, depth: number, w: Walk, seen: Set<string>):
   if (name in DEFAULT_FIRST) {
     const given = argValue(firstArg?.value, w.variables);
     multiplier = typeof given === 'number' ? given : (DEFAULT_FIRST[name] ?? 1);
-    if (name === 'pfaRecords' && typeof given === 'number' && given > 1000) w.badFirst.push({ field: name, value: given });
+    if (name === 'pfaRecords' && typeof given === 'number' && given > 1000)
+      w.badFirst.push({ field: name, value: given });
   }
   if (!field.selectionSet) return 1;
   return 1 + Math.max(1, multiplier) * cost(field.selectionSet, depth + 1, w, seen);
@@ -80,21 +88,35 @@ export function checkLimits(
   options: LimitOptions,
 ): GraphQLError | null {
   const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  for (const d of document.definitions)
+    if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
   const w: Walk = { variables, fragments, aliases: 0, maxDepth: 0, badFirst: [] };
   const estimated = cost(operation.selectionSet, 1, w, new Set());
   const fail = (code: string, message: string, extra: Record<string, unknown> = {}) =>
     new GraphQLError(message, { extensions: { code, http: { status: 400 }, ...extra } });
   const bad = w.badFirst[0];
-  if (bad) return fail('BAD_USER_INPUT', `first must be between 1 and ${options.maxPageSize} (got ${bad.value})`, { argument: 'first' });
-  if (w.maxDepth > options.maxDepth)
-    return fail('GRAPHQL_VALIDATION_FAILED', `query depth ${w.maxDepth} exceeds the limit of ${options.maxDepth}`);
-  if (w.aliases > options.maxAliases)
-    return fail('GRAPHQL_VALIDATION_FAILED', `query uses ${w.aliases} aliases; the limit is ${options.maxAliases}`);
-  if (estimated > options.maxCost)
-    return fail('GRAPHQL_VALIDATION_FAILED', `query cost ${estimated} exceeds the limit of ${options.maxCost} (page sizes multiply through nesting)`, {
-      cost: estimated,
+  if (bad)
+    return fail('BAD_USER_INPUT', `first must be between 1 and ${options.maxPageSize} (got ${bad.value})`, {
+      argument: 'first',
     });
+  if (w.maxDepth > options.maxDepth)
+    return fail(
+      'GRAPHQL_VALIDATION_FAILED',
+      `query depth ${w.maxDepth} exceeds the limit of ${options.maxDepth}`,
+    );
+  if (w.aliases > options.maxAliases)
+    return fail(
+      'GRAPHQL_VALIDATION_FAILED',
+      `query uses ${w.aliases} aliases; the limit is ${options.maxAliases}`,
+    );
+  if (estimated > options.maxCost)
+    return fail(
+      'GRAPHQL_VALIDATION_FAILED',
+      `query cost ${estimated} exceeds the limit of ${options.maxCost} (page sizes multiply through nesting)`,
+      {
+        cost: estimated,
+      },
+    );
   return null;
 }
 

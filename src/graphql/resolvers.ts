@@ -19,12 +19,19 @@ const MAX_FIRST = 1000;
 const CANONICAL_DAY = /^\d{4}-\d{2}-\d{2}$/;
 const LocalDate = new GraphQLScalarType({
   ...LocalDateResolver.toConfig(),
-  serialize: (value) => (typeof value === 'string' && CANONICAL_DAY.test(value) ? value : LocalDateResolver.serialize(value)),
+  serialize: (value) =>
+    typeof value === 'string' && CANONICAL_DAY.test(value) ? value : LocalDateResolver.serialize(value),
 });
 
-function checkFirst(first: number | null | undefined, fallback: number, max = MAX_FIRST, name = 'first'): number {
+function checkFirst(
+  first: number | null | undefined,
+  fallback: number,
+  max = MAX_FIRST,
+  name = 'first',
+): number {
   const n = first ?? fallback;
-  if (!Number.isInteger(n) || n < 1 || n > max) throw badInput(`${name} must be between 1 and ${max} (got ${n})`, name);
+  if (!Number.isInteger(n) || n < 1 || n > max)
+    throw badInput(`${name} must be between 1 and ${max} (got ${n})`, name);
   return n;
 }
 
@@ -97,7 +104,8 @@ async function recordFor(ctx: GraphqlContext, organizationId: string, id: string
 }
 
 function checkId(id: string, name = 'id'): string {
-  if (!/^\d{1,18}$/.test(id)) throw badInput(`${name} must be a record id (digits), got "${id.slice(0, 40)}"`, name);
+  if (!/^\d{1,18}$/.test(id))
+    throw badInput(`${name} must be a record id (digits), got "${id.slice(0, 40)}"`, name);
   return id;
 }
 
@@ -140,8 +148,11 @@ export const resolvers: Resolvers<GraphqlContext> = {
         return row.record;
       });
       // Cursors cost an HMAC each: only for the edges a client asked for, and the page's last one.
-      const cursor = (row: (typeof page.rows)[number]) => ctx.services.cursors.encode(ordering.signature, row.sortValues);
-      const edges = selects(info, 'edges') ? page.rows.map((row) => ({ cursor: cursor(row), node: row.record })) : [];
+      const cursor = (row: (typeof page.rows)[number]) =>
+        ctx.services.cursors.encode(ordering.signature, row.sortValues);
+      const edges = selects(info, 'edges')
+        ? page.rows.map((row) => ({ cursor: cursor(row), node: row.record }))
+        : [];
       const last = page.rows.at(-1);
       return {
         edges,
@@ -200,7 +211,10 @@ export const resolvers: Resolvers<GraphqlContext> = {
       const changes = validateChanges((input.changes ?? {}) as Record<string, unknown>, 'input.changes');
       const shift = input.shiftForecastDays ?? 0;
       if (!Number.isInteger(shift) || Math.abs(shift) > 3650)
-        throw badInput('shiftForecastDays must be a whole number of days within ±3650', 'input.shiftForecastDays');
+        throw badInput(
+          'shiftForecastDays must be a whole number of days within ±3650',
+          'input.shiftForecastDays',
+        );
       if (shift === 0 && Object.keys(changes).length === 0)
         throw badInput('nothing to change: give shiftForecastDays and/or changes', 'input');
       if (shift !== 0 && ('forecastStart' in changes || 'forecastEnd' in changes))
@@ -223,7 +237,9 @@ export const resolvers: Resolvers<GraphqlContext> = {
       );
       if (result.committed.length) {
         ctx.services.jobs.requestRefresh('commit');
-        ctx.services.jobs.enqueue('write-sync', organizationId).catch((err: unknown) => ctx.log.warn({ err }, 'write-sync not queued'));
+        ctx.services.jobs
+          .enqueue('write-sync', organizationId)
+          .catch((err: unknown) => ctx.log.warn({ err }, 'write-sync not queued'));
       }
       return result;
     },
@@ -238,13 +254,16 @@ export const resolvers: Resolvers<GraphqlContext> = {
     async resolveConflict(_p, { id, resolution }, ctx) {
       const draft = await ctx.services.drafts.findAnywhere(checkId(id));
       if (!draft) throw notFound(`draft ${id} not found`);
-      if (!ctx.principal.orgs.includes(draft.organizationId)) throw forbidden(`draft ${id} belongs to another organization`);
+      if (!ctx.principal.orgs.includes(draft.organizationId))
+        throw forbidden(`draft ${id} belongs to another organization`);
       await ctx.scope(draft.organizationId, { action: 'edit' });
       if (draft.userId !== ctx.principal.userId) throw forbidden(`draft ${id} belongs to another user`);
       const resolved = await ctx.services.drafts.resolve(draft, ctx.principal.userId, resolution);
       if (resolved) {
         ctx.services.jobs.requestRefresh('resolve');
-        ctx.services.jobs.enqueue('write-sync', draft.organizationId).catch((err: unknown) => ctx.log.warn({ err }, 'write-sync not queued'));
+        ctx.services.jobs
+          .enqueue('write-sync', draft.organizationId)
+          .catch((err: unknown) => ctx.log.warn({ err }, 'write-sync not queued'));
       }
       return { draft: resolved, record: await recordFor(ctx, draft.organizationId, draft.mirrorId) };
     },

@@ -4,7 +4,10 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { GraphQLError } from 'graphql';
 import { sql } from 'kysely';
@@ -41,7 +44,8 @@ async function readBody(req: http.IncomingMessage): Promise<string> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new DomainError('BAD_USER_INPUT', `request body larger than ${MAX_BODY_BYTES} bytes`);
+    if (size > MAX_BODY_BYTES)
+      throw new DomainError('BAD_USER_INPUT', `request body larger than ${MAX_BODY_BYTES} bytes`);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
@@ -49,7 +53,10 @@ async function readBody(req: http.IncomingMessage): Promise<string> {
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -85,20 +92,33 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   const inFlight = new Set<http.ServerResponse>();
   let closing = false;
 
-  async function handleGraphql(req: http.IncomingMessage, res: http.ServerResponse, url: URL, requestId: string) {
+  async function handleGraphql(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    requestId: string,
+  ) {
     const headers = new HeaderMap();
-    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+    for (const [k, v] of Object.entries(req.headers))
+      if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
     let body: unknown = undefined;
     if (req.method === 'POST') {
       const raw = await readBody(req);
       try {
         body = raw.length ? JSON.parse(raw) : undefined;
       } catch {
-        sendJson(res, 400, { errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+        sendJson(res, 400, {
+          errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }],
+        });
         return;
       }
     }
-    const httpGraphQLRequest: HTTPGraphQLRequest = { method: req.method ?? 'GET', headers, search: url.search, body };
+    const httpGraphQLRequest: HTTPGraphQLRequest = {
+      method: req.method ?? 'GET',
+      headers,
+      search: url.search,
+      body,
+    };
     const reqLog = log.child({ requestId });
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest,
@@ -150,13 +170,21 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   }
 
   const server = http.createServer((req, res) => {
-    const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
+    const requestId =
+      (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) ||
+      randomUUID();
     inFlight.add(res);
     const started = process.hrtime.bigint();
     res.on('close', () => {
       inFlight.delete(res);
       log.info(
-        { requestId, method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 },
+        {
+          requestId,
+          method: req.method,
+          path: req.url?.split('?')[0],
+          status: res.statusCode,
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+        },
         'request',
       );
     });
@@ -187,14 +215,20 @@ export async function createApp(services: Services, options: AppOptions = {}): P
     };
     route().catch((err: unknown) => {
       if (err instanceof DomainError) {
-        if (!res.headersSent) sendJson(res, 400, { errors: [{ message: err.message, extensions: { code: err.code } }] });
+        if (!res.headersSent)
+          sendJson(res, 400, { errors: [{ message: err.message, extensions: { code: err.code } }] });
         return;
       }
       const correlationId = randomUUID();
       log.error({ err, requestId, correlationId }, 'request failed');
       if (!res.headersSent) {
-        const message = err instanceof GraphQLError ? err.message : `Internal server error (correlation id ${correlationId})`;
-        sendJson(res, 500, { errors: [{ message, extensions: { code: 'INTERNAL_SERVER_ERROR', correlationId } }] });
+        const message =
+          err instanceof GraphQLError
+            ? err.message
+            : `Internal server error (correlation id ${correlationId})`;
+        sendJson(res, 500, {
+          errors: [{ message, extensions: { code: 'INTERNAL_SERVER_ERROR', correlationId } }],
+        });
       } else res.end();
     });
   });
@@ -207,7 +241,11 @@ export async function createApp(services: Services, options: AppOptions = {}): P
         server.once('error', reject);
         server.listen(port, host, () => {
           const address = server.address();
-          resolve(typeof address === 'object' && address ? `http://${host}:${address.port}` : `http://${host}:${port}`);
+          resolve(
+            typeof address === 'object' && address
+              ? `http://${host}:${address.port}`
+              : `http://${host}:${port}`,
+          );
         });
       }),
     async close() {

@@ -47,7 +47,10 @@ export async function startJobs(deps: {
   return {
     gateway,
     pemsUrl,
-    readiness: async () => ({ ...(await jobs.readiness()), pems: pems ? 'configured' : 'unavailable (PEMS_URL not set)' }),
+    readiness: async () => ({
+      ...(await jobs.readiness()),
+      pems: pems ? 'configured' : 'unavailable (PEMS_URL not set)',
+    }),
     close: async () => {
       await gateway.close();
       for (const c of closers) await c();

@@ -2,12 +2,7 @@ import { sql, type Transaction } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { Database, SyncState } from '../db/tables.js';
 import type { DraftView, FieldConflict } from '../domain/draft.js';
-import {
-  baseValuesOf,
-  checkForecastOrder,
-  detectConflicts,
-  minimiseDelta,
-} from '../domain/draft-rules.js';
+import { baseValuesOf, checkForecastOrder, detectConflicts, minimiseDelta } from '../domain/draft-rules.js';
 import { DomainError, badInput, notFound } from '../domain/errors.js';
 import { compileFilter, mergedSource, type MergeScope, type RecordFilter } from './record-query.js';
 
@@ -106,7 +101,11 @@ export class DraftsRepository {
   }
 
   /** The session's open draft for each record (for the DataLoader behind PfaRecord.draft). */
-  async openByRecords(organizationId: string, sessionId: string, mirrorIds: readonly string[]): Promise<DraftView[]> {
+  async openByRecords(
+    organizationId: string,
+    sessionId: string,
+    mirrorIds: readonly string[],
+  ): Promise<DraftView[]> {
     if (mirrorIds.length === 0) return [];
     const { rows } = await sql<ModificationRow>`
       SELECT ${MOD_COLUMNS} FROM pfa_modification
@@ -116,7 +115,11 @@ export class DraftsRepository {
   }
 
   /** Open and pending modifications of some sessions, oldest first. */
-  async listForSessions(organizationId: string, sessionIds: readonly string[], userId: string): Promise<DraftView[]> {
+  async listForSessions(
+    organizationId: string,
+    sessionIds: readonly string[],
+    userId: string,
+  ): Promise<DraftView[]> {
     if (sessionIds.length === 0) return [];
     const { rows } = await sql<ModificationRow>`
       SELECT ${MOD_COLUMNS} FROM pfa_modification
@@ -129,14 +132,22 @@ export class DraftsRepository {
   // ----------------------------------------------------------------------------- edit
 
   private async baseline(tx: Tx, organizationId: string, mirrorId: string): Promise<Baseline | null> {
-    const { rows } = await sql<{ data: Record<string, unknown>; version: number; pems_version: string | null }>`
+    const { rows } = await sql<{
+      data: Record<string, unknown>;
+      version: number;
+      pems_version: string | null;
+    }>`
       SELECT r.data, r.version, r.pems_version FROM ${mergedSource({ organizationId, sessionId: null })}
       WHERE r.id = ${mirrorId}::bigint`.execute(tx);
     const row = rows[0];
     return row ? { data: row.data, version: row.version, pemsVersion: row.pems_version } : null;
   }
 
-  private async lockOpenDraft(tx: Tx, scope: MergeScope & Actor, mirrorId: string): Promise<ModificationRow | null> {
+  private async lockOpenDraft(
+    tx: Tx,
+    scope: MergeScope & Actor,
+    mirrorId: string,
+  ): Promise<ModificationRow | null> {
     // Serialises edits of one (record, session), including two concurrent first edits, which
     // have no row to lock yet.
     await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`${scope.organizationId}/${scope.sessionId}/${mirrorId}`}, 0))`.execute(
@@ -172,7 +183,10 @@ export class DraftsRepository {
         );
       }
       if (existing?.sync_state === 'conflict')
-        throw badInput(`draft ${existing.id} is in conflict: resolve it (resolveConflict) before editing`, 'input.id');
+        throw badInput(
+          `draft ${existing.id} is in conflict: resolve it (resolveConflict) before editing`,
+          'input.id',
+        );
       const base = await this.baseline(tx, scope.organizationId, mirrorId);
       if (!base) throw notFound(`record ${mirrorId} not found`);
       const delta = minimiseDelta(existing?.delta ?? {}, changes, base.data);
@@ -181,8 +195,23 @@ export class DraftsRepository {
 
       if (keys.length === 0) {
         if (existing) {
-          await tx.deleteFrom('pfa_modification').where('organization_id', '=', scope.organizationId).where('id', '=', existing.id).execute();
-          await this.audit(tx, scope, existing.id, mirrorId, 'emptied', reason, existing.delta, null, 'draft', null);
+          await tx
+            .deleteFrom('pfa_modification')
+            .where('organization_id', '=', scope.organizationId)
+            .where('id', '=', existing.id)
+            .execute();
+          await this.audit(
+            tx,
+            scope,
+            existing.id,
+            mirrorId,
+            'emptied',
+            reason,
+            existing.delta,
+            null,
+            'draft',
+            null,
+          );
         }
         return { draft: null, mirrorId };
       }
@@ -208,7 +237,18 @@ export class DraftsRepository {
           RETURNING ${MOD_COLUMNS}`.execute(tx);
         row = rows[0] as ModificationRow;
       }
-      await this.audit(tx, scope, row.id, mirrorId, existing ? 'edited' : 'created', reason, existing?.delta ?? null, delta, existing ? 'draft' : null, 'draft');
+      await this.audit(
+        tx,
+        scope,
+        row.id,
+        mirrorId,
+        existing ? 'edited' : 'created',
+        reason,
+        existing?.delta ?? null,
+        delta,
+        existing ? 'draft' : null,
+        'draft',
+      );
       return { draft: toDraftView(row), mirrorId };
     });
   }
@@ -311,10 +351,16 @@ export class DraftsRepository {
     const r = rows[0];
     const matched = Number(r?.matched ?? 0);
     if (matched > max)
-      throw badInput(`the filter matches ${matched} records; bulk updates are limited to ${max}`, 'input.filter');
+      throw badInput(
+        `the filter matches ${matched} records; bulk updates are limited to ${max}`,
+        'input.filter',
+      );
     const invalid = Number(r?.invalid ?? 0);
     if (invalid > 0)
-      throw badInput(`${invalid} matching records would end their forecast before it starts; nothing changed`, 'input');
+      throw badInput(
+        `${invalid} matching records would end their forecast before it starts; nothing changed`,
+        'input',
+      );
     return Number(r?.affected ?? 0);
   }
 
@@ -328,7 +374,13 @@ export class DraftsRepository {
   async commit(scope: MergeScope & Actor, ids: readonly string[] | null): Promise<CommitResult> {
     return this.db.transaction().execute(async (tx) => {
       const org = scope.organizationId;
-      const { rows } = await sql<ModificationRow & { theirs: Record<string, unknown>; mirror_version: number; mirror_pems_version: string | null }>`
+      const { rows } = await sql<
+        ModificationRow & {
+          theirs: Record<string, unknown>;
+          mirror_version: number;
+          mirror_pems_version: string | null;
+        }
+      >`
         SELECT d.*, theirs.data AS theirs, m.version AS mirror_version,
                m.pems_version AS mirror_pems_version
         FROM (
@@ -349,7 +401,13 @@ export class DraftsRepository {
         const missing = ids.filter((id) => !found.has(id));
         if (missing.length) throw notFound(`no open draft of this session with id ${missing.join(', ')}`);
       }
-      const committed: { id: string; rebase: boolean; baseValues: Record<string, unknown>; version: number; pems: string | null }[] = [];
+      const committed: {
+        id: string;
+        rebase: boolean;
+        baseValues: Record<string, unknown>;
+        version: number;
+        pems: string | null;
+      }[] = [];
       const conflicted: { id: string; conflicts: FieldConflict[] }[] = [];
       for (const r of rows) {
         if (r.sync_state === 'conflict') {
@@ -378,7 +436,9 @@ export class DraftsRepository {
             AS c(id bigint, rebase boolean, base_values jsonb, version int, pems text)
           WHERE pm.organization_id = ${org} AND pm.id = c.id`.execute(tx);
       }
-      const newConflicts = conflicted.filter((c) => rows.find((r) => String(r.id) === c.id)?.sync_state === 'draft');
+      const newConflicts = conflicted.filter(
+        (c) => rows.find((r) => String(r.id) === c.id)?.sync_state === 'draft',
+      );
       if (newConflicts.length) {
         await sql`
           UPDATE pfa_modification pm SET sync_state = 'conflict', conflicts = c.conflicts, updated_at = now()
@@ -389,7 +449,10 @@ export class DraftsRepository {
         ...committed.map((c) => ({ id: c.id, action: 'committed', to: 'committed' as SyncState })),
         ...newConflicts.map((c) => ({ id: c.id, action: 'conflicted', to: 'conflict' as SyncState })),
       ]);
-      const after = await this.byIdsTx(tx, org, [...committed.map((c) => c.id), ...conflicted.map((c) => c.id)]);
+      const after = await this.byIdsTx(tx, org, [
+        ...committed.map((c) => c.id),
+        ...conflicted.map((c) => c.id),
+      ]);
       const byId = new Map(after.map((d) => [d.id, d]));
       return {
         committed: committed.map((c) => byId.get(c.id)).filter((d): d is DraftView => !!d),
@@ -402,7 +465,12 @@ export class DraftsRepository {
   async discard(scope: MergeScope & Actor, ids: readonly string[] | null): Promise<number> {
     return this.db.transaction().execute(async (tx) => {
       const org = scope.organizationId;
-      const { rows } = await sql<{ id: string; mirror_id: string; delta: Record<string, unknown>; sync_state: SyncState }>`
+      const { rows } = await sql<{
+        id: string;
+        mirror_id: string;
+        delta: Record<string, unknown>;
+        sync_state: SyncState;
+      }>`
         DELETE FROM pfa_modification
         WHERE organization_id = ${org} AND session_id = ${scope.sessionId} AND sync_state IN ('draft', 'conflict')
           ${ids ? sql`AND id = ANY(${ids}::bigint[])` : sql``}
@@ -412,7 +480,8 @@ export class DraftsRepository {
         const missing = ids.filter((id) => !found.has(id));
         if (missing.length) throw notFound(`no open draft of this session with id ${missing.join(', ')}`); // rolls back
       }
-      for (const r of rows) await this.audit(tx, scope, r.id, r.mirror_id, 'discarded', null, r.delta, null, r.sync_state, null);
+      for (const r of rows)
+        await this.audit(tx, scope, r.id, r.mirror_id, 'discarded', null, r.delta, null, r.sync_state, null);
       return rows.length;
     });
   }
@@ -421,20 +490,45 @@ export class DraftsRepository {
    * resolveConflict. KEEP_MINE: rebased onto what others have now and committed. ACCEPT_THEIRS:
    * deleted. Only the draft's owner may do it, from any of their sessions.
    */
-  async resolve(draft: DraftView, userId: string, resolution: 'KEEP_MINE' | 'ACCEPT_THEIRS'): Promise<DraftView | null> {
+  async resolve(
+    draft: DraftView,
+    userId: string,
+    resolution: 'KEEP_MINE' | 'ACCEPT_THEIRS',
+  ): Promise<DraftView | null> {
     return this.db.transaction().execute(async (tx) => {
       const org = draft.organizationId;
       const { rows } = await sql<ModificationRow>`
-        SELECT ${MOD_COLUMNS} FROM pfa_modification WHERE organization_id = ${org} AND id = ${draft.id}::bigint FOR UPDATE`.execute(tx);
+        SELECT ${MOD_COLUMNS} FROM pfa_modification WHERE organization_id = ${org} AND id = ${draft.id}::bigint FOR UPDATE`.execute(
+        tx,
+      );
       const row = rows[0];
       if (!row || row.sync_state !== 'conflict') throw badInput(`draft ${draft.id} is not in conflict`, 'id');
       const actor = { organizationId: org, sessionId: row.session_id, userId };
       if (resolution === 'ACCEPT_THEIRS') {
-        await tx.deleteFrom('pfa_modification').where('organization_id', '=', org).where('id', '=', row.id).execute();
-        await this.audit(tx, actor, row.id, row.mirror_id, 'accepted-theirs', null, row.delta, null, 'conflict', null);
+        await tx
+          .deleteFrom('pfa_modification')
+          .where('organization_id', '=', org)
+          .where('id', '=', row.id)
+          .execute();
+        await this.audit(
+          tx,
+          actor,
+          row.id,
+          row.mirror_id,
+          'accepted-theirs',
+          null,
+          row.delta,
+          null,
+          'conflict',
+          null,
+        );
         return null;
       }
-      const { rows: theirsRows } = await sql<{ data: Record<string, unknown>; version: number; pems_version: string | null }>`
+      const { rows: theirsRows } = await sql<{
+        data: Record<string, unknown>;
+        version: number;
+        pems_version: string | null;
+      }>`
         SELECT m.data || coalesce((SELECT jsonb_concat_agg(o.delta ORDER BY o.committed_at, o.id) FROM pfa_modification o
                                     WHERE o.organization_id = ${org} AND o.mirror_id = m.id AND o.id <> ${row.id}
                                       AND o.sync_state IN ('committed', 'syncing') AND o.session_id <> ${row.session_id}), '{}') AS data,
@@ -449,7 +543,18 @@ export class DraftsRepository {
           base_values = ${JSON.stringify(baseValuesOf(row.delta, theirs.data))}::jsonb
         WHERE organization_id = ${org} AND id = ${row.id}
         RETURNING ${MOD_COLUMNS}`.execute(tx);
-      await this.audit(tx, actor, row.id, row.mirror_id, 'kept-mine', null, row.delta, row.delta, 'conflict', 'committed');
+      await this.audit(
+        tx,
+        actor,
+        row.id,
+        row.mirror_id,
+        'kept-mine',
+        null,
+        row.delta,
+        row.delta,
+        'conflict',
+        'committed',
+      );
       return updated[0] ? toDraftView(updated[0]) : null;
     });
   }

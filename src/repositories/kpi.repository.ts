@@ -102,7 +102,8 @@ export class KpiRepository {
       .selectAll()
       .where('organization_id', '=', scope.organizationId)
       .execute();
-    const snapshot = cached[0]?.refresh_snapshot ?? (await this.boundsRow(scope.organizationId))?.refresh_snapshot;
+    const snapshot =
+      cached[0]?.refresh_snapshot ?? (await this.boundsRow(scope.organizationId))?.refresh_snapshot;
     if (!snapshot) return this.kpiFromScratch(scope, null);
     const refreshedAt = cached[0]?.refreshed_at ?? null;
     const groups = new Map<string, KpiGroup>();
@@ -217,12 +218,19 @@ export class KpiRepository {
       actualStart: cached.actual_start,
       actualEnd: cached.actual_end,
       totalRecords: Number(cached.total_records) - Number(before?.n ?? 0) + Number(after?.n ?? 0),
-      actualizedRecords: Number(cached.actualized_records) - Number(before?.actualized ?? 0) + Number(after?.actualized ?? 0),
+      actualizedRecords:
+        Number(cached.actualized_records) - Number(before?.actualized ?? 0) + Number(after?.actualized ?? 0),
       refreshedAt: cached.refreshed_at,
     };
     // A bound held by a record whose value moved may have to retreat: recompute that one bound
     // exactly (an index-ordered LIMIT 1 over the merged records). Otherwise widen with the new values.
-    const checks: [keyof Bounds, 'min' | 'max', string | null | undefined, string | null | undefined, string][] = [
+    const checks: [
+      keyof Bounds,
+      'min' | 'max',
+      string | null | undefined,
+      string | null | undefined,
+      string,
+    ][] = [
       ['planStart', 'min', before?.min_os, after?.min_os, 'original_start'],
       ['planEnd', 'max', before?.max_oe, after?.max_oe, 'original_end'],
       ['forecastStart', 'min', before?.min_fs, after?.min_fs, 'forecast_start'],
@@ -233,7 +241,8 @@ export class KpiRepository {
     for (const [key, kind, b, a, column] of checks) {
       const current = result[key] as string | null;
       // The bound can only retreat when a record that held it no longer reaches it.
-      const stillReached = a !== undefined && a !== null && current !== null && (kind === 'min' ? a <= current : a >= current);
+      const stillReached =
+        a !== undefined && a !== null && current !== null && (kind === 'min' ? a <= current : a >= current);
       if (b !== undefined && b !== null && b === current && !stillReached) {
         (result as unknown as Record<string, unknown>)[key] = await this.exactBound(scope, column, kind);
       } else if (a !== undefined && a !== null) {
@@ -256,7 +265,9 @@ export class KpiRepository {
       ORDER BY ${col} ${order} LIMIT 1)`;
     const [untouched, touched] = mergedBranches(scope);
     const { rows } = await sql<{ v: string | null }>`
-      SELECT v FROM (${half(untouched)} UNION ALL ${half(touched)}) AS b ORDER BY v ${order} LIMIT 1`.execute(this.db);
+      SELECT v FROM (${half(untouched)} UNION ALL ${half(touched)}) AS b ORDER BY v ${order} LIMIT 1`.execute(
+      this.db,
+    );
     return rows[0]?.v ?? null;
   }
 

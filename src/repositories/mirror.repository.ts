@@ -74,7 +74,11 @@ export class MirrorRepository {
    * index-ordered range scan that stops after first + 1 rows (with the anti-join probe per row),
    * and the outer query merges at most 2 × (first + 1) rows.
    */
-  async findPage(scope: MergeScope, request: PageRequest, ordering: Ordering): Promise<{ rows: PageRow[]; hasNextPage: boolean }> {
+  async findPage(
+    scope: MergeScope,
+    request: PageRequest,
+    ordering: Ordering,
+  ): Promise<{ rows: PageRow[]; hasNextPage: boolean }> {
     const where = [compileFilter(request.filter)];
     if (request.after) where.push(afterCondition(ordering, request.after));
     const sortColumns = ordering.keys.map((k, i) => sql`${k.expr} AS ${sql.ref(`sk${i}`)}`);
@@ -108,7 +112,9 @@ export class MirrorRepository {
   async loadMerged(scope: MergeScope, ids: readonly string[]): Promise<MergedRecord[]> {
     if (ids.length === 0) return [];
     const { rows } = await sql<MergedRow>`
-      SELECT ${RECORD_COLUMNS} FROM ${mergedSource(scope)} WHERE r.id = ANY(${ids}::bigint[])`.execute(this.db);
+      SELECT ${RECORD_COLUMNS} FROM ${mergedSource(scope)} WHERE r.id = ANY(${ids}::bigint[])`.execute(
+      this.db,
+    );
     return rows.map(toRecord);
   }
 

@@ -195,7 +195,9 @@ export function namesDiscontinued(filter: RecordFilter | null | undefined): bool
   if (!filter) return false;
   if (filter.isDiscontinued !== undefined && filter.isDiscontinued !== null) return true;
   return (
-    (filter.and ?? []).some(namesDiscontinued) || (filter.or ?? []).some(namesDiscontinued) || namesDiscontinued(filter.not)
+    (filter.and ?? []).some(namesDiscontinued) ||
+    (filter.or ?? []).some(namesDiscontinued) ||
+    namesDiscontinued(filter.not)
   );
 }
 
@@ -213,7 +215,8 @@ function compileField(field: string, ops: unknown, path: string, state: CompileS
   const col = fieldExpr(field);
   const out: Expression<SqlBool>[] = [];
   const push = (e: RawBuilder<SqlBool>) => {
-    if (++state.conditions > MAX_CONDITIONS) throw badInput(`filter has more than ${MAX_CONDITIONS} conditions`, 'filter');
+    if (++state.conditions > MAX_CONDITIONS)
+      throw badInput(`filter has more than ${MAX_CONDITIONS} conditions`, 'filter');
     out.push(e);
   };
   if (BOOLEAN_FIELDS.has(field)) {
@@ -225,7 +228,8 @@ function compileField(field: string, ops: unknown, path: string, state: CompileS
   const o = ops as Record<string, unknown>;
   const p = (v: unknown) => castParam(v, spec.type);
   const checkList = (list: readonly unknown[], op: string) => {
-    if (list.length > MAX_IN) throw badInput(`${path}.${op} has ${list.length} values; at most ${MAX_IN}`, `${path}.${op}`);
+    if (list.length > MAX_IN)
+      throw badInput(`${path}.${op} has ${list.length} values; at most ${MAX_IN}`, `${path}.${op}`);
   };
   for (const [op, value] of Object.entries(o)) {
     if (!isPresent(value)) continue;
@@ -276,7 +280,12 @@ function compileField(field: string, ops: unknown, path: string, state: CompileS
 const andAll = (parts: Expression<SqlBool>[]): RawBuilder<SqlBool> =>
   parts.length === 0 ? sql<SqlBool>`true` : sql<SqlBool>`(${sql.join(parts, sql` AND `)})`;
 
-function compileNode(filter: RecordFilter, path: string, depth: number, state: CompileState): RawBuilder<SqlBool> {
+function compileNode(
+  filter: RecordFilter,
+  path: string,
+  depth: number,
+  state: CompileState,
+): RawBuilder<SqlBool> {
   if (depth > MAX_NESTING) throw badInput(`filter nests deeper than ${MAX_NESTING} levels`, path);
   const parts: Expression<SqlBool>[] = [];
   for (const [key, value] of Object.entries(filter)) {
@@ -284,12 +293,18 @@ function compileNode(filter: RecordFilter, path: string, depth: number, state: C
     const here = `${path}.${key}`;
     switch (key) {
       case 'and':
-        (value as RecordFilter[]).forEach((f, i) => parts.push(compileNode(f, `${here}[${i}]`, depth + 1, state)));
+        (value as RecordFilter[]).forEach((f, i) =>
+          parts.push(compileNode(f, `${here}[${i}]`, depth + 1, state)),
+        );
         break;
       case 'or': {
         const list = value as RecordFilter[];
         const alternatives = list.map((f, i) => compileNode(f, `${here}[${i}]`, depth + 1, state));
-        parts.push(alternatives.length === 0 ? sql<SqlBool>`false` : sql<SqlBool>`(${sql.join(alternatives, sql` OR `)})`);
+        parts.push(
+          alternatives.length === 0
+            ? sql<SqlBool>`false`
+            : sql<SqlBool>`(${sql.join(alternatives, sql` OR `)})`,
+        );
         break;
       }
       case 'not':
@@ -305,7 +320,8 @@ function compileNode(filter: RecordFilter, path: string, depth: number, state: C
       case 'search': {
         const words = String(value).split(/\s+/).filter(Boolean);
         if (words.length > 20) throw badInput('search has more than 20 words', here);
-        for (const w of words) parts.push(sql<SqlBool>`r.search_text LIKE ${'%' + escapeLike(w.toLowerCase()) + '%'}`);
+        for (const w of words)
+          parts.push(sql<SqlBool>`r.search_text LIKE ${'%' + escapeLike(w.toLowerCase()) + '%'}`);
         break;
       }
       default:
@@ -333,7 +349,11 @@ export function provenNonNull(filter: RecordFilter | null | undefined, field: st
   const ops = filter[field];
   if (isPresent(ops) && typeof ops === 'object') {
     const o = ops as Record<string, unknown>;
-    if (['eq', 'gt', 'gte', 'lt', 'lte', 'in', 'contains', 'startsWith', 'ne', 'notIn'].some((k) => isPresent(o[k])))
+    if (
+      ['eq', 'gt', 'gte', 'lt', 'lte', 'in', 'contains', 'startsWith', 'ne', 'notIn'].some((k) =>
+        isPresent(o[k]),
+      )
+    )
       return true;
     if (o.isNull === false) return true;
   }
@@ -381,11 +401,18 @@ export function planOrdering(orderBy: OrderKey[], filter: RecordFilter | null | 
   const requested = orderBy.length ? orderBy : [{ field: 'id', desc: false }];
   const keys: PlannedKey[] = requested.map((k) => {
     const spec = QUERY_FIELDS[k.field] as Column;
-    const nonNull = k.field === 'id' || k.field === 'pfaId' || spec.type === 'cost' || provenNonNull(filter, k.field);
+    const nonNull =
+      k.field === 'id' || k.field === 'pfaId' || spec.type === 'cost' || provenNonNull(filter, k.field);
     return { ...k, expr: fieldExpr(k.field), type: spec.type, nonNull };
   });
   if (!keys.some((k) => k.field === 'id')) {
-    keys.push({ field: 'id', desc: keys[0]?.desc ?? false, expr: fieldExpr('id'), type: 'id', nonNull: true });
+    keys.push({
+      field: 'id',
+      desc: keys[0]?.desc ?? false,
+      expr: fieldExpr('id'),
+      type: 'id',
+      nonNull: true,
+    });
   }
   // NULLS LAST is the contract; for a key proven non-null the NULLS clause is free, so pick the
   // one a plain btree walked backwards produces (DESC NULLS FIRST) and keep the index order usable.
@@ -425,12 +452,16 @@ export function afterCondition(ordering: Ordering, values: readonly unknown[]): 
     const v = values[i];
     const equalPrefix = keys.slice(0, i).map((p, j) => {
       const pv = values[j];
-      return pv === null ? sql<SqlBool>`${p.expr} IS NULL` : sql<SqlBool>`${p.expr} = ${castParam(pv, p.type)}`;
+      return pv === null
+        ? sql<SqlBool>`${p.expr} IS NULL`
+        : sql<SqlBool>`${p.expr} = ${castParam(pv, p.type)}`;
     });
     let after: RawBuilder<SqlBool>;
     if (v === null) after = sql<SqlBool>`false`;
     else {
-      const cmp = k.desc ? sql<SqlBool>`${k.expr} < ${castParam(v, k.type)}` : sql<SqlBool>`${k.expr} > ${castParam(v, k.type)}`;
+      const cmp = k.desc
+        ? sql<SqlBool>`${k.expr} < ${castParam(v, k.type)}`
+        : sql<SqlBool>`${k.expr} > ${castParam(v, k.type)}`;
       after = k.nonNull ? cmp : sql<SqlBool>`(${cmp} OR ${k.expr} IS NULL)`;
     }
     alternatives.push(andAll([...equalPrefix, after]));
@@ -454,7 +485,8 @@ export class CursorCodec {
 
   decode(cursor: string, ordering: Ordering): unknown[] {
     const [payload, mac, extra] = cursor.split('.');
-    if (!payload || !mac || extra !== undefined || cursor.length > 4096) throw badInput('malformed cursor', 'after');
+    if (!payload || !mac || extra !== undefined || cursor.length > 4096)
+      throw badInput('malformed cursor', 'after');
     const expected = Buffer.from(this.mac(payload));
     const given = Buffer.from(mac);
     if (expected.length !== given.length || !timingSafeEqual(expected, given))
@@ -465,7 +497,11 @@ export class CursorCodec {
     } catch {
       throw badInput('malformed cursor', 'after');
     }
-    if (!Array.isArray(parsed) || parsed[0] !== ordering.signature || parsed.length !== ordering.keys.length + 1)
+    if (
+      !Array.isArray(parsed) ||
+      parsed[0] !== ordering.signature ||
+      parsed.length !== ordering.keys.length + 1
+    )
       throw badInput('cursor was made for a different orderBy', 'after');
     return parsed.slice(1);
   }

@@ -17,16 +17,30 @@ export interface TestApp {
   gql<T = Record<string, unknown>>(
     query: string,
     options?: { variables?: Record<string, unknown>; token?: string | null; session?: string | null },
-  ): Promise<{ status: number; data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] }>;
+  ): Promise<{
+    status: number;
+    data?: T;
+    errors?: { message: string; extensions?: Record<string, unknown> }[];
+  }>;
   close(): Promise<void>;
 }
 
 /** A real server on a fresh database (cloned from the migrated template), on a free port. */
 export async function startTestApp(
-  options: { env?: Record<string, string>; jobs?: JobGateway; database?: TestDatabase; defaultToken?: { role: Role; orgs: string[]; sub?: string } } = {},
+  options: {
+    env?: Record<string, string>;
+    jobs?: JobGateway;
+    database?: TestDatabase;
+    defaultToken?: { role: Role; orgs: string[]; sub?: string };
+  } = {},
 ): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase());
-  const config = loadConfig({ NODE_ENV: 'test', AUTH_JWT_SECRET: TEST_SECRET, DATABASE_URL: database.url, ...options.env });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    AUTH_JWT_SECRET: TEST_SECRET,
+    DATABASE_URL: database.url,
+    ...options.env,
+  });
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const services = createServices({
     config,
@@ -38,7 +52,8 @@ export async function startTestApp(
   });
   const app = await createApp(services);
   const url = await app.listen(0, '127.0.0.1');
-  const token = (role: Role, orgs: string[] = ['HOLNG'], sub = `user-${role}`) => signToken(TEST_SECRET, { sub, orgs, role });
+  const token = (role: Role, orgs: string[] = ['HOLNG'], sub = `user-${role}`) =>
+    signToken(TEST_SECRET, { sub, orgs, role });
   const fallback = options.defaultToken
     ? await token(options.defaultToken.role, options.defaultToken.orgs, options.defaultToken.sub)
     : await token('editor', ['HOLNG', 'ORG2', 'ORG3']);
@@ -52,7 +67,11 @@ export async function startTestApp(
       const t = o.token === undefined ? fallback : o.token;
       if (t) headers.authorization = `Bearer ${t}`;
       if (o.session) headers['x-session-id'] = o.session;
-      const res = await fetch(`${url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables: o.variables }) });
+      const res = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ query, variables: o.variables }),
+      });
       const body = (await res.json()) as { data?: never; errors?: never };
       return { status: res.status, ...body };
     },

@@ -9,17 +9,26 @@ export async function insertRecords(
   count: number,
   extra: { pfaId: string; data: Record<string, unknown> }[] = [],
 ): Promise<Map<string, string>> {
-  await db.insertInto('organization').values({ id: org, name: `${org} project` }).onConflict((c) => c.doNothing()).execute();
+  await db
+    .insertInto('organization')
+    .values({ id: org, name: `${org} project` })
+    .onConflict((c) => c.doNothing())
+    .execute();
   const rows = Array.from({ length: count }, (_, i) => generateRecord(org, i)).map((r) => ({
     organization_id: org,
     pfa_id: r.pfaId,
     data: JSON.stringify(r.data),
     pems_version: r.pemsVersion,
   }));
-  for (const e of extra) rows.push({ organization_id: org, pfa_id: e.pfaId, data: JSON.stringify(e.data), pems_version: '1' });
+  for (const e of extra)
+    rows.push({ organization_id: org, pfa_id: e.pfaId, data: JSON.stringify(e.data), pems_version: '1' });
   const ids = new Map<string, string>();
   for (let i = 0; i < rows.length; i += 1000) {
-    const inserted = await db.insertInto('pfa_mirror').values(rows.slice(i, i + 1000)).returning(['id', 'pfa_id']).execute();
+    const inserted = await db
+      .insertInto('pfa_mirror')
+      .values(rows.slice(i, i + 1000))
+      .returning(['id', 'pfa_id'])
+      .execute();
     for (const r of inserted) ids.set(r.pfa_id, String(r.id));
   }
   await sql`ANALYZE pfa_mirror`.execute(db);
@@ -29,7 +38,14 @@ export async function insertRecords(
 /** A modification row written directly (for read tests that need drafts or pending commits). */
 export async function insertModification(
   db: Db,
-  m: { org: string; mirrorId: string; session: string; user: string; delta: Record<string, unknown>; state: 'draft' | 'committed' | 'conflict' },
+  m: {
+    org: string;
+    mirrorId: string;
+    session: string;
+    user: string;
+    delta: Record<string, unknown>;
+    state: 'draft' | 'committed' | 'conflict';
+  },
 ): Promise<string> {
   await db
     .insertInto('pfa_session')
