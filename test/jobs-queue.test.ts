@@ -229,7 +229,12 @@ describe('in-process', () => {
 
       // While one runs, more requests collapse into one more run after it, never two at once.
       const first = g.submit('refresh-views', { reason: 'a' });
-      await waitFor('the refresh to start', async () => g.counts()['refresh-views'].active === 1, 5_000, 5);
+      await waitFor(
+        'the refresh to start',
+        async () => (await g.counts())['refresh-views'].active === 1,
+        5_000,
+        5,
+      );
       const second = g.submit('refresh-views', { reason: 'b' });
       const third = g.submit('refresh-views', { reason: 'c' });
       expect(second.jobId).toBe(third.jobId);

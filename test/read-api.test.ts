@@ -536,6 +536,17 @@ describe('access', () => {
     expect((await gqlOk<{ pfaRecord: null }>('{ pfaRecord(id: "999999999") { id } }')).pfaRecord).toBeNull();
   });
 
+  it('shows the job queues to admins only', async () => {
+    expect((await errorCode('{ jobQueues { mode } }')).code).toBe('FORBIDDEN');
+    const admin = await app.token('admin', ['HOLNG']);
+    const r = await app.gql<{ jobQueues: { mode: string; queues: unknown[] } }>(
+      '{ jobQueues { mode queues { name waiting active delayed failed } } }',
+      { token: admin },
+    );
+    expect(r.errors).toBeUndefined();
+    expect(r.data?.jobQueues).toEqual({ mode: 'disabled', queues: [] });
+  });
+
   it('checks roles and session ownership', async () => {
     const viewer = await app.token('viewer', ['HOLNG']);
     const id = [...holngIds.values()][1] as string;

@@ -183,6 +183,20 @@ export const resolvers: Resolvers<GraphqlContext> = {
           : [];
       return ctx.services.drafts.listForSessions(organizationId, sessions, ctx.principal.userId);
     },
+    async jobQueues(_p, _a, ctx) {
+      if (ctx.principal.role !== 'admin') throw forbidden('only admins may see the job queues');
+      const counts = await ctx.services.jobs.counts();
+      return {
+        mode: ctx.services.jobs.mode,
+        queues: Object.entries(counts).map(([name, c]) => ({
+          name,
+          waiting: c?.waiting ?? 0,
+          active: c?.active ?? 0,
+          delayed: c?.delayed ?? 0,
+          failed: c?.failed ?? 0,
+        })),
+      };
+    },
     async syncRuns(_p, { organizationId, first }, ctx) {
       await ctx.scope(organizationId);
       return ctx.services.syncLog.recent(organizationId, checkFirst(first, 20, 100));

@@ -9,7 +9,7 @@ import type { Db } from '../db/database.js';
 import type { PemsClient } from '../pems/client.js';
 import { BullmqJobGateway } from './bullmq-gateway.js';
 import { startWorker, type JobWorker, type WorkerOptions } from './bullmq-worker.js';
-import type { EnqueuedJob, JobGateway, JobName } from './gateway.js';
+import type { QueueCounts, EnqueuedJob, JobGateway, JobName } from './gateway.js';
 import { InProcessJobGateway } from './in-process-gateway.js';
 import { DEFAULT_JOB_SETTINGS, createPemsClient, type JobSettings } from './job-deps.js';
 import { registerJobMetrics } from './job-metrics.js';
@@ -57,6 +57,9 @@ class BullmqJobSystem implements JobSystem {
   enqueue(name: JobName, organizationId: string): Promise<EnqueuedJob> {
     return this.gateway.enqueue(name, organizationId);
   }
+  async counts(): Promise<QueueCounts> {
+    return this.gateway.counts();
+  }
   requestRefresh(reason: string): void {
     this.gateway.requestRefresh(reason);
   }
@@ -86,6 +89,9 @@ class InProcessJobSystem implements JobSystem {
   }
   requestRefresh(reason: string): void {
     this.gateway.requestRefresh(reason);
+  }
+  async counts(): Promise<QueueCounts> {
+    return this.gateway.counts();
   }
   readiness(): Promise<Record<string, unknown>> {
     return this.gateway.readiness();

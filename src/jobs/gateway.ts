@@ -6,9 +6,13 @@ export interface EnqueuedJob {
   state: string;
 }
 
+export type QueueCounts = Partial<Record<JobName, Record<string, number>>>;
+
 export interface JobGateway {
   readonly mode: 'bullmq' | 'in-process' | 'disabled';
   enqueue(name: JobName, organizationId: string): Promise<EnqueuedJob>;
+  /** Jobs per queue and state, for admins and metrics. */
+  counts(): Promise<QueueCounts>;
   /** Ask for a KPI refresh soon; a burst of asks causes one refresh. */
   requestRefresh(reason: string): void;
   close(): Promise<void>;
@@ -21,5 +25,8 @@ export class DisabledJobGateway implements JobGateway {
     throw new Error(`job ${name} unavailable: no job runner configured`);
   }
   requestRefresh(): void {}
+  async counts(): Promise<QueueCounts> {
+    return {};
+  }
   async close(): Promise<void> {}
 }

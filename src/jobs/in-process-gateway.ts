@@ -213,7 +213,7 @@ export class InProcessJobGateway implements JobGateway {
     return this.idle();
   }
 
-  counts(): Record<JobName, Record<'waiting' | 'active' | 'delayed' | 'failed', number>> {
+  async counts(): Promise<Record<JobName, Record<'waiting' | 'active' | 'delayed' | 'failed', number>>> {
     const out = Object.fromEntries(
       JOB_NAMES.map((n) => [n, { waiting: 0, active: 0, delayed: 0, failed: 0 }]),
     ) as Record<JobName, Record<'waiting' | 'active' | 'delayed' | 'failed', number>>;

@@ -166,6 +166,30 @@ export type JobPayload = {
   state: Scalars['String']['output'];
 };
 
+/** Jobs of one queue by state. */
+export type JobQueue = {
+  __typename?: 'JobQueue';
+  /** Running now. */
+  active: Scalars['Int']['output'];
+  /** Waiting for a retry or a schedule. */
+  delayed: Scalars['Int']['output'];
+  /** Failed for good (kept for inspection). */
+  failed: Scalars['Int']['output'];
+  /** Queue (job) name. */
+  name: Scalars['String']['output'];
+  /** Waiting to run. */
+  waiting: Scalars['Int']['output'];
+};
+
+/** The job runner and its queues. */
+export type JobQueues = {
+  __typename?: 'JobQueues';
+  /** `bullmq` (Redis), `in-process` (no Redis) or `disabled`. */
+  mode: Scalars['String']['output'];
+  /** One entry per queue. */
+  queues: Array<JobQueue>;
+};
+
 /** KPI totals for one group (DOMAIN §2, §4). */
 export type KpiSummary = {
   __typename?: 'KpiSummary';
@@ -599,6 +623,8 @@ export type Query = {
    * written back. Only the current session's unless `allSessions` is true.
    */
   drafts: Array<Draft>;
+  /** Admin: the background job queues (read sync, write-back, KPI refresh, maintenance) and how many jobs each holds per state. */
+  jobQueues: JobQueues;
   /**
    * Cost totals per category × source × dor, from the KPI cache corrected live for commits made
    * after its refresh and for the caller's own drafts. A group appears only when at least one record counts in it.
@@ -902,6 +928,8 @@ export type ResolversTypes = {
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   JSONObject: ResolverTypeWrapper<Scalars['JSONObject']['output']>;
   JobPayload: ResolverTypeWrapper<JobPayload>;
+  JobQueue: ResolverTypeWrapper<JobQueue>;
+  JobQueues: ResolverTypeWrapper<JobQueues>;
   KpiSummary: ResolverTypeWrapper<KpiSummary>;
   LocalDate: ResolverTypeWrapper<Scalars['LocalDate']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -943,6 +971,8 @@ export type ResolversParentTypes = {
   JSON: Scalars['JSON']['output'];
   JSONObject: Scalars['JSONObject']['output'];
   JobPayload: JobPayload;
+  JobQueue: JobQueue;
+  JobQueues: JobQueues;
   KpiSummary: KpiSummary;
   LocalDate: Scalars['LocalDate']['output'];
   Mutation: Record<PropertyKey, never>;
@@ -1019,6 +1049,19 @@ export interface JsonObjectScalarConfig extends GraphQLScalarTypeConfig<Resolver
 export type JobPayloadResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['JobPayload'] = ResolversParentTypes['JobPayload']> = {
   jobId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   state?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type JobQueueResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['JobQueue'] = ResolversParentTypes['JobQueue']> = {
+  active?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  delayed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  failed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  waiting?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type JobQueuesResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['JobQueues'] = ResolversParentTypes['JobQueues']> = {
+  mode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  queues?: Resolver<Array<ResolversTypes['JobQueue']>, ParentType, ContextType>;
 };
 
 export type KpiSummaryResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['KpiSummary'] = ResolversParentTypes['KpiSummary']> = {
@@ -1119,6 +1162,7 @@ export type PfaRecordVersionResolvers<ContextType = GraphqlContext, ParentType e
 
 export type QueryResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   drafts?: Resolver<Array<ResolversTypes['Draft']>, ParentType, ContextType, RequireFields<QueryDraftsArgs, 'allSessions' | 'organizationId'>>;
+  jobQueues?: Resolver<ResolversTypes['JobQueues'], ParentType, ContextType>;
   kpiSummary?: Resolver<Array<ResolversTypes['KpiSummary']>, ParentType, ContextType, RequireFields<QueryKpiSummaryArgs, 'organizationId'>>;
   pfaRecord?: Resolver<Maybe<ResolversTypes['PfaRecord']>, ParentType, ContextType, RequireFields<QueryPfaRecordArgs, 'id'>>;
   pfaRecords?: Resolver<ResolversTypes['PfaRecordConnection'], ParentType, ContextType, RequireFields<QueryPfaRecordsArgs, 'first' | 'organizationId'>>;
@@ -1178,6 +1222,8 @@ export type Resolvers<ContextType = GraphqlContext> = {
   JSON?: GraphQLScalarType;
   JSONObject?: GraphQLScalarType;
   JobPayload?: JobPayloadResolvers<ContextType>;
+  JobQueue?: JobQueueResolvers<ContextType>;
+  JobQueues?: JobQueuesResolvers<ContextType>;
   KpiSummary?: KpiSummaryResolvers<ContextType>;
   LocalDate?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
