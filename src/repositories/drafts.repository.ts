@@ -270,37 +270,43 @@ export class DraftsRepository {
     const org = scope.organizationId;
     const { rows } = await sql<{ matched: string; invalid: string; affected: string }>`
       WITH target AS (
-        SELECT r.id AS mirror_id, r.data AS merged FROM ${mergedSource(scope)} WHERE ${compileFilter(filter)}
+        SELECT r.id AS mirror_id, r.data AS merged, r.version, r.pems_version, r.has_draft,
+               r.forecast_start, r.forecast_end
+        FROM ${mergedSource(scope)} WHERE ${compileFilter(filter)}
       ),
       total AS (SELECT count(*) AS n FROM target),
-      pending AS (
-        SELECT d.mirror_id, jsonb_concat_agg(d.delta ORDER BY d.committed_at, d.id) AS delta
-        FROM pfa_modification d
-        WHERE d.organization_id = ${org} AND d.sync_state IN ('committed', 'syncing')
-        GROUP BY d.mirror_id
-      ),
-      computed AS (
-        SELECT t.mirror_id, m.version, m.pems_version, m.data || coalesce(p.delta, '{}') AS baseline,
+      -- MATERIALIZED: inlined, baseline (the whole merged document) and wanted were recomputed at
+      -- every reference below, once per row each. The baseline (mirror + pending, without this
+      -- session's draft) is the merged record itself for records without a draft; only the few
+      -- with one are rebuilt from the mirror.
+      computed AS MATERIALIZED (
+        SELECT t.mirror_id, t.version, t.pems_version,
+               CASE WHEN t.has_draft THEN (
+                 SELECT m.data || coalesce((SELECT jsonb_concat_agg(d.delta ORDER BY d.committed_at, d.id) FROM pfa_modification d
+                                             WHERE d.organization_id = ${org} AND d.mirror_id = m.id
+                                               AND d.sync_state IN ('committed', 'syncing')), '{}')
+                 FROM pfa_mirror m WHERE m.organization_id = ${org} AND m.id = t.mirror_id)
+               ELSE t.merged END AS baseline,
                own.id AS own_id, own.delta AS own_delta, own.base_values AS own_base, own.sync_state AS own_state,
                coalesce(own.delta, '{}')
                  || CASE WHEN ${shiftDays}::int <> 0 THEN jsonb_strip_nulls(jsonb_build_object(
-                      'forecastStart', to_jsonb(to_char(pfa_date(t.merged -> 'forecastStart') + ${shiftDays}::int, 'YYYY-MM-DD')),
-                      'forecastEnd', to_jsonb(to_char(pfa_date(t.merged -> 'forecastEnd') + ${shiftDays}::int, 'YYYY-MM-DD'))))
+                      'forecastStart', to_jsonb(to_char(t.forecast_start + ${shiftDays}::int, 'YYYY-MM-DD')),
+                      'forecastEnd', to_jsonb(to_char(t.forecast_end + ${shiftDays}::int, 'YYYY-MM-DD'))))
                     ELSE '{}'::jsonb END
                  || ${JSON.stringify(changes)}::jsonb AS wanted
         FROM target t
-        JOIN pfa_mirror m ON m.organization_id = ${org} AND m.id = t.mirror_id
-        LEFT JOIN pending p ON p.mirror_id = t.mirror_id
-        LEFT JOIN pfa_modification own ON own.organization_id = ${org} AND own.mirror_id = t.mirror_id
+        LEFT JOIN pfa_modification own ON t.has_draft AND own.organization_id = ${org} AND own.mirror_id = t.mirror_id
           AND own.session_id = ${scope.sessionId} AND own.sync_state IN ('draft', 'conflict')
       ),
-      stripped AS (
+      stripped AS MATERIALIZED (
         SELECT c.*, coalesce((SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each(c.wanted) e
                                WHERE e.value IS DISTINCT FROM c.baseline -> e.key), '{}') AS delta
         FROM computed c WHERE c.own_state IS DISTINCT FROM 'conflict'
       ),
       checked AS (
-        SELECT s.*, pfa_date((s.baseline || s.delta) -> 'forecastEnd') < pfa_date((s.baseline || s.delta) -> 'forecastStart') AS bad
+        -- (baseline || delta) -> k without building the merged document: a delta never holds JSON null.
+        SELECT s.*, pfa_date(coalesce(s.delta -> 'forecastEnd', s.baseline -> 'forecastEnd'))
+                      < pfa_date(coalesce(s.delta -> 'forecastStart', s.baseline -> 'forecastStart')) AS bad
         FROM stripped s
       ),
       verdict AS (
