@@ -128,7 +128,8 @@ export function mergedBranches(scope: MergeScope): [RawBuilder<unknown>, RawBuil
           WHERE d.organization_id = ${org} AND ${relevant}
           GROUP BY d.mirror_id) x
     JOIN pfa_mirror m ON m.organization_id = ${org} AND m.id = x.mirror_id
-    CROSS JOIN LATERAL (SELECT m.data || x.delta AS data) j)`,
+    -- OFFSET 0 keeps the merged document computed once: inlined, every parse function rebuilt it.
+    CROSS JOIN LATERAL (SELECT m.data || x.delta AS data OFFSET 0) j)`,
   ];
 }
 
