@@ -53,8 +53,10 @@ export class Meter {
         const client = process.cpuUsage(client0);
         const since = (start: Map<number, number>, pids: number[]) => {
           let total = 0;
-          for (const p of new Set([...start.keys(), ...pids]))
-            total += (readProc(p)?.cpuSeconds ?? 0) - (start.get(p) ?? 0);
+          for (const p of new Set([...start.keys(), ...pids])) {
+            const now = readProc(p);
+            if (now) total += now.cpuSeconds - (start.get(p) ?? 0); // an ended process took its CPU with it
+          }
           return total;
         };
         const serverSeconds = since(server0, this.serverPids());

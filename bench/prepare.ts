@@ -37,8 +37,6 @@ export interface PrepareOptions extends Sizes {
   adminUrl: string;
   database: string;
   fresh: boolean;
-  /** The seed to run; the product's own unless a caller substitutes one (never the benchmark). */
-  seed?: typeof seedDatabase;
 }
 
 export interface Prepared {
@@ -237,7 +235,7 @@ async function prepareData(options: PrepareOptions): Promise<Prepared> {
     say(`prepare: migrated (${applied.join(', ')})`);
     let lastLine = 0;
     const finished = new Set<string>();
-    const seed = await (options.seed ?? seedDatabase)(pool, {
+    const seed = await seedDatabase(pool, {
       records: options.records,
       orgs: options.orgs,
       drafts: options.drafts,

@@ -86,8 +86,10 @@ export async function sampleResources(
       );
       // Backends that started during the run count from zero; ones that ended are lost (rare).
       let pgCpu = 0;
-      for (const p of new Set([...pgCpu0.keys(), ...(await postgresPids())]))
-        pgCpu += (readProc(p)?.cpuSeconds ?? 0) - (pgCpu0.get(p) ?? 0);
+      for (const p of new Set([...pgCpu0.keys(), ...(await postgresPids())])) {
+        const now = readProc(p);
+        if (now) pgCpu += now.cpuSeconds - (pgCpu0.get(p) ?? 0); // a backend that ended took its CPU with it
+      }
       const cpu = process.cpuUsage(cpu0);
       const load = await background.stop();
       const mb = 1024 * 1024;
@@ -132,7 +134,10 @@ export function watchBackground(ownPids: () => Promise<number[]>): { stop(): Pro
       const pids = new Set([...own0.keys(), ...(await ownPids())]);
       const machine1 = machineTicks();
       let ownSeconds = 0;
-      for (const p of pids) ownSeconds += (readProc(p)?.cpuSeconds ?? 0) - (own0.get(p) ?? 0);
+      for (const p of pids) {
+        const now = readProc(p);
+        if (now) ownSeconds += now.cpuSeconds - (own0.get(p) ?? 0);
+      }
       const total = Math.max(1, machine1.total - machine0.total);
       const busy = machine1.busy - machine0.busy;
       const others = Math.max(0, busy - ownSeconds * TICKS_PER_SECOND);

@@ -162,7 +162,10 @@ function limitingFactor(r: PatternResult): string {
     .filter(([, v]) => v / total >= 0.05)
     .map(([k, v]) => `${k} ${fmt(v)} ms (${Math.round((100 * v) / total)}%)`)
     .join(', ');
-  return `${sorted[0]?.[0] ?? '?'} — ${detail}${top}${jit > 0 ? `; JIT ${fmt(jit)} ms inside execution` : ''}`;
+  const findings = [...new Set(r.explain?.perStatement.flatMap((s) => s.plan.findings) ?? [])];
+  return `${sorted[0]?.[0] ?? '?'} — ${detail}${top}${jit > 0 ? `; JIT ${fmt(jit)} ms inside execution` : ''}${
+    findings.length ? `. Plan: ${findings.join('; ')}` : ''
+  }`;
 }
 
 function finish(r: PatternResult): PatternResult {
@@ -220,8 +223,8 @@ function runsWithin(budgetMs: number, estimateMs: number, min: number): number {
   return Math.max(min, Math.min(iterations, Math.floor(budgetMs / Math.max(1, estimateMs))));
 }
 const SQL_BUDGET_MS = 8_000;
-/** Direct (SQL-side) runs of the mutations: each needs fresh drafts and a clean-up, so fewer. */
-const mutationSqlRuns = Math.min(iterations, 10);
+/** Direct (SQL-side) runs of a mutation: each needs fresh drafts and a clean-up, so a budget of their own. */
+const MUTATION_SQL_BUDGET_MS = 20_000;
 const EXPLAIN_BUDGET_MS = 5_000;
 
 /** Warm-up, timed iterations, one captured request, then the captured SQL replayed and explained. */
@@ -247,7 +250,7 @@ async function measureRead(
   const { statements: captured } = await server.capture(once);
   const statements = toStatements(captured);
   const graphql = summarize(samples);
-  const sqlRuns = runsWithin(SQL_BUDGET_MS, graphql.median, 10);
+  const sqlRuns = runsWithin(SQL_BUDGET_MS, graphql.median, 5);
   const sql = await timeSequence(direct, statements, sqlRuns, Math.min(warmup, 2));
   const explain = await explainSequence(direct, statements, runsWithin(EXPLAIN_BUDGET_MS, graphql.median, 3));
   return finish({
@@ -624,7 +627,7 @@ async function main(): Promise<void> {
         const loader = new GraphqlClient(target.url, headers);
         for (const t of loadTargets) {
           // Warm every worker and its pool before the clock starts (excluded).
-          for (let i = 0; i < 20 * workers; i++) await loader.post(t.query, t.variables);
+          for (let i = 0; i < 5 * workers; i++) await loader.post(t.query, t.variables);
           say(`load: ${t.key}, ${connections} connections, ${loadSeconds} s, ${workers} process(es)`);
           const r = await runLoad({
             title: `${t.key} · ${workers === 1 ? '1 process' : `cluster of ${workers}`}`,
@@ -699,6 +702,7 @@ async function main(): Promise<void> {
       await pool.query('VACUUM pfa_modification, pfa_modification_event');
       const statements = toStatements(captured);
       const sqlSamples: number[] = [];
+      const mutationSqlRuns = runsWithin(MUTATION_SQL_BUDGET_MS, summarize(samples).median, 5);
       for (let i = 0; i < mutationSqlRuns; i++) {
         const t0 = performance.now();
         for (const s of statements) await direct.query(s.text, s.values);
@@ -707,7 +711,10 @@ async function main(): Promise<void> {
         await pool.query('DELETE FROM pfa_modification WHERE session_id = $1', [captureSession]);
         await pool.query('VACUUM pfa_modification, pfa_modification_event');
       }
-      const explain = await explainSequence(direct, statements, Math.min(explainIterations, 5));
+      const vacuum = async () => {
+        await pool.query('VACUUM pfa_modification, pfa_modification_event');
+      };
+      const explain = await explainSequence(direct, statements, Math.min(explainIterations, 5), vacuum);
       await deleteSession(pool, captureSession);
       results.push(
         finish(
@@ -774,6 +781,7 @@ async function main(): Promise<void> {
       // process over a direct pg pool, on drafts made the same way.
       const drafts = new DraftsRepository(db);
       const sqlSamples: number[] = [];
+      const mutationSqlRuns = runsWithin(MUTATION_SQL_BUDGET_MS, summarize(samples).median, 5);
       for (let i = 0; i < mutationSqlRuns; i++) {
         const sessionId = `${BENCH_SESSION_PREFIX}commit-${runId}-sql-${i}`;
         const { editor } = await setup(sessionId);

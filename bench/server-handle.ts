@@ -53,7 +53,7 @@ function tail(file: string, lines = 30): string {
 
 export async function startServer(options: ServerOptions): Promise<ServerHandle> {
   mkdirSync(path.dirname(options.logFile), { recursive: true });
-  const out = openSync(options.logFile, 'a');
+  const out = openSync(options.logFile, 'w');
   const execArgv = ['--import', 'tsx'];
   if (options.cpuProfDir) {
     mkdirSync(options.cpuProfDir, { recursive: true });

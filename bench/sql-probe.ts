@@ -85,6 +85,8 @@ export interface PlanShape {
   tempBlocks: number;
   jitMs: number;
   planningMs: number;
+  /** What makes this plan expensive, read off the plan (large intermediate results, sorts, spills). */
+  findings: string[];
 }
 
 export interface ExplainResult {
@@ -135,7 +137,37 @@ export function planShape(output: ExplainOutput, maxDepth = 5): PlanShape {
         `${n['Relation Name']} rows=${(n['Actual Rows'] ?? 0) * (n['Actual Loops'] ?? 1)} removed=${n['Rows Removed by Filter'] ?? 0}`,
       );
   });
+  const findings: string[] = [];
+  const returned = output.Plan['Actual Rows'] ?? 0;
+  let largest: { rows: number; node: PlanNode } | null = null;
+  walk(output.Plan, (n) => {
+    const rows = (n['Actual Rows'] ?? 0) * (n['Actual Loops'] ?? 1);
+    if (!largest || rows > largest.rows) largest = { rows, node: n };
+    if (n['Node Type'] === 'Sort') {
+      const input = (n.Plans ?? []).reduce(
+        (a, c) => a + (c['Actual Rows'] ?? 0) * (c['Actual Loops'] ?? 1),
+        0,
+      );
+      if (input > 2000 && input > 5 * rows) findings.push(`sorts ${input} rows to keep ${rows}`);
+    }
+    const removed = (n['Rows Removed by Filter'] ?? 0) * (n['Actual Loops'] ?? 1);
+    if (n['Index Name'] && removed > 1000 && removed > 10 * rows)
+      findings.push(
+        `${n['Index Name']} scan discards ${removed} rows by filter for ${rows} kept (condition not an index bound)`,
+      );
+    if (n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'pfa_mirror')
+      findings.push(`sequential scan of pfa_mirror (${rows + (n['Rows Removed by Filter'] ?? 0)} rows read)`);
+  });
+  const big = largest as { rows: number; node: PlanNode } | null;
+  if (big && big.rows > 10_000 && big.rows > 10 * Math.max(1, returned))
+    findings.unshift(
+      `${big.rows} rows at ${label(big.node).replace(/ rows=.*$/, '')} for ${returned} returned`,
+    );
+  if ((output.Plan['Temp Read Blocks'] ?? 0) > 0)
+    findings.push(`spills ${output.Plan['Temp Read Blocks']} temp blocks (work_mem)`);
+  if (output.JIT?.Timing?.Total) findings.push(`JIT compilation ${output.JIT.Timing.Total.toFixed(0)} ms`);
   return {
+    findings,
     shape: render(output.Plan, 0, maxDepth),
     indexes: [...indexes],
     seqScans,
@@ -161,6 +193,8 @@ export async function explainSequence(
   client: pg.ClientBase,
   statements: readonly Statement[],
   iterations: number,
+  /** Run between iterations (e.g. VACUUM, so rolled-back inserts leave no dead rows for the next one). */
+  between?: () => Promise<void>,
 ): Promise<ExplainResult> {
   const perStatementTimes: number[][] = statements.map(() => []);
   const totals: number[] = [];
@@ -189,6 +223,7 @@ export async function explainSequence(
     }
     totals.push(total);
     planning.push(plan);
+    if (between) await between();
   }
   return {
     executionMs: summarize(totals),
