@@ -6,40 +6,28 @@
  * twice: unchanged records are not written again. Needs DATABASE_URL (migrated).
  */
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from '../config.js';
 import { createDb, createPool } from '../db/database.js';
 import { pendingMigrations } from '../db/migrator.js';
 import { importLegacySqlite } from '../jobs/legacy-import.js';
 import { MaintenanceRepository } from '../repositories/maintenance.repository.js';
+import { UsageError, parseFlags } from './args.js';
 
 const USAGE = `usage: npm run import:sqlite -- --file dev.db [--batch-size 5000] [--no-refresh] [--verbose]`;
-
-class UsageError extends Error {}
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
 
 function parse(
   argv: string[],
 ): { file: string; batchSize: number; refresh: boolean; verbose: boolean } | 'help' {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        file: { type: 'string' },
-        'batch-size': { type: 'string' },
-        'no-refresh': { type: 'boolean' },
-        verbose: { type: 'boolean', short: 'v' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError(e instanceof Error ? e.message.split('. To specify')[0] : String(e));
-  }
+  const values = parseFlags(argv, {
+    file: { type: 'string' },
+    'batch-size': { type: 'string' },
+    'no-refresh': { type: 'boolean' },
+    verbose: { type: 'boolean', short: 'v' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) return 'help';
   const file = values.file;
   if (typeof file !== 'string' || file === '') throw new UsageError('--file is required');

@@ -3,13 +3,11 @@
  *   npm run pems:simulator -- --port 4010 --orgs 12 --records 100000 [--host 127.0.0.1] [--api-key KEY]
  * Then point the service at it with PEMS_URL=<printed URL> (and PEMS_API_KEY=KEY when set).
  */
-import { parseArgs } from 'node:util';
 import { MAX_ORGANIZATIONS } from '../domain/generator.js';
 import { startPemsSimulator } from '../pems/simulator.js';
+import { UsageError, parseFlags } from './args.js';
 
 const USAGE = `usage: npm run pems:simulator -- [--port 4010] [--host 127.0.0.1] [--orgs 12] [--records 100000] [--api-key KEY]`;
-
-class UsageError extends Error {}
 
 function integerFlag(
   values: Record<string, unknown>,
@@ -35,25 +33,14 @@ function parse(argv: string[]): {
   records: number;
   apiKey?: string;
 } {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        orgs: { type: 'string' },
-        records: { type: 'string' },
-        'api-key': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (e) {
-    // parseArgs names the offending flag ("Unknown option '--prot'").
-    throw new UsageError(e instanceof Error ? e.message : String(e));
-  }
+  const values = parseFlags(argv, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    orgs: { type: 'string' },
+    records: { type: 'string' },
+    'api-key': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help === true) {
     console.log(USAGE);
     process.exit(0);

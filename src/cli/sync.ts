@@ -6,7 +6,6 @@
  * KPI views refreshed when data changed. --org takes a list (A,B) or `all` (every organization
  * in the database). Needs DATABASE_URL and PEMS_URL.
  */
-import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from '../config.js';
 import { createDb, createPool } from '../db/database.js';
@@ -14,6 +13,7 @@ import { executeJob } from '../jobs/execute.js';
 import { createJobHandlers } from '../jobs/handlers.js';
 import { DEFAULT_JOB_SETTINGS, createPemsClient } from '../jobs/job-deps.js';
 import type { JobProgress, ReadSyncResult, WriteSyncResult } from '../jobs/registry.js';
+import { UsageError, parseFlags } from './args.js';
 
 const USAGE = `usage: npm run sync -- --org HOLNG[,RIVBR…|all] --direction read|write [--full] [--page-size N] [--no-refresh] [--verbose]
 
@@ -25,8 +25,6 @@ const USAGE = `usage: npm run sync -- --org HOLNG[,RIVBR…|all] --direction rea
 
 DATABASE_URL and PEMS_URL (PEMS_TENANT, PEMS_API_KEY, …) come from the environment.`;
 
-class UsageError extends Error {}
-
 interface Args {
   orgs: string[] | 'all';
   direction: 'read' | 'write';
@@ -37,25 +35,15 @@ interface Args {
 }
 
 function parse(argv: string[]): Args | 'help' {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        org: { type: 'string' },
-        direction: { type: 'string' },
-        full: { type: 'boolean' },
-        'page-size': { type: 'string' },
-        'no-refresh': { type: 'boolean' },
-        verbose: { type: 'boolean', short: 'v' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError(e instanceof Error ? e.message.split('. To specify')[0] : String(e));
-  }
+  const values = parseFlags(argv, {
+    org: { type: 'string' },
+    direction: { type: 'string' },
+    full: { type: 'boolean' },
+    'page-size': { type: 'string' },
+    'no-refresh': { type: 'boolean' },
+    verbose: { type: 'boolean', short: 'v' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) return 'help';
   const org = values.org;
   if (typeof org !== 'string' || org.trim() === '') throw new UsageError('--org is required');
