@@ -298,9 +298,12 @@ export class DraftsRepository {
         LEFT JOIN pfa_modification own ON t.has_draft AND own.organization_id = ${org} AND own.mirror_id = t.mirror_id
           AND own.session_id = ${scope.sessionId} AND own.sync_state IN ('draft', 'conflict')
       ),
+      -- A pure shift of a record without a draft needs no comparison: a date moved by N ≠ 0 days
+      -- never equals its baseline, so the delta is what is wanted.
       stripped AS MATERIALIZED (
-        SELECT c.*, coalesce((SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each(c.wanted) e
-                               WHERE e.value IS DISTINCT FROM c.baseline -> e.key), '{}') AS delta
+        SELECT c.*, CASE WHEN c.own_delta IS NULL AND ${Object.keys(changes).length === 0}::boolean THEN c.wanted
+                    ELSE coalesce((SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each(c.wanted) e
+                                   WHERE e.value IS DISTINCT FROM c.baseline -> e.key), '{}') END AS delta
         FROM computed c WHERE c.own_state IS DISTINCT FROM 'conflict'
       ),
       checked AS (
