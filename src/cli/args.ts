@@ -22,3 +22,23 @@ export function parseFlags(
     throw new UsageError(message.split('. To specify')[0] ?? message);
   }
 }
+
+/**
+ * Runs a command's flag parser: a usage mistake prints the message and the usage text and exits
+ * with 2; `--help` prints the usage and returns null.
+ */
+export function parseOrExit<T>(command: string, usage: string, parse: () => T | 'help'): T | null {
+  let parsed: T | 'help';
+  try {
+    parsed = parse();
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`${command}: ${e.message}\n\n${usage}`);
+    process.exit(2);
+  }
+  if (parsed === 'help') {
+    console.log(usage);
+    return null;
+  }
+  return parsed;
+}

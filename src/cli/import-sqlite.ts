@@ -12,7 +12,7 @@ import { createDb, createPool } from '../db/database.js';
 import { pendingMigrations } from '../db/migrator.js';
 import { importLegacySqlite } from '../jobs/legacy-import.js';
 import { MaintenanceRepository } from '../repositories/maintenance.repository.js';
-import { UsageError, parseFlags } from './args.js';
+import { UsageError, parseFlags, parseOrExit } from './args.js';
 
 const USAGE = `usage: npm run import:sqlite -- --file dev.db [--batch-size 5000] [--no-refresh] [--verbose]`;
 
@@ -39,18 +39,8 @@ function parse(
 }
 
 async function main(): Promise<void> {
-  let args: ReturnType<typeof parse>;
-  try {
-    args = parse(process.argv.slice(2));
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    console.error(`import:sqlite: ${e.message}\n${USAGE}`);
-    process.exit(2);
-  }
-  if (args === 'help') {
-    console.log(USAGE);
-    return;
-  }
+  const args = parseOrExit('import:sqlite', USAGE, () => parse(process.argv.slice(2)));
+  if (!args) return;
   const config = loadConfig();
   if (!config.DATABASE_URL)
     throw new ConfigError('invalid configuration:\n  DATABASE_URL: is required by npm run import:sqlite');

@@ -5,7 +5,7 @@
  */
 import { MAX_ORGANIZATIONS } from '../domain/generator.js';
 import { startPemsSimulator } from '../pems/simulator.js';
-import { UsageError, parseFlags } from './args.js';
+import { UsageError, parseFlags, parseOrExit } from './args.js';
 
 const USAGE = `usage: npm run pems:simulator -- [--port 4010] [--host 127.0.0.1] [--orgs 12] [--records 100000] [--api-key KEY]`;
 
@@ -57,14 +57,8 @@ function parse(argv: string[]): {
 }
 
 async function main(): Promise<void> {
-  let options: ReturnType<typeof parse>;
-  try {
-    options = parse(process.argv.slice(2));
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    console.error(`pems-simulator: ${e.message}\n${USAGE}`);
-    process.exit(2);
-  }
+  const options = parseOrExit('pems-simulator', USAGE, () => parse(process.argv.slice(2)));
+  if (!options) return;
   const sim = await startPemsSimulator(options);
   const orgs = sim.organizations.map((o) => `${o.id} ${o.records}`).join(', ');
   console.log(`PEMS simulator listening on ${sim.url}`);

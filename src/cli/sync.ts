@@ -13,7 +13,7 @@ import { executeJob } from '../jobs/execute.js';
 import { createJobHandlers } from '../jobs/handlers.js';
 import { DEFAULT_JOB_SETTINGS, createPemsClient } from '../jobs/job-deps.js';
 import type { JobProgress, ReadSyncResult, WriteSyncResult } from '../jobs/registry.js';
-import { UsageError, parseFlags } from './args.js';
+import { UsageError, parseFlags, parseOrExit } from './args.js';
 
 const USAGE = `usage: npm run sync -- --org HOLNG[,RIVBR…|all] --direction read|write [--full] [--page-size N] [--no-refresh] [--verbose]
 
@@ -96,18 +96,8 @@ function endLine(): void {
 }
 
 async function main(): Promise<void> {
-  let args: Args | 'help';
-  try {
-    args = parse(process.argv.slice(2));
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    console.error(`sync: ${e.message}\n\n${USAGE}`);
-    process.exit(2);
-  }
-  if (args === 'help') {
-    console.log(USAGE);
-    return;
-  }
+  const args = parseOrExit('sync', USAGE, () => parse(process.argv.slice(2)));
+  if (!args) return;
   const config = loadConfig();
   if (!config.DATABASE_URL)
     throw new ConfigError('invalid configuration:\n  DATABASE_URL: is required by npm run sync');
