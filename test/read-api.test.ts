@@ -536,6 +536,20 @@ describe('access', () => {
     expect((await gqlOk<{ pfaRecord: null }>('{ pfaRecord(id: "999999999") { id } }')).pfaRecord).toBeNull();
   });
 
+  it('lets an admin ask for a read sync of an organization the database does not know yet', async () => {
+    const admin = await app.token('admin', ['HOLNG', 'NEWORG']);
+    const q = 'mutation($org: ID!) { syncFromPems(organizationId: $org) { jobId } }';
+    // Reaches the job runner (disabled in this app), instead of NOT_FOUND for the unknown organization.
+    const r = await app.gql(q, { variables: { org: 'NEWORG' }, token: admin });
+    expect(r.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+    const other = await app.gql(q, { variables: { org: 'ELSEWHERE' }, token: admin });
+    expect(other.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const pending = await app.gql('mutation { syncToPems(organizationId: "NEWORG") { jobId } }', {
+      token: admin,
+    });
+    expect(pending.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+
   it('shows the job queues to admins only', async () => {
     expect((await errorCode('{ jobQueues { mode } }')).code).toBe('FORBIDDEN');
     const admin = await app.token('admin', ['HOLNG']);
