@@ -117,8 +117,12 @@ export default async function globalSetup(): Promise<void> {
     await admin.query('SELECT pg_advisory_lock(4711)');
     const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [template]);
     if (exists.rowCount === 0) {
+      // Templates of other migration sets, unless created in the last hour (another run with
+      // other migrations may still be cloning from it).
       const stale = await admin.query<{ datname: string }>(
-        "SELECT datname FROM pg_database WHERE datname LIKE 'pfa_test_tpl_%'",
+        `SELECT datname FROM pg_database d
+         WHERE datname LIKE 'pfa_test_tpl_%'
+           AND (pg_stat_file('base/' || d.oid || '/PG_VERSION')).modification < now() - interval '1 hour'`,
       );
       for (const r of stale.rows) await admin.query(`DROP DATABASE IF EXISTS "${r.datname}"`);
       await admin.query(`CREATE DATABASE "${template}_build"`);
