@@ -7,6 +7,13 @@ const optionalUrl = z
   .pipe(z.url().optional())
   .optional();
 
+/** A claim name or a dotted path into nested claims (`realm_access.roles`). */
+const claimPath = z
+  .string()
+  .trim()
+  .regex(/^[^.\s]+(\.[^.\s]+)*$/, 'must be a claim name or a dotted path (realm_access.roles)')
+  .max(200);
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -14,6 +21,20 @@ const schema = z.object({
   DATABASE_URL: optionalUrl,
   REDIS_URL: optionalUrl,
   AUTH_JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  // Identity provider (DOMAIN §5): RS256/ES256 tokens verified against the provider's key set.
+  AUTH_JWKS_URL: optionalUrl.refine((u) => u === undefined || /^https?:\/\//i.test(u), 'must be http(s)'),
+  AUTH_ISSUER: z.string().trim().max(1000).optional(),
+  /** One audience or several, comma-separated: a token must name at least one of them. */
+  AUTH_AUDIENCE: z.string().trim().max(1000).optional(),
+  AUTH_ORGS_CLAIM: claimPath.default('orgs'),
+  AUTH_ROLE_CLAIM: claimPath.default('role'),
+  AUTH_MAX_TOKEN_LIFETIME: z.coerce.number().int().min(60).max(31_536_000).default(604_800),
+  AUTH_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(60),
+  /** /metrics on its own listener (then not on the API port); without it loopback clients only. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  METRICS_HOST: z.string().optional(),
+  /** When set, /metrics wants `Authorization: Bearer <METRICS_TOKEN>` from every client. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PEMS_URL: optionalUrl,
   PEMS_TENANT: z.string().default('DEFAULT'),
@@ -48,7 +69,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     : result.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
   // Checked outside zod, which skips refinements once a field fails: every problem in one message.
   if (env.NODE_ENV === 'production') {
-    if (!env.AUTH_JWT_SECRET?.trim()) lines.push('  AUTH_JWT_SECRET: is required when NODE_ENV=production');
+    if (!env.AUTH_JWT_SECRET?.trim() && !env.AUTH_JWKS_URL?.trim())
+      lines.push('  AUTH_JWT_SECRET: is required when NODE_ENV=production (or AUTH_JWKS_URL)');
     if (!env.DATABASE_URL?.trim()) lines.push('  DATABASE_URL: is required when NODE_ENV=production');
   }
   if (!result.success || lines.length) throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
-import { signToken } from './auth/tokens.js';
+import { ORGANIZATION_CODE, signToken } from './auth/tokens.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createDb, createPool } from './db/database.js';
 import { startEmbeddedPostgres, type EmbeddedHandle } from './db/embedded-postgres.js';
@@ -79,8 +79,9 @@ async function main(config: Config): Promise<void> {
   if (applied.length) log.info({ applied }, 'migrations applied');
 
   const jwtSecret = config.AUTH_JWT_SECRET ?? demoSecret(config.DATA_DIR);
-  if (!config.AUTH_JWT_SECRET)
-    log.warn('AUTH_JWT_SECRET not set: using a random demo secret kept in %s', config.DATA_DIR);
+  // Demo mode: no identity provider configured, tokens signed with the random secret (HS256).
+  const demoAuth = !config.AUTH_JWT_SECRET && !config.AUTH_JWKS_URL;
+  if (demoAuth) log.warn('AUTH_JWT_SECRET not set: using a random demo secret kept in %s', config.DATA_DIR);
 
   if (embeddedMode) {
     const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM pfa_mirror');
@@ -106,16 +107,22 @@ async function main(config: Config): Promise<void> {
   // Demo tokens: the editor owns the first seeded session, so GraphiQL opens on real drafts.
   let graphiqlHeaders: Record<string, string> | undefined;
   const tokens: Record<string, string> = {};
-  if (!config.AUTH_JWT_SECRET) {
+  if (demoAuth) {
     const { rows: orgs } = await pool.query<{ id: string }>('SELECT id FROM organization ORDER BY id');
     const { rows: sessions } = await pool.query<{ id: string; owner_user_id: string }>(
       "SELECT id, owner_user_id FROM pfa_session WHERE organization_id = 'HOLNG' ORDER BY id LIMIT 1",
     );
-    const orgIds = orgs.map((o) => o.id);
+    const orgIds = orgs.map((o) => o.id).filter((id) => ORGANIZATION_CODE.test(id));
     const editor = sessions[0]?.owner_user_id ?? 'demo-editor-1';
-    tokens.viewer = await signToken(jwtSecret, { sub: 'demo-viewer', orgs: orgIds, role: 'viewer' }, '30d');
-    tokens.editor = await signToken(jwtSecret, { sub: editor, orgs: orgIds, role: 'editor' }, '30d');
-    tokens.admin = await signToken(jwtSecret, { sub: 'demo-admin', orgs: orgIds, role: 'admin' }, '30d');
+    // As long as a token may live (AUTH_MAX_TOKEN_LIFETIME, default 7 days), no longer.
+    const lifetime = config.AUTH_MAX_TOKEN_LIFETIME;
+    tokens.viewer = await signToken(
+      jwtSecret,
+      { sub: 'demo-viewer', orgs: orgIds, role: 'viewer' },
+      lifetime,
+    );
+    tokens.editor = await signToken(jwtSecret, { sub: editor, orgs: orgIds, role: 'editor' }, lifetime);
+    tokens.admin = await signToken(jwtSecret, { sub: 'demo-admin', orgs: orgIds, role: 'admin' }, lifetime);
     graphiqlHeaders = {
       Authorization: `Bearer ${tokens.editor}`,
       'X-Session-Id': sessions[0]?.id ?? 'my-sandbox',

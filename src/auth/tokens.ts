@@ -1,61 +1,181 @@
-import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
-import { z } from 'zod';
+/**
+ * Bearer tokens (DOMAIN §5): HS256 with the configured secret (development, operators, simple
+ * deployments) and RS256/ES256 from the identity provider's JWKS. The crypto is jose's; this file
+ * decides which keys and algorithms are acceptable and maps every failure to UNAUTHENTICATED.
+ */
+import {
+  SignJWT,
+  createRemoteJWKSet,
+  decodeProtectedHeader,
+  errors as joseErrors,
+  jwtVerify,
+  type JWTVerifyOptions,
+} from 'jose';
+import type { Config } from '../config.js';
 import { DomainError } from '../domain/errors.js';
+import {
+  ORGANIZATION_CODE,
+  principalFromClaims,
+  type ClaimRules,
+  type Principal,
+  type Role,
+} from './claims.js';
 
-export const ROLES = ['viewer', 'editor', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, ORGANIZATION_CODE, type Principal, type Role } from './claims.js';
 
-/** Who is calling, from a verified token. */
-export interface Principal {
-  userId: string;
-  orgs: readonly string[];
-  role: Role;
+/** Algorithms accepted from the JWKS; HS256 only ever with the shared secret. */
+const JWKS_ALGORITHMS = ['RS256', 'ES256'];
+const MAX_TOKEN_CHARS = 16_384;
+
+export interface TokenVerifierOptions extends ClaimRules {
+  /** HS256 tokens are accepted only when a secret is given. */
+  hsSecret?: string | undefined;
+  jwksUrl?: string | undefined;
+  issuer?: string | undefined;
+  audience?: string | readonly string[] | undefined;
+  /** jose's JWKS cache: refetch at most once per cooldown on an unknown kid; refresh after maxAge. */
+  jwks?: { cooldownMs?: number; cacheMaxAgeMs?: number; timeoutMs?: number };
 }
 
-const claimsSchema = z.object({
-  sub: z.string().min(1).max(200),
-  orgs: z.array(z.string().min(1)).max(1000),
-  role: z.enum(ROLES),
-  exp: z.number(),
-});
-
-const keyOf = (secret: string): Uint8Array => new TextEncoder().encode(secret);
-
-/** Verifies `Authorization: Bearer <JWT>` (HS256, exp required). Throws UNAUTHENTICATED. */
-export async function verifyBearer(header: string | undefined, secret: string): Promise<Principal> {
-  if (!header) throw new DomainError('UNAUTHENTICATED', 'missing Authorization: Bearer token');
-  const m = /^Bearer\s+(\S+)$/i.exec(header.trim());
-  if (!m?.[1]) throw new DomainError('UNAUTHENTICATED', 'Authorization header must be "Bearer <token>"');
-  let payload: unknown;
-  try {
-    ({ payload } = await jwtVerify(m[1], keyOf(secret), {
-      algorithms: ['HS256'],
-      requiredClaims: ['exp', 'sub'],
-    }));
-  } catch (e) {
-    const reason = e instanceof joseErrors.JWTExpired ? 'token expired' : 'token is not valid';
-    throw new DomainError('UNAUTHENTICATED', reason);
-  }
-  const claims = claimsSchema.safeParse(payload);
-  if (!claims.success) {
-    const fields = claims.error.issues.map((i) => i.path.join('.')).join(', ');
-    throw new DomainError('UNAUTHENTICATED', `token claims are not valid (${fields})`);
-  }
-  return { userId: claims.data.sub, orgs: claims.data.orgs, role: claims.data.role };
+export interface TokenVerifier {
+  /** Verifies `Authorization: Bearer <JWT>`. Throws UNAUTHENTICATED (SERVICE_UNAVAILABLE when the JWKS cannot be fetched). */
+  verify(authorization: string | undefined): Promise<Principal>;
 }
 
-/** Signs a token as the customer's identity provider would (dev tooling, demo mode, tests). */
+const unauthenticated = (message: string): DomainError => new DomainError('UNAUTHENTICATED', message);
+
+/** Is this failure the key set being unreachable (not the token being bad)? */
+function isJwksOutage(e: unknown): boolean {
+  if (e instanceof joseErrors.JWKSTimeout) return true;
+  // Network failures (fetch's TypeError, compared by name: it may come from another realm) and a
+  // non-200 or non-JSON answer from the provider.
+  const { name, message } = (e ?? {}) as { name?: unknown; message?: unknown };
+  if (name === 'TypeError' && typeof message === 'string' && /fetch/i.test(message)) return true;
+  return (
+    e instanceof joseErrors.JOSEError &&
+    e.code === 'ERR_JOSE_GENERIC' &&
+    /JSON Web Key Set HTTP response/.test(e.message)
+  );
+}
+
+export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
+  if (!options.hsSecret && !options.jwksUrl)
+    throw new Error('token verifier needs an HS256 secret or a JWKS URL');
+  const secret = options.hsSecret ? new TextEncoder().encode(options.hsSecret) : null;
+  const jwks = options.jwksUrl
+    ? createRemoteJWKSet(new URL(options.jwksUrl), {
+        ...(options.jwks?.cooldownMs !== undefined ? { cooldownDuration: options.jwks.cooldownMs } : {}),
+        ...(options.jwks?.cacheMaxAgeMs !== undefined ? { cacheMaxAge: options.jwks.cacheMaxAgeMs } : {}),
+        ...(options.jwks?.timeoutMs !== undefined ? { timeoutDuration: options.jwks.timeoutMs } : {}),
+      })
+    : null;
+  const common: JWTVerifyOptions = {
+    requiredClaims: ['exp', 'iat', 'sub'],
+    clockTolerance: options.clockToleranceSeconds,
+    ...(options.issuer ? { issuer: options.issuer } : {}),
+    ...(options.audience && options.audience.length ? { audience: [...[options.audience].flat()] } : {}),
+  };
+
+  return {
+    async verify(authorization) {
+      if (!authorization) throw unauthenticated('missing Authorization: Bearer token');
+      const m = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
+      if (!m?.[1]) throw unauthenticated('Authorization header must be "Bearer <token>"');
+      const token = m[1];
+      if (token.length > MAX_TOKEN_CHARS) throw unauthenticated('token is too long');
+      let alg: unknown;
+      try {
+        alg = decodeProtectedHeader(token).alg;
+      } catch {
+        throw unauthenticated('token is not valid');
+      }
+      let payload: Record<string, unknown>;
+      let viaJwks = false;
+      try {
+        if (alg === 'HS256' && secret) {
+          ({ payload } = await jwtVerify(token, secret, { ...common, algorithms: ['HS256'] }));
+        } else if (typeof alg === 'string' && JWKS_ALGORITHMS.includes(alg) && jwks) {
+          viaJwks = true;
+          ({ payload } = await jwtVerify(token, jwks, { ...common, algorithms: JWKS_ALGORITHMS }));
+        } else {
+          throw unauthenticated(
+            `token algorithm ${typeof alg === 'string' ? alg.slice(0, 20) : '(none)'} is not accepted`,
+          );
+        }
+      } catch (e) {
+        if (e instanceof DomainError) throw e;
+        if (viaJwks && isJwksOutage(e))
+          throw new DomainError(
+            'SERVICE_UNAVAILABLE',
+            'the identity provider’s key set could not be fetched',
+            {
+              retryable: true,
+            },
+          );
+        if (e instanceof joseErrors.JWTExpired) throw unauthenticated('token expired');
+        if (e instanceof joseErrors.JWKSNoMatchingKey)
+          throw unauthenticated('token signed with an unknown key');
+        if (e instanceof joseErrors.JWTClaimValidationFailed)
+          throw unauthenticated(`token claim ${e.claim} is not valid (${e.reason})`);
+        throw unauthenticated('token is not valid');
+      }
+      return principalFromClaims(payload, options);
+    },
+  };
+}
+
+/**
+ * The verifier a running service uses. `fallbackSecret` is the demo secret of the embedded start
+ * (or the test secret); it signs HS256 tokens only when neither AUTH_JWT_SECRET nor AUTH_JWKS_URL
+ * is configured, so a JWKS deployment never accepts a locally signed token.
+ */
+export function tokenVerifierFromConfig(config: Config, fallbackSecret?: string): TokenVerifier {
+  const hsSecret = config.AUTH_JWT_SECRET ?? (config.AUTH_JWKS_URL ? undefined : fallbackSecret);
+  return createTokenVerifier({
+    hsSecret,
+    jwksUrl: config.AUTH_JWKS_URL,
+    issuer: config.AUTH_ISSUER,
+    audience: config.AUTH_AUDIENCE?.split(',')
+      .map((a) => a.trim())
+      .filter(Boolean),
+    orgsClaim: config.AUTH_ORGS_CLAIM,
+    roleClaim: config.AUTH_ROLE_CLAIM,
+    maxLifetimeSeconds: config.AUTH_MAX_TOKEN_LIFETIME,
+    clockToleranceSeconds: config.AUTH_CLOCK_TOLERANCE_SECONDS,
+  });
+}
+
+/** `12h`, `7d`, `90m`, `3600s` or plain seconds → seconds; null when not a duration. */
+export function parseLifetime(text: string): number | null {
+  const m = /^(\d{1,9})\s*(s|m|h|d)?$/i.exec(text.trim());
+  if (!m) return null;
+  const unit = { s: 1, m: 60, h: 3600, d: 86_400 }[(m[2] ?? 's').toLowerCase() as 's' | 'm' | 'h' | 'd'];
+  const seconds = Number(m[1]) * unit;
+  return seconds > 0 ? seconds : null;
+}
+
+/**
+ * Signs an HS256 token as the customer's identity provider would (dev tooling, demo mode, tests).
+ * `lifetime` is seconds or a duration (`12h`, `7d`); `iat` is now.
+ */
 export async function signToken(
   secret: string,
   claims: { sub: string; orgs: readonly string[]; role: Role },
-  expiresIn: string | number = '12h',
+  lifetime: string | number = '12h',
 ): Promise<string> {
+  const seconds = typeof lifetime === 'number' ? lifetime : parseLifetime(lifetime);
+  if (seconds === null || !Number.isInteger(seconds) || seconds <= 0)
+    throw new Error(`token lifetime ${String(lifetime)} is not a duration (e.g. 3600, 12h, 7d)`);
+  for (const org of claims.orgs)
+    if (!ORGANIZATION_CODE.test(org))
+      throw new Error(`organization code ${JSON.stringify(org)} is not valid`);
+  const iat = Math.floor(Date.now() / 1000);
   return new SignJWT({ orgs: [...claims.orgs], role: claims.role })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(claims.sub)
-    .setIssuedAt()
-    .setExpirationTime(expiresIn)
-    .sign(keyOf(secret));
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + seconds)
+    .sign(new TextEncoder().encode(secret));
 }
 
 export function can(principal: Principal, action: 'read' | 'edit' | 'admin'): boolean {

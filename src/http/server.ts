@@ -11,7 +11,7 @@ import {
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { GraphQLError } from 'graphql';
 import { sql } from 'kysely';
-import { verifyBearer } from '../auth/tokens.js';
+import { tokenVerifierFromConfig } from '../auth/tokens.js';
 import { pendingMigrations } from '../db/migrator.js';
 import { DomainError } from '../domain/errors.js';
 import { createContext, SESSION_HEADER, type GraphqlContext } from '../graphql/context.js';
@@ -20,13 +20,15 @@ import { limitsPlugin } from '../graphql/limits.js';
 import { resolvers } from '../graphql/resolvers.js';
 import type { Services } from '../services.js';
 import { createGraphiqlHandler } from './graphiql.js';
-import { metrics, metricsPlugin } from './metrics.js';
+import { createMetricsServer, metricsPlugin, serveMetrics } from './metrics.js';
 
 export const SCHEMA_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schema.graphql');
 const MAX_BODY_BYTES = 1_000_000;
 
 export interface App {
   server: http.Server;
+  /** The dedicated /metrics listener (METRICS_PORT, on METRICS_HOST or the API's host), when set. */
+  metricsServer: http.Server | null;
   listen(port: number, host: string): Promise<string>;
   /** Stops taking requests, lets in-flight ones finish, stops Apollo. */
   close(): Promise<void>;
@@ -88,6 +90,9 @@ export async function createApp(services: Services, options: AppOptions = {}): P
     endpoint: '/graphql',
     ...(options.graphiqlHeaders ? { defaultHeaders: options.graphiqlHeaders } : {}),
   });
+  const tokens = tokenVerifierFromConfig(config, services.jwtSecret);
+  const metricsServer =
+    config.METRICS_PORT !== undefined ? createMetricsServer({ token: config.METRICS_TOKEN }) : null;
 
   const inFlight = new Set<http.ServerResponse>();
   let closing = false;
@@ -125,7 +130,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
       context: async () => {
         let principal;
         try {
-          principal = await verifyBearer(req.headers.authorization, services.jwtSecret);
+          principal = await tokens.verify(req.headers.authorization);
         } catch (e) {
           if (e instanceof DomainError) throw toGraphQLError(e);
           throw e;
@@ -206,11 +211,9 @@ export async function createApp(services: Services, options: AppOptions = {}): P
         const r = await readiness();
         return sendJson(res, r.ok ? 200 : 503, r.body);
       }
-      if (url.pathname === '/metrics') {
-        res.writeHead(200, { 'content-type': metrics.registry.contentType });
-        res.end(await metrics.registry.metrics());
-        return;
-      }
+      // With METRICS_PORT the metrics live on their own listener only.
+      if (url.pathname === '/metrics' && !metricsServer)
+        return serveMetrics(req, res, { token: config.METRICS_TOKEN, loopbackOnly: true });
       sendJson(res, 404, { error: 'not found', paths: ['/graphql', '/healthz', '/readyz', '/metrics'] });
     };
     route().catch((err: unknown) => {
@@ -236,8 +239,16 @@ export async function createApp(services: Services, options: AppOptions = {}): P
 
   return {
     server,
-    listen: (port, host) =>
-      new Promise((resolve, reject) => {
+    metricsServer,
+    listen: async (port, host) => {
+      if (metricsServer) {
+        const metricsPort = config.METRICS_PORT ?? 0;
+        await new Promise<void>((resolve, reject) => {
+          metricsServer.once('error', reject);
+          metricsServer.listen(metricsPort, config.METRICS_HOST ?? host, () => resolve());
+        });
+      }
+      return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
           const address = server.address();
@@ -247,9 +258,14 @@ export async function createApp(services: Services, options: AppOptions = {}): P
               : `http://${host}:${port}`,
           );
         });
-      }),
+      });
+    },
     async close() {
       closing = true;
+      if (metricsServer?.listening) {
+        metricsServer.close();
+        metricsServer.closeAllConnections();
+      }
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
