@@ -1,25 +1,44 @@
 /**
- * Import of the previous system's SQLite database (its flat `PfaRecord` table) into pfa_mirror,
- * through the read sync's own path: rows validated, staged with COPY in batches, merged only
- * where something changed (versions and history by the trigger), refused rows quarantined.
- * Running it twice changes nothing the second time.
+ * Move in from the previous PFA Vanguard application: its SQLite file or its PostgreSQL.
  *
- * Legacy values are normalised to the record keys of DOMAIN §1: SQLite 0/1 → booleans, Prisma's
- * DateTime (epoch milliseconds, or ISO / "YYYY-MM-DD HH:MM:SS" text) → YYYY-MM-DD (UTC). The
- * legacy row id and lastModified are bookkeeping of the old system, not record data. Fields are
- * laid over an existing mirror record (unknown PEMS keys survive); the PEMS version is left alone.
+ * Records go through the read sync's own path (validated, staged with COPY in batches, merged
+ * where something changed: the trigger bumps versions and keeps history), organization by
+ * organization, streamed from the source while the previous batch is merged. Then the source's
+ * pending work comes over: committed/syncing changes as our committed changes (base version,
+ * PEMS recordid: write-back sends them), drafts as drafts in a session per (user, source
+ * session), open conflicts as conflicts with "theirs" from PEMS's data — each with its user and
+ * times, each remembered in pfa_legacy_import so that a second run adds nothing.
+ *
+ * `dryRun` reads everything and compares with the database, writing nothing.
  */
-import Database from 'better-sqlite3';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Db } from '../db/database.js';
-import { parseIsoDate } from '../domain/values.js';
+import type { JsonObject } from '../db/tables.js';
+import { PostgresSource } from '../legacy/postgres-source.js';
+import type { LegacyModification, LegacySource } from '../legacy/source.js';
+import { SqliteSource } from '../legacy/sqlite-source.js';
+import {
+  legacyDelta,
+  legacyFieldList,
+  legacyInstant,
+  legacyRecord,
+  legacySessionId,
+  legacyValue,
+} from '../legacy/values.js';
+import {
+  LegacyImportRepository,
+  type DryRunComparer,
+  type MirrorRow,
+  type PendingWorkRow,
+} from '../repositories/legacy-import.repository.js';
 import {
   SyncRepository,
   ZERO_COUNTS,
   addCounts,
   type MergeCounts,
   type StagedRecord,
+  type StagingSession,
 } from '../repositories/sync.repository.js';
 import {
   loadWithQuarantine,
@@ -28,307 +47,587 @@ import {
   type QuarantinedRow,
 } from './read-sync.processor.js';
 
-export const LEGACY_TABLE = 'PfaRecord';
+export { legacyDate } from '../legacy/values.js';
 
-const TEXT_KEYS = [
-  'areaSilo',
-  'category',
-  'class',
-  'source',
-  'dor',
-  'manufacturer',
-  'model',
-  'contract',
-  'equipment',
-] as const;
-const NUMBER_KEYS = ['monthlyRate', 'purchasePrice'] as const;
-const BOOLEAN_KEYS = [
-  'isActualized',
-  'isDiscontinued',
-  'isFundsTransferable',
-  'hasActuals',
-  'hasPlan',
-] as const;
-const DATE_KEYS = [
-  'originalStart',
-  'originalEnd',
-  'forecastStart',
-  'forecastEnd',
-  'actualStart',
-  'actualEnd',
-] as const;
-const REQUIRED_COLUMNS = ['organizationId', 'pfaId'] as const;
 const ORGANIZATION_ID = /^[A-Za-z0-9_-]{1,32}$/;
+const FIRST_IDS = 5;
 
-export interface ImportOptions {
-  file: string;
-  /** Rows per COPY + merge batch. */
+export type UserKey = 'username' | 'email' | 'id';
+export type LegacySourceSpec = { sqlite: string } | { postgres: string };
+
+export interface LegacyImportOptions {
+  source: LegacySourceSpec;
+  /** Which user column becomes our user id (the JWT `sub`). Default `username`. */
+  userKey?: UserKey;
+  /** Compare and count, write nothing. */
+  dryRun?: boolean;
+  /** Rows per COPY + merge batch (and per source fetch). */
   batchSize?: number;
-  onProgress?: (p: { organizationId: string; done: number; total: number }) => void;
+  onProgress?: (p: ImportProgress) => void;
+}
+
+export interface ImportProgress {
+  organizationId: string;
+  done: number;
+  total: number;
+  /** Over every organization. */
+  overallDone: number;
+  overallTotal: number;
+  /** Source rows per second since the start of the record phase. */
+  rate: number;
+}
+
+export interface PendingCounts {
+  committed: number;
+  draft: number;
+  conflict: number;
 }
 
 export interface OrganizationImport {
+  /** Our organization id (the source's code). */
   organizationId: string;
-  /** Rows in the SQLite table. */
+  /** The source's organization reference (its id). */
+  legacyId: string;
+  name: string;
+  /** Record rows in the source. */
   source: number;
-  /** Records in pfa_mirror after the import. */
+  /** Records in pfa_mirror after the import (before, in a dry run). */
   target: number;
   inserted: number;
   updated: number;
   unchanged: number;
   rejected: number;
-  /** The same pfaId more than once in the source (the last one wins). */
+  /** The same pfaId more than once in the source (the last row wins). */
   duplicates: number;
+  /** Pending work imported (would be, in a dry run). */
+  pending: PendingCounts;
+  /** Source modifications imported by an earlier run. */
+  pendingAlreadyImported: number;
+  /** Source modifications already written to PEMS (synced): nothing to carry. */
+  pendingSynced: number;
 }
 
-export interface ImportReport {
+export interface PendingProblem {
+  legacyId: string;
+  organizationId: string | null;
+  reason: string;
+}
+
+export interface UnresolvedOrganization {
+  /** The source's organizationId value. */
+  value: string | null;
+  rows: number;
+  firstIds: string[];
+  reason: string;
+}
+
+export interface LegacyImportReport {
+  description: string;
+  dryRun: boolean;
   organizations: OrganizationImport[];
-  /** Rows whose organization could not be used at all. */
-  unassigned: number;
+  unresolved: UnresolvedOrganization[];
+  /** Quarantined record rows (at most MAX_LOGGED_ERRORS kept). */
   errors: QuarantinedRow[];
+  /** Pending work that could not come over (missing record, unresolved organization, nothing editable …). */
+  pendingProblems: PendingProblem[];
+  /** Source user ids that `userKey` could not map (their changes keep the source's user id). */
+  unmappedUsers: string[];
+  /** Keys dropped from deltas because they are not editable or not readable, with counts. */
+  droppedDeltaKeys: Record<string, number>;
+  records: number;
   durationMs: number;
-  /** Some record was inserted or changed (the KPI views need a refresh). */
+  recordsPerSecond: number;
   changed: boolean;
 }
 
-type SqliteValue = string | number | bigint | Buffer | null;
-
-/** Prisma DateTime or text date → YYYY-MM-DD (UTC); anything unreadable stays as it was. */
-export function legacyDate(v: SqliteValue | undefined): unknown {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'number' || typeof v === 'bigint') {
-    const n = Number(v);
-    // Epoch milliseconds (Prisma); a value that small can only be seconds.
-    const ms = Math.abs(n) < 100_000_000_000 ? n * 1000 : n;
-    const d = new Date(ms);
-    return Number.isNaN(d.getTime()) ? n : d.toISOString().slice(0, 10);
-  }
-  if (typeof v === 'string') {
-    const s = v.trim();
-    return (
-      parseIsoDate(s) ?? parseIsoDate(s.replace(' ', 'T')) ?? parseIsoDate(s.replace(' ', 'T') + 'Z') ?? v
-    );
-  }
-  return null;
+interface Deps {
+  db: Db;
+  pool: pg.Pool;
+  log: Logger;
 }
 
-function legacyBoolean(v: SqliteValue | undefined): unknown {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'number' || typeof v === 'bigint') return Number(v) !== 0;
-  if (typeof v === 'string') {
-    const s = v.trim().toLowerCase();
-    if (s === 'true' || s === '1') return true;
-    if (s === 'false' || s === '0') return false;
-    return v;
-  }
-  return null;
+export async function openLegacySource(spec: LegacySourceSpec): Promise<LegacySource> {
+  return 'sqlite' in spec ? SqliteSource.open(spec.sqlite) : PostgresSource.open(spec.postgres);
 }
 
-function legacyNumber(v: SqliteValue | undefined): unknown {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'bigint') return Number(v);
-  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
-  if (typeof v === 'string') return v; // kept as text: pfa_money reads "1250.50" and refuses "TBA"
-  return null;
-}
-
-function legacyText(v: SqliteValue | undefined): unknown {
-  if (v === null || v === undefined) return null;
-  if (Buffer.isBuffer(v)) return v.toString('utf8');
-  return typeof v === 'bigint' ? String(v) : v;
-}
-
-/** One legacy row as record data (keys of DOMAIN §1 the table has). */
-export function legacyRecordData(
-  row: Record<string, SqliteValue>,
-  columns: ReadonlySet<string>,
-): Record<string, unknown> {
-  const data: Record<string, unknown> = { pfaId: legacyText(row.pfaId) };
-  for (const k of TEXT_KEYS) if (columns.has(k)) data[k] = legacyText(row[k]);
-  for (const k of NUMBER_KEYS) if (columns.has(k)) data[k] = legacyNumber(row[k]);
-  for (const k of BOOLEAN_KEYS) if (columns.has(k)) data[k] = legacyBoolean(row[k]);
-  for (const k of DATE_KEYS) if (columns.has(k)) data[k] = legacyDate(row[k]);
-  return data;
-}
-
-/** Reads the SQLite file and merges it into the mirror, organization by organization. */
-export async function importLegacySqlite(
-  deps: { db: Db; pool: pg.Pool; log: Logger },
-  options: ImportOptions,
-): Promise<ImportReport> {
-  const started = performance.now();
-  const batchSize = options.batchSize ?? 5_000;
-  const sqlite = new Database(options.file, { readonly: true, fileMustExist: true });
+/** Reads the source and imports (or, dry, compares) it organization by organization. */
+export async function importLegacy(deps: Deps, options: LegacyImportOptions): Promise<LegacyImportReport> {
+  const source = await openLegacySource(options.source);
   try {
-    const columns = new Set(
-      (sqlite.prepare(`SELECT name FROM pragma_table_info(?)`).all(LEGACY_TABLE) as { name: string }[]).map(
-        (c) => c.name,
-      ),
-    );
-    if (columns.size === 0) throw new Error(`${options.file} has no ${LEGACY_TABLE} table`);
-    const missing = REQUIRED_COLUMNS.filter((c) => !columns.has(c));
-    if (missing.length) throw new Error(`${LEGACY_TABLE} lacks the column(s) ${missing.join(', ')}`);
-    const absent = [...TEXT_KEYS, ...NUMBER_KEYS, ...BOOLEAN_KEYS, ...DATE_KEYS].filter(
-      (c) => !columns.has(c),
-    );
-    if (absent.length)
-      deps.log.warn({ absent }, `${LEGACY_TABLE} lacks some record columns; they are left out`);
+    return await importFrom(deps, source, options);
+  } finally {
+    await source.close();
+  }
+}
 
-    const sources = sqlite
-      .prepare(
-        `SELECT "organizationId" AS org, count(*) AS n FROM "${LEGACY_TABLE}" GROUP BY "organizationId" ORDER BY 1`,
-      )
-      .all() as { org: SqliteValue; n: number }[];
-    const repo = new SyncRepository(deps.db, deps.pool);
-    const report: ImportReport = {
-      organizations: [],
-      unassigned: 0,
-      errors: [],
-      durationMs: 0,
-      changed: false,
-    };
-    const reject = (row: QuarantinedRow): void => {
-      if (report.errors.length < MAX_LOGGED_ERRORS) report.errors.push(row);
-    };
+interface ResolvedOrg {
+  code: string;
+  name: string;
+}
 
-    for (const { org: rawOrg, n } of sources) {
-      const org = typeof rawOrg === 'string' ? rawOrg : rawOrg === null ? null : String(rawOrg);
-      if (org === null || !ORGANIZATION_ID.test(org)) {
-        report.unassigned += n;
-        reject({
-          pfaId: null,
-          reason: `${n} rows with organizationId ${JSON.stringify(org)}, which is not an organization code`,
+export async function importFrom(
+  deps: Deps,
+  source: LegacySource,
+  options: LegacyImportOptions,
+): Promise<LegacyImportReport> {
+  const started = performance.now();
+  const dryRun = options.dryRun === true;
+  const batchSize = options.batchSize ?? 5_000;
+  const userKey = options.userKey ?? 'username';
+  const repo = new LegacyImportRepository(deps.db, deps.pool);
+  const sync = new SyncRepository(deps.db, deps.pool);
+  const shape = source.shape;
+  deps.log.info({ source: shape.description }, 'legacy import: source found');
+
+  const report: LegacyImportReport = {
+    description: shape.description,
+    dryRun,
+    organizations: [],
+    unresolved: [],
+    errors: [],
+    pendingProblems: [],
+    unmappedUsers: [],
+    droppedDeltaKeys: {},
+    records: 0,
+    durationMs: 0,
+    recordsPerSecond: 0,
+    changed: false,
+  };
+
+  // ---------------------------------------------------------------- organizations
+  const orgRows = await source.organizations();
+  const resolveOrg = (value: string | null): ResolvedOrg | string => {
+    if (value === null) return 'no organizationId';
+    if (shape.hasOrganizations) {
+      const o = orgRows.find((r) => r.id === value) ?? orgRows.find((r) => r.code === value);
+      if (!o) return `organizationId ${JSON.stringify(value)} is not in organizations`;
+      if (!o.code || !ORGANIZATION_ID.test(o.code))
+        return `organization ${JSON.stringify(value)} has the code ${JSON.stringify(o.code)}, which is not a valid organization code`;
+      return { code: o.code, name: o.name?.trim() || o.code };
+    }
+    return ORGANIZATION_ID.test(value)
+      ? { code: value, name: value }
+      : `organizationId ${JSON.stringify(value)} is not an organization code`;
+  };
+
+  const counts = await source.recordCounts();
+  const targets: { legacyId: string; org: ResolvedOrg; rows: number }[] = [];
+  for (const { organizationId: value, count } of counts) {
+    const r = resolveOrg(value);
+    if (typeof r === 'string') {
+      const firstIds: string[] = [];
+      if (value !== null) {
+        for await (const batch of source.records(value, FIRST_IDS)) {
+          for (const row of batch) firstIds.push(String(row.id ?? row.pfaId));
+          break;
+        }
+      }
+      report.unresolved.push({ value, rows: count, firstIds, reason: r });
+      continue;
+    }
+    targets.push({ legacyId: value as string, org: r, rows: count });
+  }
+  // Two source organizations with one code would fight over the same records.
+  const byCode = new Map<string, number>();
+  for (const t of targets) byCode.set(t.org.code, (byCode.get(t.org.code) ?? 0) + 1);
+
+  // ---------------------------------------------------------------- users and pending work
+  const users = await source.users();
+  const userIndex = new Map(users.map((u) => [u.id, u]));
+  const unmapped = new Set<string>();
+  const ourUser = (legacyUserId: string | null): string => {
+    const id = legacyUserId ?? 'unknown';
+    const u = userIndex.get(id);
+    const v = u ? (userKey === 'id' ? u.id : userKey === 'email' ? u.email : u.username) : null;
+    if (v && v.trim() !== '') return v.trim();
+    unmapped.add(id);
+    return id;
+  };
+  const modifications = await source.modifications();
+  const modsByOrg = new Map<string, LegacyModification[]>();
+  for (const m of modifications) {
+    const r = resolveOrg(m.organizationId);
+    if (typeof r === 'string') {
+      report.pendingProblems.push({ legacyId: m.id, organizationId: m.organizationId, reason: r });
+      continue;
+    }
+    const list = modsByOrg.get(r.code) ?? [];
+    list.push(m);
+    modsByOrg.set(r.code, list);
+  }
+
+  // ---------------------------------------------------------------- records, then pending work
+  const overallTotal = targets.reduce((n, t) => n + t.rows, 0);
+  let overallDone = 0;
+  const recordsStarted = performance.now();
+  const reject = (row: QuarantinedRow): void => {
+    if (report.errors.length < MAX_LOGGED_ERRORS) report.errors.push(row);
+  };
+  const existing = dryRun
+    ? await repo.existingOrganizations(targets.map((t) => t.org.code))
+    : new Set<string>();
+
+  for (const t of targets) {
+    const { code } = t.org;
+    if ((byCode.get(code) ?? 0) > 1) {
+      report.unresolved.push({
+        value: t.legacyId,
+        rows: t.rows,
+        firstIds: [],
+        reason: `more than one source organization has the code ${code}`,
+      });
+      continue;
+    }
+    let orgDone = 0;
+    const org = await importOrganizationRecords(deps, sync, repo, source, t, {
+      dryRun,
+      batchSize,
+      orgExists: !dryRun || existing.has(code),
+      reject,
+      onRows: (n) => {
+        overallDone += n;
+        orgDone += n;
+        const seconds = (performance.now() - recordsStarted) / 1000;
+        options.onProgress?.({
+          organizationId: code,
+          done: orgDone,
+          total: t.rows,
+          overallDone,
+          overallTotal,
+          rate: seconds > 0 ? overallDone / seconds : 0,
+        });
+      },
+    });
+    report.records += t.rows;
+    await importPendingWork(repo, shape.kind, org, modsByOrg.get(code) ?? [], ourUser, report, dryRun);
+    report.organizations.push(org);
+  }
+  // Pending work of organizations without records in the source.
+  for (const [code, mods] of modsByOrg) {
+    if (report.organizations.some((o) => o.organizationId === code)) continue;
+    for (const m of mods)
+      report.pendingProblems.push({
+        legacyId: m.id,
+        organizationId: code,
+        reason: `its record ${m.pfaId ?? m.mirrorId ?? '?'} is missing (the organization has no records in the source)`,
+      });
+  }
+
+  report.unmappedUsers = [...unmapped].sort();
+  report.durationMs = Math.round(performance.now() - started);
+  const recordSeconds = (performance.now() - recordsStarted) / 1000;
+  report.recordsPerSecond = recordSeconds > 0 ? Math.round(report.records / recordSeconds) : 0;
+  report.changed = report.organizations.some(
+    (o) => o.inserted + o.updated + o.pending.committed + o.pending.draft + o.pending.conflict > 0,
+  );
+  if (dryRun) report.changed = false;
+  return report;
+}
+
+// ------------------------------------------------------------------------------------ records
+
+interface RecordRunOptions {
+  dryRun: boolean;
+  batchSize: number;
+  orgExists: boolean;
+  reject: (row: QuarantinedRow) => void;
+  onRows: (n: number) => void;
+}
+
+async function importOrganizationRecords(
+  deps: Deps,
+  sync: SyncRepository,
+  repo: LegacyImportRepository,
+  source: LegacySource,
+  t: { legacyId: string; org: ResolvedOrg; rows: number },
+  o: RecordRunOptions,
+): Promise<OrganizationImport> {
+  const code = t.org.code;
+  const result: OrganizationImport = {
+    organizationId: code,
+    legacyId: t.legacyId,
+    name: t.org.name,
+    source: t.rows,
+    target: 0,
+    inserted: 0,
+    updated: 0,
+    unchanged: 0,
+    rejected: 0,
+    duplicates: 0,
+    pending: { committed: 0, draft: 0, conflict: 0 },
+    pendingAlreadyImported: 0,
+    pendingSynced: 0,
+  };
+  const errors: QuarantinedRow[] = [];
+  const rejectHere = (row: QuarantinedRow): void => {
+    result.rejected += 1;
+    if (errors.length < MAX_LOGGED_ERRORS) errors.push(row);
+    o.reject(row);
+  };
+
+  let runId: string | null = null;
+  let staging: StagingSession | null = null;
+  let comparer: DryRunComparer | null = null;
+  if (o.dryRun) {
+    comparer = await repo.openDryRun(code);
+  } else {
+    await repo.upsertOrganization(code, t.org.name);
+    runId = await sync.startRun(code, 'read', 'import', null);
+    staging = await sync.openStaging({
+      organizationId: code,
+      batchId: `import-${runId}`,
+      kind: 'import',
+      lock: true,
+    });
+    if (!staging) {
+      await sync.finishRun(code, runId, { status: 'failed', message: `another read of ${code} is running` });
+      throw new Error(`another read of ${code} is running: try again later`);
+    }
+  }
+
+  let counts: MergeCounts = { ...ZERO_COUNTS };
+  const load = async (records: StagedRecord[]): Promise<void> => {
+    if (records.length === 0) return;
+    if (comparer) {
+      const c = o.orgExists
+        ? await comparer.compare(records)
+        : { inserted: records.length, updated: 0, unchanged: 0 };
+      counts = addCounts(counts, { ...c, dataChanged: c.updated });
+    } else if (staging) {
+      counts = addCounts(counts, await loadWithQuarantine(staging, records, rejectHere));
+    }
+  };
+
+  const iterator = source.records(t.legacyId, o.batchSize)[Symbol.asyncIterator]();
+  let inflight: Promise<void> = Promise.resolve();
+  let held: { pfaId: string; staged: StagedRecord | null } | null = null;
+  try {
+    let next = iterator.next();
+    for (;;) {
+      const r = await next;
+      if (r.done) break;
+      next = iterator.next(); // the next fetch runs while this batch is converted and merged
+      next.catch(() => undefined);
+      const staged: StagedRecord[] = [];
+      for (const row of r.value) {
+        const rec = legacyRecord(row, source.shape.timestampColumns);
+        // Rows come in pfaId order: a repeated pfaId is adjacent, and its last row wins.
+        if (held && rec.pfaId !== '' && held.pfaId === rec.pfaId) {
+          result.duplicates += 1;
+          held = null;
+        }
+        if (held?.staged) staged.push(held.staged);
+        held = null;
+        const verdict = validateRecord(rec.pfaId, rec.data, rec.pemsVersion, {
+          id: row.id ?? null,
+          pfaId: row.pfaId ?? null,
+        });
+        if (!verdict.ok) rejectHere(verdict.rejection);
+        else held = { pfaId: rec.pfaId, staged: verdict.record };
+      }
+      await inflight;
+      inflight = load(staged);
+      inflight.catch(() => undefined);
+      o.onRows(r.value.length);
+    }
+    if (held?.staged) {
+      await inflight;
+      inflight = load([held.staged]);
+    }
+    await inflight;
+    result.inserted = counts.inserted;
+    result.updated = counts.updated;
+    result.unchanged = counts.unchanged;
+    result.target = (await sync.countRecords([code])).get(code) ?? 0;
+    if (runId !== null)
+      await sync.finishRun(code, runId, {
+        status: result.rejected > 0 ? 'partial' : 'succeeded',
+        inserted: counts.inserted,
+        updated: counts.updated,
+        unchanged: counts.unchanged,
+        rejected: result.rejected,
+        errors,
+        message: `legacy import (${source.shape.recordTable}): ${t.rows} source rows, ${result.target} mirror records`,
+      });
+    deps.log.info(
+      { org: code, ...counts, rejected: result.rejected },
+      'legacy import: records of organization done',
+    );
+    return result;
+  } catch (error) {
+    await inflight.catch(() => undefined);
+    if (runId !== null)
+      await sync
+        .finishRun(code, runId, {
+          status: 'failed',
+          ...counts,
+          rejected: result.rejected,
+          errors,
+          message: error instanceof Error ? error.message : String(error),
+        })
+        .catch(() => undefined);
+    throw error;
+  } finally {
+    await iterator.return?.(undefined)?.catch?.(() => undefined);
+    await staging?.release();
+    await comparer?.release();
+  }
+}
+
+// ------------------------------------------------------------------------------- pending work
+
+const COMMITTED_STATES = new Set([
+  'committed',
+  'syncing',
+  'queued',
+  'pending',
+  'pending_sync',
+  'failed',
+  'sync_error',
+  'error',
+]);
+
+function parseObject(v: unknown): JsonObject {
+  let o = v;
+  if (typeof v === 'string') {
+    try {
+      o = JSON.parse(v);
+    } catch {
+      return {};
+    }
+  }
+  return typeof o === 'object' && o !== null && !Array.isArray(o) ? (o as JsonObject) : {};
+}
+
+async function importPendingWork(
+  repo: LegacyImportRepository,
+  kind: 'sqlite' | 'postgres',
+  org: OrganizationImport,
+  mods: readonly LegacyModification[],
+  ourUser: (legacyUserId: string | null) => string,
+  report: LegacyImportReport,
+  dryRun: boolean,
+): Promise<void> {
+  if (mods.length === 0) return;
+  const code = org.organizationId;
+  const problem = (m: LegacyModification, reason: string): void => {
+    report.pendingProblems.push({ legacyId: m.id, organizationId: code, reason });
+  };
+  const imported = await repo.importedLegacyIds(code);
+  const pfaIds = [...new Set(mods.map((m) => m.pfaId).filter((p): p is string => p !== null))];
+  const mirror = await repo.mirrorRows(code, pfaIds);
+  const rows: PendingWorkRow[] = [];
+  const now = new Date();
+
+  for (const m of mods) {
+    if (imported.has(m.id)) {
+      org.pendingAlreadyImported += 1;
+      continue;
+    }
+    const state = (m.syncState ?? 'draft').trim().toLowerCase();
+    let ours: PendingWorkRow['state'];
+    if (m.conflict) ours = 'conflict';
+    else if (state === 'draft') ours = 'draft';
+    else if (COMMITTED_STATES.has(state)) ours = 'committed';
+    else if (state === 'synced') {
+      org.pendingSynced += 1;
+      continue;
+    } else {
+      problem(m, `state ${JSON.stringify(m.syncState)} is neither pending nor a draft: not imported`);
+      continue;
+    }
+    if (m.pfaId === null) {
+      problem(m, `its record ${JSON.stringify(m.mirrorId)} is missing from the source`);
+      continue;
+    }
+    const { delta, dropped } = legacyDelta(m.delta);
+    for (const k of dropped) report.droppedDeltaKeys[k] = (report.droppedDeltaKeys[k] ?? 0) + 1;
+    if (Object.keys(delta).length === 0) {
+      problem(
+        m,
+        `its delta holds no editable change${dropped.length ? ` (dropped: ${dropped.join(', ')})` : ''}`,
+      );
+      continue;
+    }
+    const record: MirrorRow | undefined = mirror.get(m.pfaId);
+    if (!record) {
+      if (dryRun) {
+        org.pending[ours] += 1; // the record comes with this import
+        continue;
+      }
+      problem(m, `its record ${m.pfaId} is not in the mirror (rejected by the import?)`);
+      continue;
+    }
+    const userId = ourUser(m.userId);
+    const baseValues = Object.fromEntries(Object.keys(delta).map((k) => [k, record.data[k] ?? null]));
+    const createdAt = legacyInstant(m.createdAt) ?? now;
+    const updatedAt = legacyInstant(m.updatedAt) ?? createdAt;
+    const committedAt =
+      ours === 'committed' || (ours === 'conflict' && state !== 'draft')
+        ? (legacyInstant(m.committedAt) ?? updatedAt)
+        : null;
+    let conflicts: unknown[] | null = null;
+    if (ours === 'conflict' && m.conflict) {
+      const theirsData = parseObject(m.conflict.pemsData);
+      const listed = (legacyFieldList(m.conflict.conflictFields) ?? []).filter((f) => f in delta);
+      const fields = listed.length > 0 ? listed : Object.keys(delta);
+      conflicts = fields.map((field) => ({
+        field,
+        base: baseValues[field] ?? null,
+        theirs:
+          field in theirsData
+            ? legacyValue(field, theirsData[field], new Set())
+            : (record.data[field] ?? null),
+        mine: delta[field],
+      }));
+    }
+    rows.push({
+      legacyId: m.id,
+      mirrorId: record.id,
+      sessionId: legacySessionId(userId, m.sessionId),
+      userId,
+      state: ours,
+      delta,
+      baseValues,
+      baseVersion: record.version,
+      basePemsVersion: m.pemsVersion ?? record.pemsVersion,
+      currentVersion: Math.max(1, m.currentVersion ?? 1),
+      conflicts,
+      changeReason: m.changeReason === null ? null : m.changeReason.slice(0, 500),
+      createdAt,
+      updatedAt: updatedAt < createdAt ? createdAt : updatedAt,
+      committedAt,
+      lastError:
+        ours === 'committed' && state !== 'committed' && state !== 'syncing'
+          ? `previous application left it ${state}`
+          : null,
+    });
+  }
+
+  if (dryRun) {
+    // Two open modifications of one (record, session) cannot both come over.
+    const seen = new Set<string>();
+    for (const r of rows) {
+      const key = `${r.mirrorId}/${r.sessionId}`;
+      if (r.state !== 'committed' && seen.has(key)) {
+        report.pendingProblems.push({
+          legacyId: r.legacyId,
+          organizationId: code,
+          reason: 'its session already has an open change of this record',
         });
         continue;
       }
-      report.organizations.push(
-        await importOrganization(deps, repo, sqlite, columns, org, n, batchSize, reject, options),
-      );
+      if (r.state !== 'committed') seen.add(key);
+      org.pending[r.state] += 1;
     }
-    report.durationMs = Math.round(performance.now() - started);
-    report.changed = report.organizations.some((o) => o.inserted + o.updated > 0);
-    return report;
-  } finally {
-    sqlite.close();
+    return;
   }
-}
-
-async function importOrganization(
-  deps: { log: Logger },
-  repo: SyncRepository,
-  sqlite: Database.Database,
-  columns: ReadonlySet<string>,
-  org: string,
-  source: number,
-  batchSize: number,
-  reject: (row: QuarantinedRow) => void,
-  options: ImportOptions,
-): Promise<OrganizationImport> {
-  await repo.ensureOrganization(org);
-  const runId = await repo.startRun(org, 'read', 'import', null);
-  const staging = await repo.openStaging({
-    organizationId: org,
-    batchId: `import-${runId}`,
-    kind: 'import',
-    lock: true,
-  });
-  if (!staging) {
-    await repo.finishRun(org, runId, { status: 'failed', message: `another read of ${org} is running` });
-    throw new Error(`another read of ${org} is running: try again later`);
-  }
-  let counts: MergeCounts = { ...ZERO_COUNTS };
-  let rejected = 0;
-  let duplicates = 0;
-  let done = 0;
-  const errors: QuarantinedRow[] = [];
-  const rejectHere = (row: QuarantinedRow): void => {
-    rejected += 1;
-    if (errors.length < MAX_LOGGED_ERRORS) errors.push(row);
-    reject(row);
-  };
-  // A pfaId twice in the source: only its last row is imported (loading both would rewrite the
-  // record twice per run, and a second run would not be a no-op).
-  const lastRowOf = new Map(
-    (
-      sqlite
-        .prepare(
-          `SELECT "pfaId" AS pfa_id, max(rowid) AS last, count(*) AS n FROM "${LEGACY_TABLE}"
-           WHERE "organizationId" = ? GROUP BY "pfaId" HAVING count(*) > 1`,
-        )
-        .all(org) as { pfa_id: SqliteValue; last: number; n: number }[]
-    ).map((d) => [String(legacyText(d.pfa_id)), d.last]),
-  );
-  try {
-    let batch = new Map<string, StagedRecord>();
-    const flush = async (): Promise<void> => {
-      if (batch.size === 0) return;
-      const records = [...batch.values()];
-      batch = new Map();
-      counts = addCounts(counts, await loadWithQuarantine(staging, records, rejectHere));
-    };
-    const rows = sqlite
-      .prepare(
-        `SELECT rowid AS "__rowid", * FROM "${LEGACY_TABLE}" WHERE "organizationId" = ? ORDER BY rowid`,
-      )
-      .iterate(org) as IterableIterator<Record<string, SqliteValue>>;
-    for (const row of rows) {
-      done += 1;
-      const data = legacyRecordData(row, columns);
-      const pfaId = typeof data.pfaId === 'string' ? data.pfaId : '';
-      const last = lastRowOf.get(pfaId);
-      if (last !== undefined && last !== Number(row.__rowid)) {
-        duplicates += 1;
-        continue;
-      }
-      const verdict = validateRecord(pfaId, data, null, { id: legacyText(row.id), pfaId: row.pfaId ?? null });
-      if (!verdict.ok) {
-        rejectHere(verdict.rejection);
-      } else {
-        batch.set(pfaId, verdict.record);
-      }
-      if (batch.size >= batchSize) {
-        await flush();
-        options.onProgress?.({ organizationId: org, done, total: source });
-      }
-    }
-    await flush();
-    options.onProgress?.({ organizationId: org, done, total: source });
-    const target = (await repo.countRecords([org])).get(org) ?? 0;
-    await repo.finishRun(org, runId, {
-      status: rejected > 0 ? 'partial' : 'succeeded',
-      inserted: counts.inserted,
-      updated: counts.updated,
-      unchanged: counts.unchanged,
-      rejected,
-      errors,
-      message: `legacy import: ${source} source rows, ${target} mirror records`,
+  const stored = await repo.insertPendingWork(code, kind, rows);
+  for (const s of ['committed', 'draft', 'conflict'] as const) org.pending[s] += stored.stored[s];
+  for (const id of stored.duplicateOpen)
+    report.pendingProblems.push({
+      legacyId: id,
+      organizationId: code,
+      reason: 'its session already has an open change of this record',
     });
-    deps.log.info(
-      { org, source, target, ...counts, rejected, duplicates },
-      'legacy import of organization done',
-    );
-    return {
-      organizationId: org,
-      source,
-      target,
-      inserted: counts.inserted,
-      updated: counts.updated,
-      unchanged: counts.unchanged,
-      rejected,
-      duplicates,
-    };
-  } catch (error) {
-    await repo
-      .finishRun(org, runId, {
-        status: 'failed',
-        ...counts,
-        rejected,
-        errors,
-        message: error instanceof Error ? error.message : String(error),
-      })
-      .catch(() => undefined);
-    throw error;
-  } finally {
-    await staging.release();
-  }
 }

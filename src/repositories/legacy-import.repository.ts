@@ -1,0 +1,258 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { sql } from 'kysely';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { Db } from '../db/database.js';
+import type { JsonObject, SyncState } from '../db/tables.js';
+import type { StagedRecord } from './sync.repository.js';
+
+/**
+ * SQL of the legacy import beyond the records themselves (those take the read sync's staging
+ * path, SyncRepository with kind 'import'): organizations with their names, the dry run's
+ * comparison, and the predecessor's pending work as our modifications, remembered in
+ * pfa_legacy_import so that a second run creates nothing twice.
+ */
+
+export interface MirrorRow {
+  id: string;
+  version: number;
+  pemsVersion: string | null;
+  data: JsonObject;
+}
+
+/** One source modification ready to store. */
+export interface PendingWorkRow {
+  legacyId: string;
+  mirrorId: string;
+  sessionId: string;
+  userId: string;
+  state: Extract<SyncState, 'draft' | 'committed' | 'conflict'>;
+  delta: JsonObject;
+  baseValues: JsonObject;
+  baseVersion: number;
+  basePemsVersion: string | null;
+  currentVersion: number;
+  conflicts: unknown[] | null;
+  changeReason: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  /** Set for committed changes and for conflicts found at or after commit. */
+  committedAt: Date | null;
+  lastError: string | null;
+}
+
+export interface PendingWorkResult {
+  /** Stored, per state. */
+  stored: Record<PendingWorkRow['state'], number>;
+  /** Not stored: the session already had an open modification of that record (legacy ids). */
+  duplicateOpen: string[];
+}
+
+/** COPY text format escaping. */
+function copyText(value: string): string {
+  return value.replace(/[\\\t\n\r]/g, (c) =>
+    c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
+  );
+}
+
+const DRY = 'pfa_legacy_dry_run';
+
+export class LegacyImportRepository {
+  constructor(
+    private readonly db: Db,
+    private readonly pool: pg.Pool,
+  ) {}
+
+  /** Creates the organization, or gives an existing one the source's name. */
+  async upsertOrganization(id: string, name: string): Promise<void> {
+    await sql`
+      INSERT INTO organization (id, name) VALUES (${id}, ${name})
+      ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name WHERE organization.name IS DISTINCT FROM EXCLUDED.name`.execute(
+      this.db,
+    );
+  }
+
+  async existingOrganizations(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const { rows } = await sql<{ id: string }>`
+      SELECT id FROM organization WHERE id = ANY(${ids as string[]}::text[])`.execute(this.db);
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /** Legacy modification ids already imported into the organization. */
+  async importedLegacyIds(organizationId: string): Promise<Set<string>> {
+    const { rows } = await sql<{ legacy_id: string }>`
+      SELECT legacy_id FROM pfa_legacy_import WHERE organization_id = ${organizationId}`.execute(this.db);
+    return new Set(rows.map((r) => r.legacy_id));
+  }
+
+  /** The organization's mirror rows of these pfaIds. */
+  async mirrorRows(organizationId: string, pfaIds: readonly string[]): Promise<Map<string, MirrorRow>> {
+    if (pfaIds.length === 0) return new Map();
+    const { rows } = await sql<{
+      id: string;
+      pfa_id: string;
+      version: number;
+      pems_version: string | null;
+      data: JsonObject;
+    }>`
+      SELECT id, pfa_id, version, pems_version, data FROM pfa_mirror
+      WHERE organization_id = ${organizationId} AND pfa_id = ANY(${pfaIds as string[]}::text[])`.execute(
+      this.db,
+    );
+    return new Map(
+      rows.map((r) => [
+        r.pfa_id,
+        { id: String(r.id), version: r.version, pemsVersion: r.pems_version, data: r.data },
+      ]),
+    );
+  }
+
+  /**
+   * Stores an organization's imported pending work in ONE transaction: the sessions (owned by
+   * the change's user), the modifications with their who/when, the audit events and the
+   * pfa_legacy_import rows. A draft or conflict whose session already has an open modification
+   * of the record is left out and named.
+   */
+  async insertPendingWork(
+    organizationId: string,
+    source: string,
+    rows: readonly PendingWorkRow[],
+  ): Promise<PendingWorkResult> {
+    const result: PendingWorkResult = { stored: { draft: 0, committed: 0, conflict: 0 }, duplicateOpen: [] };
+    if (rows.length === 0) return result;
+    await this.db.transaction().execute(async (tx) => {
+      const sessions = new Map<string, { owner: string; createdAt: Date }>();
+      for (const r of rows) {
+        const s = sessions.get(r.sessionId);
+        if (!s || r.createdAt < s.createdAt)
+          sessions.set(r.sessionId, { owner: r.userId, createdAt: r.createdAt });
+      }
+      await sql`
+        INSERT INTO pfa_session (organization_id, id, owner_user_id, created_at, last_used_at)
+        SELECT ${organizationId}, s.id, s.owner, s.created_at, s.created_at
+        FROM jsonb_to_recordset(${JSON.stringify(
+          [...sessions].map(([id, s]) => ({ id, owner: s.owner, created_at: s.createdAt.toISOString() })),
+        )}::jsonb) AS s(id text, owner text, created_at timestamptz)
+        ON CONFLICT (organization_id, id) DO NOTHING`.execute(tx);
+
+      for (const r of rows) {
+        const open = r.state !== 'committed';
+        const values = sql`
+          ${organizationId}, ${r.mirrorId}::bigint, ${r.sessionId}, ${r.userId}, ${JSON.stringify(r.delta)}::jsonb,
+          ${Object.keys(r.delta)}::text[], ${JSON.stringify(r.baseValues)}::jsonb, ${r.baseVersion},
+          ${r.basePemsVersion}, ${r.currentVersion}, ${r.state}::pfa_sync_state,
+          ${r.conflicts === null ? null : JSON.stringify(r.conflicts)}::jsonb, ${r.changeReason},
+          ${r.createdAt}, ${r.updatedAt}, ${r.committedAt}, ${r.committedAt === null ? null : r.userId},
+          ${r.committedAt === null ? null : sql`pg_current_xact_id()`}, ${r.lastError}`;
+        const { rows: inserted } = await (
+          open
+            ? sql<{ id: string }>`
+              INSERT INTO pfa_modification (organization_id, mirror_id, session_id, user_id, delta, modified_fields,
+                base_values, base_version, base_pems_version, current_version, sync_state, conflicts, change_reason,
+                created_at, updated_at, committed_at, committed_by, commit_xid, last_error)
+              VALUES (${values})
+              ON CONFLICT (organization_id, mirror_id, session_id) WHERE sync_state IN ('draft', 'conflict') DO NOTHING
+              RETURNING id`
+            : sql<{ id: string }>`
+              INSERT INTO pfa_modification (organization_id, mirror_id, session_id, user_id, delta, modified_fields,
+                base_values, base_version, base_pems_version, current_version, sync_state, conflicts, change_reason,
+                created_at, updated_at, committed_at, committed_by, commit_xid, last_error)
+              VALUES (${values})
+              RETURNING id`
+        ).execute(tx);
+        const id = inserted[0]?.id;
+        if (id === undefined) {
+          result.duplicateOpen.push(r.legacyId);
+          continue;
+        }
+        result.stored[r.state] += 1;
+        await sql`
+          INSERT INTO pfa_modification_event (organization_id, modification_id, mirror_id, session_id, user_id, action,
+            reason, old_delta, new_delta, from_state, to_state)
+          VALUES (${organizationId}, ${id}::bigint, ${r.mirrorId}::bigint, ${r.sessionId}, ${r.userId}, 'legacy-import',
+            ${`imported from the previous application (${source}), its modification ${r.legacyId}`}, NULL,
+            ${JSON.stringify(r.delta)}::jsonb, NULL, ${r.state}::pfa_sync_state)`.execute(tx);
+        await sql`
+          INSERT INTO pfa_legacy_import (organization_id, legacy_id, modification_id, sync_state, source)
+          VALUES (${organizationId}, ${r.legacyId}, ${id}::bigint, ${r.state}::pfa_sync_state, ${source})`.execute(
+          tx,
+        );
+      }
+    });
+    return result;
+  }
+
+  /** A connection for the dry run's comparisons: its own temporary table, nothing committed. */
+  async openDryRun(organizationId: string): Promise<DryRunComparer> {
+    const client = await this.pool.connect();
+    try {
+      await client.query(
+        `CREATE TEMP TABLE IF NOT EXISTS ${DRY} (pfa_id text NOT NULL, data jsonb NOT NULL, pems_version text)`,
+      );
+    } catch (e) {
+      client.release(e instanceof Error ? e : true);
+      throw e;
+    }
+    return new DryRunComparer(client, organizationId);
+  }
+}
+
+/**
+ * What the import's merge would do with a batch (the same test as the read sync's import
+ * merge: a record is changed when laying the legacy fields over its data changes it), inside a
+ * transaction that is rolled back.
+ */
+export class DryRunComparer {
+  constructor(
+    private readonly client: pg.PoolClient,
+    private readonly organizationId: string,
+  ) {}
+
+  async compare(
+    records: readonly StagedRecord[],
+  ): Promise<{ inserted: number; updated: number; unchanged: number }> {
+    if (records.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
+    await this.client.query('BEGIN');
+    try {
+      await pipeline(
+        Readable.from(
+          (function* () {
+            let chunk = '';
+            for (const r of records) {
+              chunk += `${copyText(r.pfaId)}\t${copyText(r.json)}\t${r.pemsVersion === null ? '\\N' : copyText(r.pemsVersion)}\n`;
+              if (chunk.length > 1 << 20) {
+                yield chunk;
+                chunk = '';
+              }
+            }
+            if (chunk) yield chunk;
+          })(),
+        ),
+        this.client.query(copyFrom(`COPY ${DRY} (pfa_id, data, pems_version) FROM STDIN`)),
+      );
+      await this.client.query('SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off');
+      const { rows } = await this.client.query<{ inserted: number; updated: number; unchanged: number }>(
+        `SELECT count(*) FILTER (WHERE m.id IS NULL)::int AS inserted,
+                count(*) FILTER (WHERE m.id IS NOT NULL AND (m.data || s.data) IS DISTINCT FROM m.data)::int AS updated,
+                count(*) FILTER (WHERE m.id IS NOT NULL AND (m.data || s.data) IS NOT DISTINCT FROM m.data)::int AS unchanged
+         FROM ${DRY} s LEFT JOIN pfa_mirror m ON m.organization_id = $1 AND m.pfa_id = s.pfa_id`,
+        [this.organizationId],
+      );
+      return rows[0] ?? { inserted: 0, updated: 0, unchanged: 0 };
+    } finally {
+      await this.client.query('ROLLBACK').catch(() => undefined);
+    }
+  }
+
+  async release(): Promise<void> {
+    let broken: Error | undefined;
+    try {
+      await this.client.query('DISCARD TEMP');
+    } catch (e) {
+      broken = e instanceof Error ? e : new Error(String(e));
+    }
+    this.client.release(broken);
+  }
+}
