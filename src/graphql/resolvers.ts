@@ -195,6 +195,7 @@ export const resolvers: Resolvers<GraphqlContext> = {
           delayed: c?.delayed ?? 0,
           failed: c?.failed ?? 0,
         })),
+        failedJobs: await ctx.services.jobs.failedJobs(),
       };
     },
     async syncRuns(_p, { organizationId, first }, ctx) {

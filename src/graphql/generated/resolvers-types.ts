@@ -124,6 +124,23 @@ export type Draft = {
   userId: Scalars['String']['output'];
 };
 
+/** A background job that gave up. */
+export type FailedJob = {
+  __typename?: 'FailedJob';
+  /** Attempts made, the first included. */
+  attempts: Scalars['Int']['output'];
+  /** The last attempt's error message. */
+  error: Scalars['String']['output'];
+  /** When the last attempt failed. */
+  failedAt: Scalars['DateTime']['output'];
+  /** Job id. */
+  jobId: Scalars['ID']['output'];
+  /** Organization of a sync job; null for jobs over the whole database. */
+  organizationId?: Maybe<Scalars['ID']['output']>;
+  /** Queue (job) name: `read-sync`, `write-sync`, `refresh-views`, `maintenance` or `sync-sweep`. */
+  queue: Scalars['String']['output'];
+};
+
 /** One field in conflict. */
 export type FieldConflict = {
   __typename?: 'FieldConflict';
@@ -184,6 +201,12 @@ export type JobQueue = {
 /** The job runner and its queues. */
 export type JobQueues = {
   __typename?: 'JobQueues';
+  /**
+   * The most recent jobs that gave up — retries exhausted, or a failure retrying cannot fix — with
+   * their last error, newest first (at most 50). Committed changes of a write-sync that gave up stay
+   * committed: the write-back sweep queues them again.
+   */
+  failedJobs: Array<FailedJob>;
   /** `bullmq` (Redis), `in-process` (no Redis) or `disabled`. */
   mode: Scalars['String']['output'];
   /** One entry per queue. */
@@ -920,6 +943,7 @@ export type ResolversTypes = {
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DiscardDraftsPayload: ResolverTypeWrapper<DiscardDraftsPayload>;
   Draft: ResolverTypeWrapper<DraftView>;
+  FailedJob: ResolverTypeWrapper<FailedJob>;
   FieldConflict: ResolverTypeWrapper<FieldConflict>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   FloatFilter: FloatFilter;
@@ -963,6 +987,7 @@ export type ResolversParentTypes = {
   DateTime: Scalars['DateTime']['output'];
   DiscardDraftsPayload: DiscardDraftsPayload;
   Draft: DraftView;
+  FailedJob: FailedJob;
   FieldConflict: FieldConflict;
   Float: Scalars['Float']['output'];
   FloatFilter: FloatFilter;
@@ -1031,6 +1056,15 @@ export type DraftResolvers<ContextType = GraphqlContext, ParentType extends Reso
   userId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type FailedJobResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['FailedJob'] = ResolversParentTypes['FailedJob']> = {
+  attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  error?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  failedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  jobId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  organizationId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  queue?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type FieldConflictResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['FieldConflict'] = ResolversParentTypes['FieldConflict']> = {
   base?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
   field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1060,6 +1094,7 @@ export type JobQueueResolvers<ContextType = GraphqlContext, ParentType extends R
 };
 
 export type JobQueuesResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['JobQueues'] = ResolversParentTypes['JobQueues']> = {
+  failedJobs?: Resolver<Array<ResolversTypes['FailedJob']>, ParentType, ContextType>;
   mode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   queues?: Resolver<Array<ResolversTypes['JobQueue']>, ParentType, ContextType>;
 };
@@ -1218,6 +1253,7 @@ export type Resolvers<ContextType = GraphqlContext> = {
   DateTime?: GraphQLScalarType;
   DiscardDraftsPayload?: DiscardDraftsPayloadResolvers<ContextType>;
   Draft?: DraftResolvers<ContextType>;
+  FailedJob?: FailedJobResolvers<ContextType>;
   FieldConflict?: FieldConflictResolvers<ContextType>;
   JSON?: GraphQLScalarType;
   JSONObject?: GraphQLScalarType;
