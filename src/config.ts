@@ -36,6 +36,8 @@ const schema = z.object({
   /** When set, /metrics wants `Authorization: Bearer <METRICS_TOKEN>` from every client. */
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Stack traces and internal messages in GraphQL error responses (1/true); off by default. */
+  DEBUG_ERRORS: z.stringbool().default(false),
   PEMS_URL: optionalUrl,
   PEMS_TENANT: z.string().default('DEFAULT'),
   PEMS_API_KEY: z.string().optional(),
