@@ -46,6 +46,10 @@ const schema = z.object({
   PEMS_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(200),
   PEMS_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   KPI_REFRESH_INTERVAL_MS: z.coerce.number().int().min(0).default(300_000),
+  /** Write-back sweep: queue write-sync for every organization with old committed changes; 0 off. */
+  WRITE_SYNC_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
+  /** Scheduled incremental read sync of every organization; 0 off (always off without PEMS). */
+  READ_SYNC_INTERVAL_MS: z.coerce.number().int().min(0).default(900_000),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
   /** Per-statement timeout of the record reads a client shapes (SET LOCAL, see src/db/read-timeout.ts). */
