@@ -17,6 +17,7 @@ import { signToken } from '../src/auth/tokens.js';
 import { createDb, createPool } from '../src/db/database.js';
 import { DEFAULT_JOB_SETTINGS } from '../src/jobs/job-deps.js';
 import { DraftsRepository } from '../src/repositories/drafts.repository.js';
+import { DraftsService } from '../src/services/drafts.service.js';
 import { WriteBackRepository } from '../src/repositories/write-back.repository.js';
 import { captureStatements } from './capture.js';
 import { GraphqlClient } from './graphql-client.js';
@@ -779,7 +780,7 @@ async function main(): Promise<void> {
       await deleteSession(pool, captureSession);
       // SQL side: the repository's commit (the same statements; its ids differ per run) from this
       // process over a direct pg pool, on drafts made the same way.
-      const drafts = new DraftsRepository(db);
+      const drafts = new DraftsService(db, new DraftsRepository(db));
       const sqlSamples: number[] = [];
       const mutationSqlRuns = runsWithin(MUTATION_SQL_BUDGET_MS, summarize(samples).median, 5);
       for (let i = 0; i < mutationSqlRuns; i++) {
@@ -821,7 +822,7 @@ async function main(): Promise<void> {
             rows: committedCount,
             sql: summarize(sqlSamples),
             sqlMethod:
-              "DraftsRepository.commit (the service's statements; draft ids differ per run) called from the bench process over a direct pg pool; EXPLAIN of its locking read only",
+              "DraftsService.commit (the service's statements; draft ids differ per run) called from the bench process over a direct pg pool; EXPLAIN of its locking read only",
             explain,
             explainCoversAll: false,
             serverStatements: serverView(captured),

@@ -9,6 +9,7 @@ import { MirrorRepository } from './repositories/mirror.repository.js';
 import { CursorCodec } from './repositories/record-query.js';
 import { SessionRepository } from './repositories/session.repository.js';
 import { SyncLogRepository } from './repositories/sync-log.repository.js';
+import { DraftsService, type AfterCommit } from './services/drafts.service.js';
 
 /** Everything a request or a job needs, built once at boot. */
 export interface Services {
@@ -19,6 +20,8 @@ export interface Services {
   jwtSecret: string;
   mirror: MirrorRepository;
   drafts: DraftsRepository;
+  /** The draft use cases (edit, bulk edit, commit, discard, resolve). */
+  draftService: DraftsService;
   kpi: KpiRepository;
   sessions: SessionRepository;
   syncLog: SyncLogRepository;
@@ -38,10 +41,24 @@ export function createServices(deps: {
   jwtSecret: string;
   jobs: JobGateway;
 }): Services {
+  const drafts = new DraftsRepository(deps.db);
+  // After a commit: a refresh soon and the write-back. A write-back that cannot be queued now
+  // (Redis away) is not lost: the changes stay committed and the scheduled sweep queues them.
+  const afterCommit: AfterCommit = {
+    changesCommitted(organizationId, reason) {
+      deps.jobs.requestRefresh(reason);
+      deps.jobs
+        .enqueue('write-sync', organizationId)
+        .catch((err: unknown) =>
+          deps.log.warn({ err, organizationId }, 'write-sync not queued; the sweep will queue it'),
+        );
+    },
+  };
   return {
     ...deps,
     mirror: new MirrorRepository(deps.db),
-    drafts: new DraftsRepository(deps.db),
+    drafts,
+    draftService: new DraftsService(deps.db, drafts, afterCommit),
     kpi: new KpiRepository(deps.db),
     sessions: new SessionRepository(deps.db),
     syncLog: new SyncLogRepository(deps.db),

@@ -145,9 +145,14 @@ describe('write-sync', () => {
     expect(row.pems_version).toBe(pemsNow.recordid);
 
     const { DraftsRepository } = await import('../src/repositories/drafts.repository.js');
+    const { DraftsService } = await import('../src/services/drafts.service.js');
     const drafts = new DraftsRepository(t.db);
     const [conflict] = await drafts.byIds(ORG, [id]);
-    const kept = await drafts.resolve(conflict as NonNullable<typeof conflict>, 'uk', 'KEEP_MINE');
+    const kept = await new DraftsService(t.db, drafts).resolve(
+      conflict as NonNullable<typeof conflict>,
+      'uk',
+      'KEEP_MINE',
+    );
     expect(kept?.syncState).toBe('committed');
     expect(kept?.basePemsVersion).toBe(pemsNow.recordid);
     const result = await jobs.handlers['write-sync']({ organizationId: ORG }, jobs.run);
@@ -270,8 +275,8 @@ describe('write-sync', () => {
       { session: 'sm', user: 'um' },
     );
     const { DraftsRepository } = await import('../src/repositories/drafts.repository.js');
-    const drafts = new DraftsRepository(t.db);
-    const draft = await drafts.edit(
+    const { DraftsService } = await import('../src/services/drafts.service.js');
+    const draft = await new DraftsService(t.db, new DraftsRepository(t.db)).edit(
       { organizationId: ORG, sessionId: 'sm', userId: 'um' },
       r.mirrorId,
       0,

@@ -119,3 +119,8 @@ export function baseValuesOf(
 ): Record<string, unknown> {
   return Object.fromEntries(Object.keys(delta).map((k) => [k, data[k] ?? null]));
 }
+
+/** The conflict of a draft whose record PEMS no longer has (DOMAIN §3): nothing to write back to. */
+export function removedConflict(removedFromPemsAt: Date): FieldConflict {
+  return { field: 'removedFromPemsAt', base: null, theirs: removedFromPemsAt.toISOString(), mine: null };
+}

@@ -9,6 +9,8 @@ export interface MergedRecord {
   version: number;
   pemsVersion: string | null;
   lastSyncedAt: Date;
+  /** When a full read sync found the record gone from PEMS (null while PEMS has it). */
+  removedFromPemsAt: Date | null;
   /** The caller's open modification of this record, if any. */
   draftId: string | null;
 }

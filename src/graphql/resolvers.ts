@@ -5,7 +5,8 @@ import { costsOf, type MergedRecord } from '../domain/merged-record.js';
 import { validateChanges, validateReason } from '../domain/draft-rules.js';
 import { readBool, readDate, readMoney, readText } from '../domain/values.js';
 import type { DraftView } from '../domain/draft.js';
-import { parseOrderBy, type RecordFilter } from '../repositories/record-query.js';
+import { parseOrderBy, type MergeScope, type RecordFilter } from '../repositories/record-query.js';
+import type { Actor } from '../services/drafts.service.js';
 import type { GraphqlContext } from './context.js';
 import type { Resolvers, PfaRecordResolvers } from './generated/resolvers-types.js';
 
@@ -85,6 +86,7 @@ const pfaRecordResolvers: PfaRecordResolvers<GraphqlContext, MergedRecord> = {
   version: (r) => r.version,
   pemsVersion: (r) => r.pemsVersion,
   lastSyncedAt: (r) => r.lastSyncedAt,
+  removedFromPemsAt: (r) => r.removedFromPemsAt,
   planCost: (r) => costsOf(r).planCost,
   forecastCost: (r) => costsOf(r).forecastCost,
   actualCost: (r) => costsOf(r).actualCost,
@@ -195,7 +197,6 @@ export const resolvers: Resolvers<GraphqlContext> = {
           delayed: c?.delayed ?? 0,
           failed: c?.failed ?? 0,
         })),
-        failedJobs: await ctx.services.jobs.failedJobs(),
       };
     },
     async syncRuns(_p, { organizationId, first }, ctx) {
@@ -212,8 +213,8 @@ export const resolvers: Resolvers<GraphqlContext> = {
         throw badInput('expectedVersion must be ≥ 0', 'input.expectedVersion');
       const changes = validateChanges(input.changes as Record<string, unknown>, 'input.changes');
       const reason = validateReason(input.reason);
-      const result = await ctx.services.drafts.edit(
-        { ...scope, sessionId: scope.sessionId as string, userId: ctx.principal.userId },
+      const result = await ctx.services.draftService.edit(
+        actorOf(ctx, scope),
         input.id,
         input.expectedVersion,
         changes,
@@ -224,46 +225,33 @@ export const resolvers: Resolvers<GraphqlContext> = {
     async bulkUpdatePfaRecords(_p, { input }, ctx) {
       const scope = await ctx.scope(input.organizationId, { needSession: true, action: 'edit' });
       const changes = validateChanges((input.changes ?? {}) as Record<string, unknown>, 'input.changes');
-      const shift = input.shiftForecastDays ?? 0;
-      if (!Number.isInteger(shift) || Math.abs(shift) > 3650)
+      const shift = checkShift(input.shiftForecastDays, 'input.shiftForecastDays');
+      const startShift = shift + checkShift(input.shiftForecastStartDays, 'input.shiftForecastStartDays');
+      const endShift = shift + checkShift(input.shiftForecastEndDays, 'input.shiftForecastEndDays');
+      if (startShift === 0 && endShift === 0 && Object.keys(changes).length === 0)
         throw badInput(
-          'shiftForecastDays must be a whole number of days within ±3650',
-          'input.shiftForecastDays',
+          'nothing to change: give shiftForecastDays, shiftForecastStartDays, shiftForecastEndDays and/or changes',
+          'input',
         );
-      if (shift === 0 && Object.keys(changes).length === 0)
-        throw badInput('nothing to change: give shiftForecastDays and/or changes', 'input');
-      if (shift !== 0 && ('forecastStart' in changes || 'forecastEnd' in changes))
-        throw badInput('give either shiftForecastDays or forecast dates in changes, not both', 'input');
-      const affectedCount = await ctx.services.drafts.bulkEdit(
-        { ...scope, sessionId: scope.sessionId as string, userId: ctx.principal.userId },
-        input.filter as RecordFilter,
-        shift,
+      if ((startShift !== 0 && 'forecastStart' in changes) || (endShift !== 0 && 'forecastEnd' in changes))
+        throw badInput('give either a shift or the same forecast date in changes, not both', 'input');
+      const affectedCount = await ctx.services.draftService.bulkEdit(actorOf(ctx, scope), {
+        filter: input.filter as RecordFilter,
+        shiftStartDays: startShift,
+        shiftEndDays: endShift,
         changes,
-        validateReason(input.reason),
-        ctx.services.config.BULK_UPDATE_MAX,
-      );
+        reason: validateReason(input.reason),
+        max: ctx.services.config.BULK_UPDATE_MAX,
+      });
       return { affectedCount };
     },
     async commitDrafts(_p, { organizationId, ids }, ctx) {
       const scope = await ctx.scope(organizationId, { needSession: true, action: 'edit' });
-      const result = await ctx.services.drafts.commit(
-        { ...scope, sessionId: scope.sessionId as string, userId: ctx.principal.userId },
-        checkIds(ids),
-      );
-      if (result.committed.length) {
-        ctx.services.jobs.requestRefresh('commit');
-        ctx.services.jobs
-          .enqueue('write-sync', organizationId)
-          .catch((err: unknown) => ctx.log.warn({ err }, 'write-sync not queued'));
-      }
-      return result;
+      return ctx.services.draftService.commit(actorOf(ctx, scope), checkIds(ids));
     },
     async discardDrafts(_p, { organizationId, ids }, ctx) {
       const scope = await ctx.scope(organizationId, { needSession: true, action: 'edit' });
-      const discardedCount = await ctx.services.drafts.discard(
-        { ...scope, sessionId: scope.sessionId as string, userId: ctx.principal.userId },
-        checkIds(ids),
-      );
+      const discardedCount = await ctx.services.draftService.discard(actorOf(ctx, scope), checkIds(ids));
       return { discardedCount };
     },
     async resolveConflict(_p, { id, resolution }, ctx) {
@@ -273,13 +261,7 @@ export const resolvers: Resolvers<GraphqlContext> = {
         throw forbidden(`draft ${id} belongs to another organization`);
       await ctx.scope(draft.organizationId, { action: 'edit' });
       if (draft.userId !== ctx.principal.userId) throw forbidden(`draft ${id} belongs to another user`);
-      const resolved = await ctx.services.drafts.resolve(draft, ctx.principal.userId, resolution);
-      if (resolved) {
-        ctx.services.jobs.requestRefresh('resolve');
-        ctx.services.jobs
-          .enqueue('write-sync', draft.organizationId)
-          .catch((err: unknown) => ctx.log.warn({ err }, 'write-sync not queued'));
-      }
+      const resolved = await ctx.services.draftService.resolve(draft, ctx.principal.userId, resolution);
       return { draft: resolved, record: await recordFor(ctx, draft.organizationId, draft.mirrorId) };
     },
     async refreshKpis(_p, { organizationId }, ctx) {
@@ -341,6 +323,23 @@ export const resolvers: Resolvers<GraphqlContext> = {
     errors: (s) => s.errors,
   },
 };
+
+/** The caller as the author of draft changes (the scope was checked to carry a session). */
+function actorOf(ctx: GraphqlContext, scope: MergeScope): Actor {
+  return {
+    organizationId: scope.organizationId,
+    sessionId: scope.sessionId as string,
+    userId: ctx.principal.userId,
+  };
+}
+
+/** A shift in days for bulk edits: a whole number within ±3650 (0 when absent). */
+function checkShift(value: number | null | undefined, path: string): number {
+  const days = value ?? 0;
+  if (!Number.isInteger(days) || Math.abs(days) > 3650)
+    throw badInput(`${path.replace(/^input\./, '')} must be a whole number of days within ±3650`, path);
+  return days;
+}
 
 async function enqueue(ctx: GraphqlContext, name: 'read-sync' | 'write-sync' | 'refresh-views', org: string) {
   try {

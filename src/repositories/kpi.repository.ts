@@ -80,9 +80,11 @@ function affectedStates(scope: MergeScope, snapshot: string): RawBuilder<unknown
         SELECT jsonb_concat_agg(d.delta ORDER BY d.committed_at, d.id) FROM pfa_modification d
         WHERE d.organization_id = ${org} AND d.mirror_id = m.id AND d.sync_state IN ('committed', 'syncing')
           AND pg_visible_in_snapshot(d.commit_xid, ${snapshot}::pg_snapshot)), '{}') AS data
-      FROM affected a JOIN pfa_mirror m ON m.organization_id = ${org} AND m.id = a.mirror_id),
+      FROM affected a JOIN pfa_mirror m ON m.organization_id = ${org} AND m.id = a.mirror_id
+      WHERE m.removed_from_pems_at IS NULL),
     after AS MATERIALIZED (
-      SELECT r.id, r.data FROM ${mergedSource(scope)} WHERE r.id = ANY(ARRAY(SELECT mirror_id FROM affected))),
+      SELECT r.id, r.data FROM ${mergedSource(scope)}
+      WHERE r.id = ANY(ARRAY(SELECT mirror_id FROM affected)) AND r.removed_from_pems_at IS NULL),
     states AS (
       SELECT -1 AS sign, c.* FROM before b CROSS JOIN LATERAL (${kpiColumns(sql`b.data`)}) c
       UNION ALL
@@ -159,7 +161,7 @@ export class KpiRepository {
       SELECT c.category, c.source, c.dor, sum(c.plan) AS plan, sum(c.forecast) AS forecast, sum(c.actual) AS actual,
              sum(c.forecast - c.plan) AS variance, count(*) AS n, count(*) FILTER (WHERE c.is_actualized) AS actualized
       FROM ${mergedSource(scope)} CROSS JOIN LATERAL (${kpiColumns(sql`r.data`)}) c
-      WHERE NOT c.is_discontinued
+      WHERE NOT c.is_discontinued AND r.removed_from_pems_at IS NULL
       GROUP BY c.category, c.source, c.dor`.execute(this.db);
     return rows
       .map((d) => ({
@@ -261,7 +263,7 @@ export class KpiRepository {
     // the column where one exists instead of sorting the organization.
     const half = (source: RawBuilder<unknown>) => sql`(
       SELECT ${col} AS v FROM ${source} AS r
-      WHERE r.is_discontinued IS NOT TRUE AND ${col} IS NOT NULL ${actualOnly}
+      WHERE r.is_discontinued IS NOT TRUE AND r.removed_from_pems_at IS NULL AND ${col} IS NOT NULL ${actualOnly}
       ORDER BY ${col} ${order} LIMIT 1)`;
     const [untouched, touched] = mergedBranches(scope);
     const { rows } = await sql<{ v: string | null }>`
@@ -287,7 +289,9 @@ export class KpiRepository {
              min(r.forecast_start) AS min_fs, max(r.forecast_end) AS max_fe,
              min(r.actual_start) FILTER (WHERE r.is_actualized) AS min_as,
              max(r.actual_end) FILTER (WHERE r.is_actualized) AS max_ae
-      FROM ${mergedSource(scope)} WHERE r.is_discontinued IS NOT TRUE`.execute(this.db);
+      FROM ${mergedSource(scope)} WHERE r.is_discontinued IS NOT TRUE AND r.removed_from_pems_at IS NULL`.execute(
+      this.db,
+    );
     const r = rows[0];
     if (!r || Number(r.n) === 0) return null;
     return {

@@ -42,6 +42,7 @@ interface MergedRow {
   version: number;
   pems_version: string | null;
   last_synced_at: Date;
+  removed_from_pems_at: Date | null;
   draft_id: string | null;
   data: Record<string, unknown>;
   [sortKey: `sk${number}`]: unknown;
@@ -55,10 +56,11 @@ const toRecord = (row: MergedRow): MergedRecord => ({
   version: row.version,
   pemsVersion: row.pems_version,
   lastSyncedAt: row.last_synced_at,
+  removedFromPemsAt: row.removed_from_pems_at,
   draftId: row.draft_id === null ? null : String(row.draft_id),
 });
 
-const RECORD_COLUMNS = sql`r.id, r.organization_id, r.pfa_id, r.version, r.pems_version, r.last_synced_at, r.draft_id, r.data`;
+const RECORD_COLUMNS = sql`r.id, r.organization_id, r.pfa_id, r.version, r.pems_version, r.last_synced_at, r.removed_from_pems_at, r.draft_id, r.data`;
 
 /** Reads of the mirror, always through the session-scoped merge. */
 export class MirrorRepository {

@@ -111,14 +111,14 @@ export function mergedBranches(scope: MergeScope): [RawBuilder<unknown>, RawBuil
   const relevant = relevantModification(scope);
   return [
     sql`(
-    SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at,
+    SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
            NULL::bigint AS draft_id, false AS has_draft, m.data, m.search_text, ${sql.join(MIRROR_OUTPUT)}
     FROM pfa_mirror m
     WHERE m.organization_id = ${org}
       AND NOT EXISTS (SELECT 1 FROM pfa_modification d
                       WHERE d.organization_id = ${org} AND d.mirror_id = m.id AND ${relevant}))`,
     sql`(
-    SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at,
+    SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
            x.draft_id, x.draft_id IS NOT NULL AS has_draft, j.data,
            pfa_search_text(m.pfa_id, j.data) AS search_text, ${sql.join(MERGED_OUTPUT)}
     FROM (SELECT d.mirror_id,
@@ -134,8 +134,22 @@ export function mergedBranches(scope: MergeScope): [RawBuilder<unknown>, RawBuil
 }
 
 /**
+ * "Theirs" of DOMAIN §3 for the mirror row aliased `m`: its data overlaid by every pending delta
+ * of the organization (the caller's own earlier pending changes included) in commit order. The
+ * one definition used by edits (the baseline a delta is minimised against), bulk edits, commit
+ * and conflict resolution.
+ */
+export function pendingOverlay(organizationId: string, mirror = 'm'): RawBuilder<Record<string, unknown>> {
+  const m = sql.ref(mirror);
+  return sql<Record<string, unknown>>`(${m}.data || coalesce((
+    SELECT jsonb_concat_agg(o.delta ORDER BY o.committed_at, o.id) FROM pfa_modification o
+    WHERE o.organization_id = ${organizationId} AND o.mirror_id = ${m}.id
+      AND o.sync_state IN ('committed', 'syncing')), '{}'))`;
+}
+
+/**
  * The merged relation for one organization and session, as a derived table `r` with columns:
- * id, organization_id, pfa_id, version, pems_version, last_synced_at, draft_id, has_draft, data,
+ * id, organization_id, pfa_id, version, pems_version, last_synced_at, removed_from_pems_at, draft_id, has_draft, data,
  * search_text and every generated column of pfa_mirror.
  */
 export function mergedSource(scope: MergeScope): RawBuilder<unknown> {
@@ -181,6 +195,8 @@ export interface RecordFilter {
   hasDraft?: boolean | null;
   dataContains?: Record<string, unknown> | null;
   search?: string | null;
+  /** Top level only: also records removed from PEMS. */
+  includeRemoved?: boolean | null;
   [field: string]: unknown;
 }
 
@@ -312,6 +328,9 @@ function compileNode(
         // Two-valued logic: a condition on a missing value is false, so NOT of it is true.
         parts.push(sql<SqlBool>`(${compileNode(value as RecordFilter, here, depth + 1, state)}) IS NOT TRUE`);
         break;
+      case 'includeRemoved':
+        if (depth > 0) throw badInput('includeRemoved is allowed at the top level of a filter only', here);
+        break;
       case 'hasDraft':
         parts.push(value ? sql<SqlBool>`r.has_draft` : sql<SqlBool>`NOT r.has_draft`);
         break;
@@ -338,6 +357,8 @@ export function compileFilter(filter: RecordFilter | null | undefined): RawBuild
   const parts: Expression<SqlBool>[] = [];
   if (filter) parts.push(compileNode(filter, 'filter', 0, state));
   if (!namesDiscontinued(filter)) parts.push(sql<SqlBool>`r.is_discontinued IS NOT TRUE`);
+  // Records gone from PEMS are left out unless asked for (top level only, DOMAIN §3).
+  if (filter?.includeRemoved !== true) parts.push(sql<SqlBool>`r.removed_from_pems_at IS NULL`);
   return andAll(parts);
 }
 

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import pino from 'pino';
 import type { Db } from '../../src/db/database.js';
 import { DraftsRepository } from '../../src/repositories/drafts.repository.js';
+import { DraftsService } from '../../src/services/drafts.service.js';
 import { createJobHandlers } from '../../src/jobs/handlers.js';
 import { DEFAULT_JOB_SETTINGS, type JobDeps, type JobSettings } from '../../src/jobs/job-deps.js';
 import type { JobHandlers, JobRun } from '../../src/jobs/registry.js';
@@ -84,11 +85,12 @@ export async function commitChange(
 ): Promise<string> {
   await ensureSession(db, org, actor.session, actor.user);
   const drafts = new DraftsRepository(db);
+  const service = new DraftsService(db, drafts);
   const scope = { organizationId: org, sessionId: actor.session, userId: actor.user };
   const existing = await drafts.openByRecords(org, actor.session, [mirrorId]);
-  const edit = await drafts.edit(scope, mirrorId, existing[0]?.currentVersion ?? 0, changes, 'test');
+  const edit = await service.edit(scope, mirrorId, existing[0]?.currentVersion ?? 0, changes, 'test');
   if (!edit.draft) throw new Error('edit produced no draft');
-  const result = await drafts.commit(scope, [edit.draft.id]);
+  const result = await service.commit(scope, [edit.draft.id]);
   if (result.committed.length !== 1)
     throw new Error(`commit did not commit: ${JSON.stringify(result.conflicted)}`);
   return edit.draft.id;

@@ -35,8 +35,12 @@ export type BulkUpdatePfaRecordsInput = {
   organizationId: Scalars['ID']['input'];
   /** Why (up to 500 characters). */
   reason?: InputMaybe<Scalars['String']['input']>;
-  /** Move forecastStart and forecastEnd by this many days (may be negative). */
+  /** Move forecastStart and forecastEnd by this many days (may be negative, within ±3650). */
   shiftForecastDays?: InputMaybe<Scalars['Int']['input']>;
+  /** Move forecastEnd only by this many days (adds to shiftForecastDays when both are given), e.g. 14 extends every matching forecast by two weeks. */
+  shiftForecastEndDays?: InputMaybe<Scalars['Int']['input']>;
+  /** Move forecastStart only by this many days (adds to shiftForecastDays when both are given). */
+  shiftForecastStartDays?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** Result of bulkUpdatePfaRecords. */
@@ -124,23 +128,6 @@ export type Draft = {
   userId: Scalars['String']['output'];
 };
 
-/** A background job that gave up. */
-export type FailedJob = {
-  __typename?: 'FailedJob';
-  /** Attempts made, the first included. */
-  attempts: Scalars['Int']['output'];
-  /** The last attempt's error message. */
-  error: Scalars['String']['output'];
-  /** When the last attempt failed. */
-  failedAt: Scalars['DateTime']['output'];
-  /** Job id. */
-  jobId: Scalars['ID']['output'];
-  /** Organization of a sync job; null for jobs over the whole database. */
-  organizationId?: Maybe<Scalars['ID']['output']>;
-  /** Queue (job) name: `read-sync`, `write-sync`, `refresh-views`, `maintenance` or `sync-sweep`. */
-  queue: Scalars['String']['output'];
-};
-
 /** One field in conflict. */
 export type FieldConflict = {
   __typename?: 'FieldConflict';
@@ -201,12 +188,6 @@ export type JobQueue = {
 /** The job runner and its queues. */
 export type JobQueues = {
   __typename?: 'JobQueues';
-  /**
-   * The most recent jobs that gave up — retries exhausted, or a failure retrying cannot fix — with
-   * their last error, newest first (at most 50). Committed changes of a write-sync that gave up stay
-   * committed: the write-back sweep queues them again.
-   */
-  failedJobs: Array<FailedJob>;
   /** `bullmq` (Redis), `in-process` (no Redis) or `disabled`. */
   mode: Scalars['String']['output'];
   /** One entry per queue. */
@@ -428,6 +409,8 @@ export type PfaRecord = {
   planCost: Scalars['Float']['output'];
   /** Purchase price (money); null when missing or not a valid amount. */
   purchasePrice?: Maybe<Scalars['Float']['output']>;
+  /** When a full read sync found the record gone from PEMS; null while PEMS has it. Removed records are left out of lists, aggregates, KPIs and bounds unless a filter sets `includeRemoved`; single-record lookups still return them. */
+  removedFromPemsAt?: Maybe<Scalars['DateTime']['output']>;
   /** `Rental` or `Purchase`. */
   source?: Maybe<Scalars['String']['output']>;
   /** forecastCost − planCost. */
@@ -537,6 +520,8 @@ export type PfaRecordFilter = {
   hasDraft?: InputMaybe<Scalars['Boolean']['input']>;
   /** Has a plan (a missing flag is false). */
   hasPlan?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Also return records removed from PEMS (see `PfaRecord.removedFromPemsAt`); they are left out by default. Top level of the filter only. */
+  includeRemoved?: InputMaybe<Scalars['Boolean']['input']>;
   /** Actualized (a missing flag is false). */
   isActualized?: InputMaybe<Scalars['Boolean']['input']>;
   /** Discontinued (a missing flag is false). Naming it includes discontinued records. */
@@ -943,7 +928,6 @@ export type ResolversTypes = {
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DiscardDraftsPayload: ResolverTypeWrapper<DiscardDraftsPayload>;
   Draft: ResolverTypeWrapper<DraftView>;
-  FailedJob: ResolverTypeWrapper<FailedJob>;
   FieldConflict: ResolverTypeWrapper<FieldConflict>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   FloatFilter: FloatFilter;
@@ -987,7 +971,6 @@ export type ResolversParentTypes = {
   DateTime: Scalars['DateTime']['output'];
   DiscardDraftsPayload: DiscardDraftsPayload;
   Draft: DraftView;
-  FailedJob: FailedJob;
   FieldConflict: FieldConflict;
   Float: Scalars['Float']['output'];
   FloatFilter: FloatFilter;
@@ -1056,15 +1039,6 @@ export type DraftResolvers<ContextType = GraphqlContext, ParentType extends Reso
   userId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
-export type FailedJobResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['FailedJob'] = ResolversParentTypes['FailedJob']> = {
-  attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  error?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  failedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  jobId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  organizationId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
-  queue?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-};
-
 export type FieldConflictResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['FieldConflict'] = ResolversParentTypes['FieldConflict']> = {
   base?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
   field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1094,7 +1068,6 @@ export type JobQueueResolvers<ContextType = GraphqlContext, ParentType extends R
 };
 
 export type JobQueuesResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['JobQueues'] = ResolversParentTypes['JobQueues']> = {
-  failedJobs?: Resolver<Array<ResolversTypes['FailedJob']>, ParentType, ContextType>;
   mode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   queues?: Resolver<Array<ResolversTypes['JobQueue']>, ParentType, ContextType>;
 };
@@ -1171,6 +1144,7 @@ export type PfaRecordResolvers<ContextType = GraphqlContext, ParentType extends 
   pfaId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   planCost?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   purchasePrice?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  removedFromPemsAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   source?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   variance?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -1253,7 +1227,6 @@ export type Resolvers<ContextType = GraphqlContext> = {
   DateTime?: GraphQLScalarType;
   DiscardDraftsPayload?: DiscardDraftsPayloadResolvers<ContextType>;
   Draft?: DraftResolvers<ContextType>;
-  FailedJob?: FailedJobResolvers<ContextType>;
   FieldConflict?: FieldConflictResolvers<ContextType>;
   JSON?: GraphQLScalarType;
   JSONObject?: GraphQLScalarType;
