@@ -36,6 +36,8 @@ const schema = z.object({
   /** When set, /metrics wants `Authorization: Bearer <METRICS_TOKEN>` from every client. */
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Stack traces and internal messages in GraphQL error responses (1/true); off by default. */
+  DEBUG_ERRORS: z.stringbool().default(false),
   PEMS_URL: optionalUrl,
   PEMS_TENANT: z.string().default('DEFAULT'),
   PEMS_API_KEY: z.string().optional(),
@@ -44,8 +46,14 @@ const schema = z.object({
   PEMS_RATE_LIMIT_PER_SECOND: z.coerce.number().positive().default(200),
   PEMS_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   KPI_REFRESH_INTERVAL_MS: z.coerce.number().int().min(0).default(300_000),
+  /** Write-back sweep: queue write-sync for every organization with old committed changes; 0 off. */
+  WRITE_SYNC_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
+  /** Scheduled incremental read sync of every organization; 0 off (always off without PEMS). */
+  READ_SYNC_INTERVAL_MS: z.coerce.number().int().min(0).default(900_000),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
+  /** Per-statement timeout of the record reads a client shapes (SET LOCAL, see src/db/read-timeout.ts). */
+  READ_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(10).default(5_000),
   MAX_QUERY_COST: z.coerce.number().int().positive().default(50_000),
   BULK_UPDATE_MAX: z.coerce.number().int().positive().default(50_000),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),

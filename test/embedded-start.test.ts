@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -61,11 +61,20 @@ function start(
   });
 }
 
+/** Running, not a zombie waiting for its new parent to reap it. */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   await new Promise((r) => setTimeout(r, 500));
   // The embedded postmaster survives a kill -9 of its parent: stop it through its pid file.
-  const { readFileSync, existsSync } = await import('node:fs');
   const { reachableDataDir } = await import('../src/db/embedded-postgres.js');
   const pidFile = path.join(reachableDataDir(path.join(dataDir, 'pg')), 'postmaster.pid');
   if (existsSync(pidFile)) {
@@ -108,9 +117,17 @@ describe('npm start with no configuration', () => {
     expect(ready.postgres).toBe('ok');
     expect(ready.migrations).toBe('current');
 
+    // kill -9 leaves the postmaster running as an orphan; the next start must recognise it as
+    // this folder's own (executable, data folder, start time) and stop it.
+    const { reachableDataDir } = await import('../src/db/embedded-postgres.js');
+    const pidFile = path.join(reachableDataDir(path.join(dataDir, 'pg')), 'postmaster.pid');
+    const orphan = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
     first.child.kill('SIGKILL');
     await new Promise((res) => first.child.once('exit', res));
+    expect(running(orphan)).toBe(true);
     const second = await start(port, pgPort);
+    expect(running(orphan)).toBe(false);
+    expect(Number(readFileSync(pidFile, 'utf8').split('\n')[0])).not.toBe(orphan);
     // Same secret (kept in the data folder) and same data: the old token still works.
     const again = await query();
     expect(again.errors).toBeUndefined();

@@ -64,7 +64,10 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown): void
 
 export async function createApp(services: Services, options: AppOptions = {}): Promise<App> {
   const { config, log } = services;
-  const development = config.NODE_ENV !== 'production';
+  // Stack traces and internal messages reach a client only when DEBUG_ERRORS asks (any NODE_ENV).
+  const debugErrors = config.DEBUG_ERRORS;
+  // Outside production a request line is a debug message (LOG_LEVEL=debug shows it): a calm terminal.
+  const requestLogLevel = config.NODE_ENV === 'production' ? 'info' : 'debug';
   const schema = makeExecutableSchema<GraphqlContext>({
     typeDefs: readFileSync(SCHEMA_PATH, 'utf8'),
     resolvers: resolvers as never,
@@ -72,8 +75,8 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   const apollo = new ApolloServer<GraphqlContext>({
     schema,
     introspection: true, // authenticated callers only: every request needs a token
-    includeStacktraceInErrorResponses: development,
-    formatError: createErrorFormatter(log, development),
+    includeStacktraceInErrorResponses: debugErrors,
+    formatError: createErrorFormatter(log, debugErrors),
     // Apollo's default is JSON.stringify(value, null, 2): bigger bodies and slower to write.
     stringifyResult: (value) => JSON.stringify(value),
     plugins: [
@@ -182,7 +185,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
     const started = process.hrtime.bigint();
     res.on('close', () => {
       inFlight.delete(res);
-      log.info(
+      log[requestLogLevel](
         {
           requestId,
           method: req.method,

@@ -7,7 +7,13 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { EnqueuedJob, JobGateway, JobName } from './gateway.js';
+import {
+  MAX_FAILED_JOBS,
+  type EnqueuedJob,
+  type FailedJob,
+  type JobGateway,
+  type JobName,
+} from './gateway.js';
 import {
   DEFAULT_QUEUE_PREFIX,
   MAINTENANCE_CRON,
@@ -29,7 +35,20 @@ export interface BullmqGatewayOptions {
   schedule?: boolean;
   /** Cron pattern of nightly maintenance; null disables it. */
   maintenanceCron?: string | null;
+  /** The write-back sweep every this many ms (WRITE_SYNC_SWEEP_INTERVAL_MS); 0 or absent removes it. */
+  writeSweepIntervalMs?: number;
+  /** The read sync of every organization every this many ms (READ_SYNC_INTERVAL_MS); 0 or absent removes it. */
+  readSyncIntervalMs?: number;
 }
+
+/** States in which a job still holds its (job, organization): a sweep adds nothing then. */
+const PENDING_STATES: ReadonlySet<string> = new Set([
+  'waiting',
+  'active',
+  'delayed',
+  'prioritized',
+  'waiting-children',
+]);
 
 export type QueueCounts = Record<JobName, Record<'waiting' | 'active' | 'delayed' | 'failed', number>>;
 
@@ -74,8 +93,10 @@ export class BullmqJobGateway implements JobGateway {
     const gateway = new BullmqJobGateway(connection, queues, options.log, options.redisUrl);
     try {
       await withTimeout(connection.ping(), ENQUEUE_TIMEOUT_MS, 'Redis');
-      if (options.schedule ?? true)
+      if (options.schedule ?? true) {
         await gateway.schedule(options.kpiRefreshIntervalMs, options.maintenanceCron ?? MAINTENANCE_CRON);
+        await gateway.scheduleSweeps(options.writeSweepIntervalMs ?? 0, options.readSyncIntervalMs ?? 0);
+      }
     } catch (error) {
       await gateway.close();
       throw error;
@@ -118,6 +139,74 @@ export class BullmqJobGateway implements JobGateway {
     } else {
       await maintenance.removeJobScheduler(SCHEDULER_IDS.maintenance);
     }
+  }
+
+  /**
+   * The sync sweeps on job schedulers (one tick for all processes, whoever installed it). The
+   * first tick comes one interval after the first install; upserting again (every start) keeps
+   * the scheduler's rhythm.
+   */
+  private async scheduleSweeps(writeEveryMs: number, readEveryMs: number): Promise<void> {
+    const sweep = this.queue('sync-sweep');
+    const plan = [
+      { id: SCHEDULER_IDS.writeSweep, every: writeEveryMs, direction: 'write' as const },
+      { id: SCHEDULER_IDS.readSync, every: readEveryMs, direction: 'read' as const },
+    ];
+    for (const { id, every, direction } of plan) {
+      if (every > 0) {
+        await sweep.upsertJobScheduler(
+          id,
+          { every, startDate: Date.now() + every },
+          {
+            name: 'sync-sweep',
+            data: { direction, reason: 'schedule' },
+            opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
+          },
+        );
+      } else {
+        await sweep.removeJobScheduler(id);
+      }
+    }
+  }
+
+  /**
+   * Adds a sync unless one for the organization is already waiting, delayed or running (null
+   * then): a sweep must not queue a second run behind an active one.
+   */
+  async enqueueIfIdle(name: 'read-sync' | 'write-sync', organizationId: string): Promise<EnqueuedJob | null> {
+    const payload = payloadFor(name, organizationId);
+    const queue = this.queue(name);
+    const holder = await withTimeout(
+      queue.getDeduplicationJobId(dedupKey(name, payload)),
+      ENQUEUE_TIMEOUT_MS,
+      `queue ${name}`,
+    );
+    if (holder) {
+      const state = await withTimeout(queue.getJobState(holder), ENQUEUE_TIMEOUT_MS, `queue ${name}`);
+      if (PENDING_STATES.has(state)) return null;
+    }
+    return this.add(name, payload);
+  }
+
+  async failedJobs(limit = MAX_FAILED_JOBS): Promise<FailedJob[]> {
+    const n = Math.max(1, Math.min(limit, MAX_FAILED_JOBS));
+    const out: FailedJob[] = [];
+    for (const name of JOB_NAMES) {
+      // Newest first within a queue (the failed set is ordered by finish time).
+      const jobs = await withTimeout(this.queue(name).getFailed(0, n - 1), 2_000, 'Redis');
+      for (const job of jobs) {
+        const data = job.data as { organizationId?: unknown } | undefined;
+        out.push({
+          queue: name,
+          jobId: String(job.id),
+          organizationId: typeof data?.organizationId === 'string' ? data.organizationId : null,
+          attempts: job.attemptsMade,
+          failedAt: new Date(job.finishedOn ?? job.processedOn ?? job.timestamp),
+          error: job.failedReason ?? 'unknown error',
+        });
+      }
+    }
+    return out.sort((a, b) => b.failedAt.getTime() - a.failedAt.getTime()).slice(0, n);
   }
 
   /** Adds (or joins, when deduplicated) a job; returns the id of the job that will do the work. */

@@ -45,6 +45,7 @@ const DEFAULT_CONCURRENCY: Readonly<Record<JobName, number>> = {
   'write-sync': 4,
   'refresh-views': 1,
   maintenance: 1,
+  'sync-sweep': 1,
 };
 
 /** Starts a BullMQ Worker for every queue. Requires Redis (throws when it does not answer). */
@@ -55,14 +56,17 @@ export async function startWorker(
 ): Promise<JobWorker> {
   const { config, log } = services;
   const prefix = options.prefix ?? DEFAULT_QUEUE_PREFIX;
+  const pems = options.pems === undefined ? createPemsClient(config) : options.pems;
   const gateway = await BullmqJobGateway.connect({
     redisUrl,
     log,
     prefix,
     kpiRefreshIntervalMs: config.KPI_REFRESH_INTERVAL_MS,
     schedule: options.schedule ?? true,
+    // Without PEMS there is nothing to sync: the sweeps are off (and removed).
+    writeSweepIntervalMs: pems ? config.WRITE_SYNC_SWEEP_INTERVAL_MS : 0,
+    readSyncIntervalMs: pems ? config.READ_SYNC_INTERVAL_MS : 0,
   });
-  const pems = options.pems === undefined ? createPemsClient(config) : options.pems;
   if (!pems) log.warn('PEMS_URL not set: read-sync and write-sync jobs will fail with "PEMS not configured"');
   const handlers = createJobHandlers({
     db: services.db,
@@ -70,6 +74,7 @@ export async function startWorker(
     log,
     pems,
     requestRefresh: (reason) => gateway.requestRefresh(reason),
+    enqueueIfIdle: (name, organizationId) => gateway.enqueueIfIdle(name, organizationId),
     settings: { ...DEFAULT_JOB_SETTINGS, ...options.settings },
   });
   const unregisterMetrics = registerJobMetrics(services.db, gateway);

@@ -9,7 +9,7 @@ import type { Db } from '../db/database.js';
 import type { PemsClient } from '../pems/client.js';
 import { BullmqJobGateway } from './bullmq-gateway.js';
 import { startWorker, type JobWorker, type WorkerOptions } from './bullmq-worker.js';
-import type { QueueCounts, EnqueuedJob, JobGateway, JobName } from './gateway.js';
+import type { QueueCounts, EnqueuedJob, FailedJob, JobGateway, JobName } from './gateway.js';
 import { InProcessJobGateway } from './in-process-gateway.js';
 import { DEFAULT_JOB_SETTINGS, createPemsClient, type JobSettings } from './job-deps.js';
 import { registerJobMetrics } from './job-metrics.js';
@@ -60,6 +60,9 @@ class BullmqJobSystem implements JobSystem {
   async counts(): Promise<QueueCounts> {
     return this.gateway.counts();
   }
+  failedJobs(limit?: number): Promise<FailedJob[]> {
+    return this.gateway.failedJobs(limit);
+  }
   requestRefresh(reason: string): void {
     this.gateway.requestRefresh(reason);
   }
@@ -93,6 +96,9 @@ class InProcessJobSystem implements JobSystem {
   async counts(): Promise<QueueCounts> {
     return this.gateway.counts();
   }
+  failedJobs(limit?: number): Promise<FailedJob[]> {
+    return this.gateway.failedJobs(limit);
+  }
   readiness(): Promise<Record<string, unknown>> {
     return this.gateway.readiness();
   }
@@ -122,6 +128,9 @@ export async function createJobGateway(
         log,
         ...(options.prefix ? { prefix: options.prefix } : {}),
         kpiRefreshIntervalMs: config.KPI_REFRESH_INTERVAL_MS,
+        // Without PEMS there is nothing to sync: the sweeps are off (and removed).
+        writeSweepIntervalMs: pems ? config.WRITE_SYNC_SWEEP_INTERVAL_MS : 0,
+        readSyncIntervalMs: pems ? config.READ_SYNC_INTERVAL_MS : 0,
       });
       let worker: JobWorker | null = null;
       if (options.worker) {
@@ -155,7 +164,13 @@ export async function createJobGateway(
   }
   const gateway = new InProcessJobGateway(
     { db: deps.db, pool: deps.pool, log, pems, settings },
-    { log, kpiRefreshIntervalMs: config.KPI_REFRESH_INTERVAL_MS, reason },
+    {
+      log,
+      kpiRefreshIntervalMs: config.KPI_REFRESH_INTERVAL_MS,
+      reason,
+      writeSweepIntervalMs: config.WRITE_SYNC_SWEEP_INTERVAL_MS,
+      readSyncIntervalMs: config.READ_SYNC_INTERVAL_MS,
+    },
   );
   return new InProcessJobSystem(gateway, registerJobMetrics(deps.db, gateway));
 }

@@ -3,6 +3,7 @@ import { createMaintenanceProcessor } from './maintenance.processor.js';
 import { createReadSyncProcessor } from './read-sync.processor.js';
 import { createRefreshViewsProcessor } from './refresh-views.processor.js';
 import { checkHandlers, type JobHandlers } from './registry.js';
+import { createSyncSweepProcessor } from './sync-sweep.processor.js';
 import { createWriteSyncProcessor } from './write-sync.processor.js';
 
 /** One handler per job name, checked: a missing or unknown one fails here, at start-up. */
@@ -12,6 +13,7 @@ export function createJobHandlers(deps: JobDeps): JobHandlers {
     'write-sync': createWriteSyncProcessor(deps),
     'refresh-views': createRefreshViewsProcessor(deps),
     maintenance: createMaintenanceProcessor(deps),
+    'sync-sweep': createSyncSweepProcessor(deps),
   });
 }
 

@@ -9,7 +9,13 @@
  */
 import type { Logger } from 'pino';
 import { executeJob, isPermanentFailure } from './execute.js';
-import type { EnqueuedJob, JobGateway, JobName } from './gateway.js';
+import {
+  MAX_FAILED_JOBS,
+  type EnqueuedJob,
+  type FailedJob,
+  type JobGateway,
+  type JobName,
+} from './gateway.js';
 import { createJobHandlers, NEEDS_PEMS } from './handlers.js';
 import type { JobDeps } from './job-deps.js';
 import {
@@ -45,6 +51,10 @@ export interface InProcessOptions {
   maxConcurrent?: number;
   /** Why there is no Redis (for /readyz). */
   reason?: string;
+  /** The write-back sweep every this many ms (WRITE_SYNC_SWEEP_INTERVAL_MS); 0 or absent: off. Off without PEMS. */
+  writeSweepIntervalMs?: number;
+  /** The read sync of every organization every this many ms (READ_SYNC_INTERVAL_MS); 0 or absent: off. Off without PEMS. */
+  readSyncIntervalMs?: number;
 }
 
 export type InProcessDeps = Omit<JobDeps, 'requestRefresh'>;
@@ -56,6 +66,10 @@ export class InProcessJobGateway implements JobGateway {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly idleWaiters: (() => void)[] = [];
   private readonly queue: Slot[] = [];
+  /** Jobs that gave up, newest last (bounded). */
+  private readonly failed: FailedJob[] = [];
+  /** The sweeps running on timers, for /readyz and tests. */
+  readonly sweeps: { write: number; read: number } = { write: 0, read: 0 };
   private running = 0;
   private seq = 0;
   private closed = false;
@@ -68,7 +82,11 @@ export class InProcessJobGateway implements JobGateway {
   ) {
     this.log = options.log;
     this.maxConcurrent = options.maxConcurrent ?? 2;
-    this.handlers = createJobHandlers({ ...deps, requestRefresh: (reason) => this.requestRefresh(reason) });
+    this.handlers = createJobHandlers({
+      ...deps,
+      requestRefresh: (reason) => this.requestRefresh(reason),
+      enqueueIfIdle: async (name, organizationId) => this.enqueueIfIdle(name, organizationId),
+    });
     if (options.kpiRefreshIntervalMs > 0) {
       const every = setInterval(() => this.requestRefresh('schedule'), options.kpiRefreshIntervalMs);
       every.unref();
@@ -76,6 +94,34 @@ export class InProcessJobGateway implements JobGateway {
     }
     const at = options.maintenanceAt === undefined ? { hour: 2, minute: 30 } : options.maintenanceAt;
     if (at) this.scheduleMaintenance(at);
+    // Without PEMS there is nothing to sync: no sweeps.
+    if (deps.pems) {
+      this.every(options.writeSweepIntervalMs ?? 0, 'write');
+      this.every(options.readSyncIntervalMs ?? 0, 'read');
+    }
+  }
+
+  private every(ms: number, direction: 'write' | 'read'): void {
+    if (ms <= 0) return;
+    const timer = setInterval(() => {
+      if (!this.closed) this.submit('sync-sweep', { direction, reason: 'schedule' });
+    }, ms);
+    timer.unref();
+    this.timers.add(timer);
+    this.sweeps[direction] = ms;
+  }
+
+  /** Adds a sync unless one for the organization is already waiting, delayed or running (null then). */
+  enqueueIfIdle(name: 'read-sync' | 'write-sync', organizationId: string): EnqueuedJob | null {
+    if (this.closed) return null;
+    const payload = payloadFor(name, organizationId);
+    if (this.slots.has(dedupKey(name, payload))) return null;
+    return this.submit(name, payload);
+  }
+
+  async failedJobs(limit = MAX_FAILED_JOBS): Promise<FailedJob[]> {
+    const n = Math.max(1, Math.min(limit, MAX_FAILED_JOBS));
+    return this.failed.slice(-n).reverse();
   }
 
   private scheduleMaintenance(at: { hour: number; minute: number }): void {
@@ -195,6 +241,16 @@ export class InProcessJobGateway implements JobGateway {
         { job: slot.name, jobId: slot.jobId, attempts: slot.attempt, err: error },
         'job failed for good',
       );
+      const organizationId = (slot.payload as { organizationId?: unknown }).organizationId;
+      this.failed.push({
+        queue: slot.name,
+        jobId: slot.jobId,
+        organizationId: typeof organizationId === 'string' ? organizationId : null,
+        attempts: slot.attempt,
+        failedAt: new Date(),
+        error: error instanceof Error ? error.message : String(error),
+      });
+      if (this.failed.length > MAX_FAILED_JOBS) this.failed.shift();
     }
     this.slots.delete(slot.key);
     const again = slot.again;
@@ -229,6 +285,10 @@ export class InProcessJobGateway implements JobGateway {
       jobs: this.mode,
       redis: this.options.reason ?? 'not used: jobs run in-process',
       pems: this.deps.pems ? 'configured' : 'not configured',
+      schedules: {
+        writeSweepMs: this.sweeps.write || 'off',
+        readSyncMs: this.sweeps.read || 'off',
+      },
     };
   }
 

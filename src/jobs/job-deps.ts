@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
 import { PemsClient } from '../pems/client.js';
+import type { EnqueuedJob } from './gateway.js';
 import { PermanentJobError } from './registry.js';
 
 /** Tunables of the processors; defaults suit production, tests shrink the timings. */
@@ -25,6 +26,11 @@ export interface JobSettings {
   retryBaseMs: number;
   archiveAfterDays: number;
   syncLogRetentionDays: number;
+  /**
+   * The write sweep queues write-back for changes committed longer ago than this (a commit queues
+   * its own write-back at once; the sweep catches what that missed: Redis down, retries exhausted).
+   */
+  writeSweepGraceMs: number;
 }
 
 export const DEFAULT_JOB_SETTINGS: Readonly<JobSettings> = Object.freeze({
@@ -38,6 +44,7 @@ export const DEFAULT_JOB_SETTINGS: Readonly<JobSettings> = Object.freeze({
   retryBaseMs: 250,
   archiveAfterDays: 30,
   syncLogRetentionDays: 90,
+  writeSweepGraceMs: 30_000,
 });
 
 /** What processors need; built once per process (API in-process runner, worker, CLI). */
@@ -50,6 +57,11 @@ export interface JobDeps {
   /** Ask for a KPI refresh soon (deduplicated by the gateway). */
   requestRefresh: (reason: string) => void;
   settings: JobSettings;
+  /**
+   * Queue a sync of the organization unless one is already waiting or running (then null). The
+   * sync sweep needs it; a runner without a queue (the CLI) leaves it out.
+   */
+  enqueueIfIdle?: (name: 'read-sync' | 'write-sync', organizationId: string) => Promise<EnqueuedJob | null>;
 }
 
 /** The PEMS client the configuration describes, or null without PEMS_URL. */

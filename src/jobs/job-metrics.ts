@@ -2,12 +2,14 @@ import client from 'prom-client';
 import type { Db } from '../db/database.js';
 import { metrics, registerGauge } from '../http/metrics.js';
 import { MaintenanceRepository } from '../repositories/maintenance.repository.js';
+import { WriteBackRepository } from '../repositories/write-back.repository.js';
 import type { JobName } from './gateway.js';
 
 type Counts = Record<JobName, Record<'waiting' | 'active' | 'delayed' | 'failed', number>>;
 
 interface Source {
   repo: MaintenanceRepository;
+  writeBack: WriteBackRepository;
   counts: (() => Promise<Counts> | Counts) | null;
 }
 
@@ -28,6 +30,7 @@ export function registerJobMetrics(
 ): () => void {
   const source: Source = {
     repo: new MaintenanceRepository(db),
+    writeBack: new WriteBackRepository(db),
     counts: gateway ? () => gateway.counts() : null,
   };
   sources.push(source);
@@ -48,6 +51,20 @@ export function registerJobMetrics(
       for (const [queue, states] of Object.entries(counts)) {
         for (const [state, n] of Object.entries(states)) this.set({ queue, state }, n);
       }
+    },
+  });
+  new client.Gauge({
+    name: 'pfa_write_back_oldest_pending_seconds',
+    help: 'Per organization, age in seconds of the oldest change committed but not yet written back to PEMS (0: none)',
+    labelNames: ['organization'] as const,
+    registers: [metrics.registry],
+    async collect() {
+      const source = current();
+      const ages = await source?.writeBack.oldestPendingAgeByOrganization().catch(() => undefined);
+      if (!ages) return; // the last values stay rather than a scrape error
+      // Organizations are a bounded set (the organization table); one that went away loses its series.
+      this.reset();
+      for (const { organizationId, seconds } of ages) this.set({ organization: organizationId }, seconds);
     },
   });
   registerGauge(

@@ -10,12 +10,15 @@ export const QUEUE_NAMES: Readonly<Record<JobName, string>> = Object.freeze({
   'write-sync': 'write-sync',
   'refresh-views': 'refresh-views',
   maintenance: 'maintenance',
+  'sync-sweep': 'sync-sweep',
 });
 
 /** Scheduler ids (upsertJobScheduler is idempotent: API and worker may both call it). */
 export const SCHEDULER_IDS = Object.freeze({
   refresh: 'refresh-views:periodic',
   maintenance: 'maintenance:nightly',
+  writeSweep: 'sync-sweep:write',
+  readSync: 'sync-sweep:read',
 });
 
 /** Nightly maintenance, server-local time. */

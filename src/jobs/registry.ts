@@ -11,7 +11,16 @@ import type { JobName } from './gateway.js';
 
 export type { JobName } from './gateway.js';
 
-export const JOB_NAMES: readonly JobName[] = ['read-sync', 'write-sync', 'refresh-views', 'maintenance'];
+export const JOB_NAMES: readonly JobName[] = [
+  'read-sync',
+  'write-sync',
+  'refresh-views',
+  'maintenance',
+  'sync-sweep',
+];
+
+/** What a sync sweep queues: write-back of old committed changes, or the periodic read sync. */
+export type SweepDirection = 'write' | 'read';
 
 export interface JobPayloads {
   'read-sync': {
@@ -21,6 +30,12 @@ export interface JobPayloads {
   'write-sync': { organizationId: string };
   'refresh-views': { reason: string };
   maintenance: { reason: string };
+  /**
+   * write: a write-sync for every organization with changes committed longer than the grace
+   * period ago; read: an (incremental) read-sync for every organization. Organizations whose
+   * sync is already queued or running are skipped.
+   */
+  'sync-sweep': { direction: SweepDirection; reason: string };
 }
 
 export interface ReadSyncResult {
@@ -62,11 +77,21 @@ export interface MaintenanceResult {
   durationMs: number;
 }
 
+export interface SweepResult {
+  direction: SweepDirection;
+  /** Organizations a sync was queued for. */
+  queued: string[];
+  /** Organizations skipped: their sync was already waiting or running. */
+  skipped: string[];
+  durationMs: number;
+}
+
 export interface JobResults {
   'read-sync': ReadSyncResult;
   'write-sync': WriteSyncResult;
   'refresh-views': RefreshResult;
   maintenance: MaintenanceResult;
+  'sync-sweep': SweepResult;
 }
 
 /** What a handler learns about the run it is part of. */
@@ -116,6 +141,8 @@ export const JOB_POLICIES: Readonly<Record<JobName, JobPolicy>> = Object.freeze(
   'write-sync': { attempts: 10, backoffMs: 2_000, jitter: 0.5, debounceMs: 0 },
   'refresh-views': { attempts: 3, backoffMs: 5_000, jitter: 0.5, debounceMs: 1_000 },
   maintenance: { attempts: 3, backoffMs: 60_000, jitter: 0.5, debounceMs: 0 },
+  // The next scheduled sweep is the retry.
+  'sync-sweep': { attempts: 1, backoffMs: 5_000, jitter: 0.5, debounceMs: 0 },
 });
 
 /** The delay before attempt `attemptsMade + 1` (attemptsMade ≥ 1), exponential with jitter. */
@@ -137,6 +164,7 @@ export function dedupKey<N extends JobName>(name: N, payload: JobPayloads[N]): s
   if (name === 'read-sync' || name === 'write-sync') {
     return `${name}:${(payload as { organizationId: string }).organizationId}`;
   }
+  if (name === 'sync-sweep') return `${name}:${(payload as JobPayloads['sync-sweep']).direction}`;
   return name;
 }
 
@@ -153,6 +181,8 @@ export function payloadFor<N extends JobName>(
     case 'refresh-views':
     case 'maintenance':
       return { reason: `${reason}:${organizationId}` } as JobPayloads[N];
+    case 'sync-sweep':
+      return { direction: 'write', reason: `${reason}:${organizationId}` } as JobPayloads[N];
     default:
       throw new PermanentJobError(`unknown job ${String(name)}`);
   }
@@ -174,6 +204,10 @@ export function checkPayload<N extends JobName>(name: N, data: unknown): JobPayl
     if (name === 'read-sync' && p.full !== undefined && typeof p.full !== 'boolean') {
       throw new PermanentJobError('read-sync: full must be a boolean');
     }
+  } else if (name === 'sync-sweep' && p.direction !== 'write' && p.direction !== 'read') {
+    throw new PermanentJobError(
+      `sync-sweep: direction must be "write" or "read", got ${JSON.stringify(p.direction)}`,
+    );
   } else if (typeof p.reason !== 'string') {
     throw new PermanentJobError(`${name}: reason must be a string`);
   }

@@ -75,6 +75,12 @@ export class MaintenanceRepository {
     );
   }
 
+  /** Every organization's code (what the scheduled read sync visits). */
+  async organizationIds(): Promise<string[]> {
+    const rows = await this.db.selectFrom('organization').select('id').orderBy('id').execute();
+    return rows.map((r) => r.id);
+  }
+
   // ------------------------------------------------------------------- gauges
 
   async secondsSinceRefresh(): Promise<number | null> {

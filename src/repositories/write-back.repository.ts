@@ -284,6 +284,36 @@ export class WriteBackRepository {
     return rows.map((r) => ({ organizationId: r.organization_id, pending: r.n }));
   }
 
+  /**
+   * Organizations holding changes committed longer than `graceMs` ago that are not written back
+   * yet (committed, or syncing under a claim that may have expired): what the write sweep queues.
+   * Served by the partial index of pending changes.
+   */
+  async organizationsToSweep(graceMs: number): Promise<string[]> {
+    const { rows } = await sql<{ organization_id: string }>`
+      SELECT o.id AS organization_id FROM organization o
+      WHERE EXISTS (
+        SELECT 1 FROM pfa_modification pm
+        WHERE pm.organization_id = o.id AND pm.sync_state IN ('committed', 'syncing')
+          AND pm.committed_at < now() - make_interval(secs => ${graceMs / 1000}))
+      ORDER BY o.id`.execute(this.db);
+    return rows.map((r) => r.organization_id);
+  }
+
+  /**
+   * Per organization (every row of `organization`), the age in seconds of its oldest change
+   * committed but not yet written back; 0 when it has none.
+   */
+  async oldestPendingAgeByOrganization(): Promise<{ organizationId: string; seconds: number }[]> {
+    const { rows } = await sql<{ organization_id: string; seconds: number }>`
+      SELECT o.id AS organization_id,
+             coalesce(extract(epoch FROM now() - (
+               SELECT min(pm.committed_at) FROM pfa_modification pm
+               WHERE pm.organization_id = o.id AND pm.sync_state IN ('committed', 'syncing'))), 0)::float8 AS seconds
+      FROM organization o ORDER BY o.id`.execute(this.db);
+    return rows.map((r) => ({ organizationId: r.organization_id, seconds: Math.max(0, r.seconds) }));
+  }
+
   private async event(
     tx: Transaction<Database>,
     change: PendingChange,
