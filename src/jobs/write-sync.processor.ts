@@ -14,7 +14,7 @@
  *   any other PEMS refusal → conflict with PEMS's message (retrying cannot fix it).
  * A change is never dropped: every path ends synced, conflict, or committed with its error.
  */
-import { detectConflicts, sameJson } from '../domain/draft-rules.js';
+import { detectConflicts, removedConflict, sameJson } from '../domain/draft-rules.js';
 import type { FieldConflict } from '../domain/draft.js';
 import { FIELD_BY_KEY } from '../domain/record-fields.js';
 import { readBool, readDate, readMoney, readText } from '../domain/values.js';
@@ -187,6 +187,8 @@ interface SyncedItem {
   change: PendingChange;
   pemsVersion: string;
   data: Record<string, unknown> | null;
+  /** The recordid of the accepted update (absent when PEMS already held the values). */
+  sentWith?: string;
 }
 
 interface Context {
@@ -202,6 +204,12 @@ interface Context {
 /** One change, start to settled state. Throws only when the database itself fails. */
 async function syncOne(ctx: Context, change: PendingChange): Promise<{ outcome: Outcome; error?: string }> {
   const { org, pems, repo, synced, deps, gate } = ctx;
+  if (change.removedFromPemsAt) {
+    // Gone from PEMS (a full read sync said so): nothing to write back; the user decides.
+    const error = `record ${change.pfaId} was removed from PEMS; the change is not written back`;
+    const id = await repo.markConflict(change, [removedConflict(change.removedFromPemsAt)], error, null);
+    return { outcome: id ? 'conflict' : 'lost', error };
+  }
   let recordid: string | null = change.basePemsVersion;
   /** PEMS's record as last re-read: after a resend the mirror takes it with my values on top. */
   let reread: Record<string, unknown> | null = null;
@@ -236,7 +244,7 @@ async function syncOne(ctx: Context, change: PendingChange): Promise<{ outcome: 
       await gate.wait();
       const result = await pems.updateRecord(org, change.pfaId, change.delta, recordid);
       const data = reread === null ? null : { ...reread, ...change.delta };
-      const ok = await synced.settle({ change, pemsVersion: result.recordid, data });
+      const ok = await synced.settle({ change, pemsVersion: result.recordid, data, sentWith: recordid });
       return { outcome: ok ? 'synced' : 'lost' };
     } catch (e) {
       if (e instanceof PemsStaleRecordError) {

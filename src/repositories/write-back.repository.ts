@@ -25,6 +25,8 @@ export interface PendingChange {
   basePemsVersion: string | null;
   syncAttempts: number;
   committedAt: Date;
+  /** Set when a full read sync found the record gone from PEMS: nothing is written back for it. */
+  removedFromPemsAt: Date | null;
 }
 
 interface ClaimRow {
@@ -38,6 +40,7 @@ interface ClaimRow {
   base_pems_version: string | null;
   sync_attempts: number;
   committed_at: Date;
+  removed_from_pems_at: Date | null;
 }
 
 export class WriteBackRepository {
@@ -93,7 +96,9 @@ export class WriteBackRepository {
       WHERE pm.organization_id = ${organizationId} AND pm.id = p.id
         AND m.organization_id = pm.organization_id AND m.id = pm.mirror_id
       RETURNING pm.id, pm.mirror_id, m.pfa_id, pm.session_id, pm.user_id, pm.delta, pm.base_values,
-                pm.base_pems_version, pm.sync_attempts, pm.committed_at`.execute(this.db);
+                pm.base_pems_version, pm.sync_attempts, pm.committed_at, m.removed_from_pems_at`.execute(
+      this.db,
+    );
     return rows
       .map((r) => ({
         id: String(r.id),
@@ -107,6 +112,7 @@ export class WriteBackRepository {
         basePemsVersion: r.base_pems_version,
         syncAttempts: r.sync_attempts,
         committedAt: r.committed_at,
+        removedFromPemsAt: r.removed_from_pems_at,
       }))
       .sort((a, b) => a.committedAt.getTime() - b.committedAt.getTime() || Number(a.id) - Number(b.id));
   }
@@ -120,38 +126,68 @@ export class WriteBackRepository {
    * guarantees it: a record's next change waits while this one is syncing).
    */
   async markSynced(
-    items: readonly { change: PendingChange; pemsVersion: string; data: JsonObject | null }[],
+    items: readonly {
+      change: PendingChange;
+      pemsVersion: string;
+      data: JsonObject | null;
+      /** The recordid the accepted update was sent with (null: PEMS already held the values). */
+      sentWith?: string | null;
+    }[],
   ): Promise<Set<string>> {
     if (items.length === 0) return new Set();
     const org = items[0]?.change.organizationId as string;
     const input = JSON.stringify(
-      items.map((i) => ({ id: i.change.id, pems_version: i.pemsVersion, data: i.data })),
+      items.map((i) => ({
+        id: i.change.id,
+        pems_version: i.pemsVersion,
+        data: i.data,
+        sent_with: i.sentWith ?? null,
+      })),
     );
-    const { rows } = await sql<{ id: string }>`
-      WITH input AS (
-        SELECT * FROM jsonb_to_recordset(${input}::jsonb) AS i(id bigint, pems_version text, data jsonb)
-      ), done AS (
-        UPDATE pfa_modification pm SET sync_state = 'synced', synced_at = now(), updated_at = now(), last_error = NULL,
-          sync_attempts = pm.sync_attempts + 1
-        FROM input i
-        WHERE pm.organization_id = ${org} AND pm.id = i.id AND pm.sync_state = 'syncing'
-        RETURNING pm.id, pm.mirror_id, pm.session_id, pm.delta, i.pems_version, i.data
-      ), mirror AS (
-        UPDATE pfa_mirror m
-        SET data = coalesce(d.data, m.data || d.delta), pems_version = d.pems_version, last_synced_at = now()
-        FROM done d
-        WHERE m.organization_id = ${org} AND m.id = d.mirror_id
-        RETURNING m.id
-      ), events AS (
-        INSERT INTO pfa_modification_event (organization_id, modification_id, mirror_id, session_id, user_id, action,
-          reason, old_delta, new_delta, from_state, to_state)
-        SELECT ${org}, d.id, d.mirror_id, d.session_id, ${WRITE_BACK_ACTOR}, 'synced',
-               'PEMS recordid ' || d.pems_version, d.delta, d.delta, 'syncing', 'synced'
-        FROM done d
-        RETURNING 1
-      )
-      SELECT d.id FROM done d`.execute(this.db); // data-modifying CTEs (mirror, events) always run to completion
-    return new Set(rows.map((r) => String(r.id)));
+    return this.db.transaction().execute(async (tx) => {
+      // One writer per record: the mirror rows first, in id order (as commits take them).
+      await sql`
+        SELECT id FROM pfa_mirror
+        WHERE organization_id = ${org} AND id = ANY(${items.map((i) => i.change.mirrorId)}::bigint[])
+        ORDER BY id FOR UPDATE`.execute(tx);
+      const { rows } = await sql<{ id: string }>`
+        WITH input AS (
+          SELECT * FROM jsonb_to_recordset(${input}::jsonb) AS i(id bigint, pems_version text, data jsonb, sent_with text)
+        ), done AS (
+          UPDATE pfa_modification pm SET sync_state = 'synced', synced_at = now(), updated_at = now(), last_error = NULL,
+            sync_attempts = pm.sync_attempts + 1
+          FROM input i
+          WHERE pm.organization_id = ${org} AND pm.id = i.id AND pm.sync_state = 'syncing'
+          RETURNING pm.id, pm.mirror_id, pm.session_id, pm.delta, pm.committed_at, pm.base_pems_version,
+                    i.pems_version, i.data, i.sent_with
+        ), mirror AS (
+          UPDATE pfa_mirror m
+          SET data = coalesce(d.data, m.data || d.delta), pems_version = d.pems_version, last_synced_at = now()
+          FROM done d
+          WHERE m.organization_id = ${org} AND m.id = d.mirror_id
+          RETURNING m.id
+        ), forwarded AS (
+          -- The next pending changes of the record were based on the same PEMS state plus this
+          -- change (theirs includes every pending delta): when PEMS took this one with that very
+          -- recordid, they are based on the recordid it returned, and are sent with it (DOMAIN §3).
+          UPDATE pfa_modification n SET base_pems_version = d.pems_version, updated_at = now()
+          FROM done d
+          WHERE n.organization_id = ${org} AND n.mirror_id = d.mirror_id AND n.sync_state = 'committed'
+            AND d.sent_with IS NOT NULL AND d.sent_with = d.base_pems_version
+            AND n.base_pems_version IS NOT DISTINCT FROM d.base_pems_version
+            AND (n.committed_at, n.id) > (d.committed_at, d.id)
+          RETURNING n.id
+        ), events AS (
+          INSERT INTO pfa_modification_event (organization_id, modification_id, mirror_id, session_id, user_id, action,
+            reason, old_delta, new_delta, from_state, to_state)
+          SELECT ${org}, d.id, d.mirror_id, d.session_id, ${WRITE_BACK_ACTOR}, 'synced',
+                 'PEMS recordid ' || d.pems_version, d.delta, d.delta, 'syncing', 'synced'
+          FROM done d
+          RETURNING 1
+        )
+        SELECT d.id FROM done d`.execute(tx); // data-modifying CTEs (mirror, forwarded, events) always run to completion
+      return new Set(rows.map((r) => String(r.id)));
+    });
   }
 
   /** A transient failure: back to committed with the error, to be sent again later (syncing → committed). */
@@ -185,6 +221,9 @@ export class WriteBackRepository {
   ): Promise<string | null> {
     return this.db.transaction().execute(async (tx) => {
       const org = change.organizationId;
+      await sql`SELECT id FROM pfa_mirror WHERE organization_id = ${org} AND id = ${change.mirrorId}::bigint FOR UPDATE`.execute(
+        tx,
+      );
       const { rows: own } = await sql<{ id: string; delta: JsonObject }>`
         SELECT id, delta FROM pfa_modification
         WHERE organization_id = ${org} AND id = ${change.id}::bigint AND sync_state = 'syncing'
