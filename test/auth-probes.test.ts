@@ -176,6 +176,33 @@ describe('Keycloak-configured service (AUTH_JWKS_URL, no secret)', () => {
     expect(r.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
   });
 
+  it('an unreachable identity provider is SERVICE_UNAVAILABLE (retryable), never INTERNAL or a verdict on the token', async () => {
+    const dead = new JwksServer();
+    await dead.start();
+    const deadUrl = dead.url;
+    await dead.stop(); // nothing listens there any more
+    const offline = await startTestApp({
+      database: app.database,
+      env: {
+        AUTH_JWT_SECRET: '',
+        AUTH_JWKS_URL: deadUrl,
+        AUTH_ORGS_CLAIM: 'pfa_orgs',
+        AUTH_ROLE_CLAIM: 'realm_access.roles',
+      },
+    });
+    try {
+      const r = await offline.gql(COUNT, { token: await signWith(rsa, keycloak(['viewer'])) });
+      expect(r.data ?? null).toBeNull();
+      expect(r.errors?.map((e) => [e.extensions?.code, e.extensions?.retryable])).toEqual([
+        ['SERVICE_UNAVAILABLE', true],
+      ]);
+      // A token that is no JWT at all is refused without asking the provider.
+      expectUnauthenticated(await offline.gql(COUNT, { token: 'not-a-jwt' }));
+    } finally {
+      await offline.close();
+    }
+  });
+
   it('refuses HS256 (even with the old test secret), wrong issuer or audience, no known role, the probes', async () => {
     expectUnauthenticated(await app.gql(COUNT, { token: await app.token('admin') }));
     expectUnauthenticated(await app.gql(COUNT, { token: await hs(keycloak(['admin'])) }));
