@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Db } from './db/database.js';
+import { createReadDb } from './db/read-timeout.js';
 import type { JobGateway } from './jobs/gateway.js';
 import { DraftsRepository } from './repositories/drafts.repository.js';
 import { KpiRepository } from './repositories/kpi.repository.js';
@@ -17,6 +18,8 @@ export interface Services {
   log: Logger;
   pool: pg.Pool;
   db: Db;
+  /** The same pool under READ_STATEMENT_TIMEOUT_MS (SET LOCAL per statement): client-shaped reads. */
+  readDb: Db;
   jwtSecret: string;
   mirror: MirrorRepository;
   drafts: DraftsRepository;
@@ -54,9 +57,11 @@ export function createServices(deps: {
         );
     },
   };
+  const readDb = createReadDb(deps.pool, deps.config.READ_STATEMENT_TIMEOUT_MS);
   return {
     ...deps,
-    mirror: new MirrorRepository(deps.db),
+    readDb,
+    mirror: new MirrorRepository(readDb),
     drafts,
     draftService: new DraftsService(deps.db, drafts, afterCommit),
     kpi: new KpiRepository(deps.db),

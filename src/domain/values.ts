@@ -90,3 +90,29 @@ export function readDate(v: unknown): string | null {
 export function daysBetween(start: string, end: string): number {
   return Math.round((Date.parse(`${end}T00:00:00Z`) - Date.parse(`${start}T00:00:00Z`)) / 86_400_000);
 }
+
+/** The dates the service stores and compares: PostgreSQL's `date` beyond these is an error or BC. */
+export const MIN_DATE = '0001-01-01';
+export const MAX_DATE = '9999-12-31';
+
+/**
+ * A client's calendar date: exactly `YYYY-MM-DD`, a real day, within 0001-01-01 … 9999-12-31
+ * (the range every path — filters, edits, shifts — shares). Returns the date, or null.
+ */
+export function parseLocalDate(v: unknown): string | null {
+  if (typeof v !== 'string' || v.length !== 10) return null;
+  return plainDate(v) === v ? v : null;
+}
+
+/**
+ * Why a client's text cannot be stored or compared, or null when it can: PostgreSQL refuses NUL
+ * (U+0000) in `text` and `jsonb`, and a lone UTF-16 surrogate cannot be encoded (in JSON it
+ * arrives as an escape `jsonb` refuses).
+ */
+export function textProblem(s: string): string | null {
+  if (s.includes('\u0000')) return 'contains a NUL character (U+0000)';
+  if (LONE_SURROGATE.test(s)) return 'contains an unpaired UTF-16 surrogate';
+  return null;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

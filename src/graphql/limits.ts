@@ -1,14 +1,23 @@
 import {
   GraphQLError,
   Kind,
+  isInputObjectType,
+  isInterfaceType,
+  isObjectType,
+  isUnionType,
+  isEnumType,
+  valueFromASTUntyped,
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
+  type GraphQLNamedType,
+  type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionSetNode,
   type ValueNode,
 } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
+import { checkLiterals, checkVariables } from './input-guard.js';
 
 export interface LimitOptions {
   maxDepth: number;
@@ -16,6 +25,21 @@ export interface LimitOptions {
   maxCost: number;
   maxPageSize: number;
 }
+
+/**
+ * Selection depth allowed inside `__schema` / `__type`: the standard introspection query of
+ * graphql-js (what GraphiQL and client tools send) is 14 levels deep with its 9 `ofType` levels.
+ * Introspection is exempt from `maxDepth` (DOMAIN §5) but not from this, nor from aliases and cost.
+ */
+export const MAX_INTROSPECTION_DEPTH = 20;
+
+/**
+ * Tokens of one GraphQL document (graphql-js `maxTokens`). Parsing and validation take time
+ * linear in the document before any limit below can look at it; the longest documents real
+ * clients send (the full introspection query, 20 aliased pages of every field) stay under 1,500.
+ * Large lists belong in variables.
+ */
+export const MAX_DOCUMENT_TOKENS = 10_000;
 
 /** Default page sizes of list fields that take `first` (what a client gets when it omits it). */
 const DEFAULT_FIRST: Record<string, number> = { pfaRecords: 100, history: 20, syncRuns: 20 };
@@ -29,11 +53,76 @@ const LIST_SIZE: Record<string, number> = {
   nodes: 1,
 };
 
+/**
+ * Expected sizes of the introspection lists, as averages over this schema: `types` is every type,
+ * `fields` the fields of an average type (most types have none), `args` the arguments of an
+ * average field, and an `ofType` chain is on average half a level deep. With them the estimate of
+ * an introspection selection is close to the number of values its answer really holds.
+ */
+type IntrospectionSizes = Record<string, number>;
+const sizesBySchema = new WeakMap<GraphQLSchema, IntrospectionSizes>();
+
+/** Used without a schema (unit tests of the walk): sizes of a schema like ours. */
+const FALLBACK_SIZES: IntrospectionSizes = {
+  types: 80,
+  fields: 4,
+  inputFields: 2,
+  enumValues: 2,
+  interfaces: 0.1,
+  possibleTypes: 0.1,
+  args: 0.5,
+  directives: 8,
+  ofType: 0.5,
+};
+
+function introspectionSizes(schema: GraphQLSchema | undefined): IntrospectionSizes {
+  if (!schema) return FALLBACK_SIZES;
+  const cached = sizesBySchema.get(schema);
+  if (cached) return cached;
+  const types = Object.values(schema.getTypeMap()) as GraphQLNamedType[];
+  let fields = 0;
+  let args = 0;
+  let inputFields = 0;
+  let enumValues = 0;
+  let interfaces = 0;
+  let possibleTypes = 0;
+  for (const t of types) {
+    if (isObjectType(t) || isInterfaceType(t)) {
+      const fs = Object.values(t.getFields());
+      fields += fs.length;
+      for (const f of fs) args += f.args.length;
+      interfaces += t.getInterfaces().length;
+    }
+    if (isInterfaceType(t) || isUnionType(t)) possibleTypes += schema.getPossibleTypes(t).length;
+    if (isInputObjectType(t)) inputFields += Object.keys(t.getFields()).length;
+    if (isEnumType(t)) enumValues += t.getValues().length;
+  }
+  const directives = schema.getDirectives();
+  for (const d of directives) args += d.args.length;
+  const n = Math.max(1, types.length);
+  const sizes: IntrospectionSizes = {
+    types: types.length,
+    fields: fields / n,
+    inputFields: inputFields / n,
+    enumValues: enumValues / n,
+    interfaces: interfaces / n,
+    possibleTypes: possibleTypes / n,
+    args: args / Math.max(1, fields + directives.length),
+    directives: directives.length,
+    ofType: 0.5,
+  };
+  sizesBySchema.set(schema, sizes);
+  return sizes;
+}
+
 interface Walk {
+  /** Variables as the request will run with them: the values sent, else the declared defaults. */
   variables: Record<string, unknown>;
   fragments: Map<string, FragmentDefinitionNode>;
+  introspection: IntrospectionSizes;
   aliases: number;
   maxDepth: number;
+  maxIntrospectionDepth: number;
   badFirst: { field: string; value: number }[];
 }
 
@@ -44,18 +133,28 @@ function argValue(node: ValueNode | undefined, variables: Record<string, unknown
   return undefined;
 }
 
-/** Cost of a selection: each field 1, lists multiply their children by their page size. */
-function cost(set: SelectionSetNode | undefined, depth: number, w: Walk, seen: Set<string>): number {
+/**
+ * Cost of a selection: each field 1, lists multiply their children by their (expected) size.
+ * `inIntrospection`: below `__schema` / `__type`, where depth has its own ceiling.
+ */
+function cost(
+  set: SelectionSetNode | undefined,
+  depth: number,
+  w: Walk,
+  seen: Set<string>,
+  inIntrospection: boolean,
+): number {
   if (!set) return 0;
   let total = 0;
   for (const sel of set.selections) {
-    if (sel.kind === Kind.FIELD) total += fieldCost(sel, depth, w, seen);
-    else if (sel.kind === Kind.INLINE_FRAGMENT) total += cost(sel.selectionSet, depth, w, seen);
+    if (sel.kind === Kind.FIELD) total += fieldCost(sel, depth, w, seen, inIntrospection);
+    else if (sel.kind === Kind.INLINE_FRAGMENT)
+      total += cost(sel.selectionSet, depth, w, seen, inIntrospection);
     else {
       const frag = w.fragments.get(sel.name.value);
       if (frag && !seen.has(frag.name.value)) {
         seen.add(frag.name.value);
-        total += cost(frag.selectionSet, depth, w, seen);
+        total += cost(frag.selectionSet, depth, w, seen, inIntrospection);
         seen.delete(frag.name.value);
       }
     }
@@ -63,35 +162,77 @@ function cost(set: SelectionSetNode | undefined, depth: number, w: Walk, seen: S
   return total;
 }
 
-function fieldCost(field: FieldNode, depth: number, w: Walk, seen: Set<string>): number {
+function fieldCost(
+  field: FieldNode,
+  depth: number,
+  w: Walk,
+  seen: Set<string>,
+  inIntrospection: boolean,
+): number {
   const name = field.name.value;
-  if (name.startsWith('__')) return 0; // introspection: exempt (GraphiQL and the AI assistant need it)
   if (field.alias) w.aliases++;
+  const introspection = inIntrospection || name === '__schema' || name === '__type';
+  if (introspection) {
+    w.maxIntrospectionDepth = Math.max(w.maxIntrospectionDepth, depth);
+    // Deeper than any legitimate introspection query: stop walking (the request is refused).
+    if (depth > MAX_INTROSPECTION_DEPTH) return 1;
+    if (!field.selectionSet) return 1;
+    const multiplier = inIntrospection ? (w.introspection[name] ?? 1) : 1;
+    return 1 + multiplier * cost(field.selectionSet, depth + 1, w, seen, true);
+  }
   w.maxDepth = Math.max(w.maxDepth, depth);
-  const firstArg = field.arguments?.find((a) => a.name.value === 'first');
+  // Past the depth limit the request is refused anyway: no need to walk (or recurse) further.
+  if (depth > MAX_INTROSPECTION_DEPTH) return 1;
   let multiplier = LIST_SIZE[name] ?? 1;
   if (name in DEFAULT_FIRST) {
+    const firstArg = field.arguments?.find((a) => a.name.value === 'first');
     const given = argValue(firstArg?.value, w.variables);
     multiplier = typeof given === 'number' ? given : (DEFAULT_FIRST[name] ?? 1);
     if (name === 'pfaRecords' && typeof given === 'number' && given > 1000)
       w.badFirst.push({ field: name, value: given });
   }
   if (!field.selectionSet) return 1;
-  return 1 + Math.max(1, multiplier) * cost(field.selectionSet, depth + 1, w, seen);
+  return 1 + Math.max(1, multiplier) * cost(field.selectionSet, depth + 1, w, seen, false);
 }
 
-/** Checks an operation before execution; returns the first problem, or null. */
+/** The variables an operation runs with: those sent, and the declared default of any not sent. */
+export function effectiveVariables(
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...variables };
+  for (const def of operation.variableDefinitions ?? []) {
+    const name = def.variable.name.value;
+    if (!Object.prototype.hasOwnProperty.call(variables, name) && def.defaultValue)
+      out[name] = valueFromASTUntyped(def.defaultValue);
+  }
+  return out;
+}
+
+/**
+ * Checks an operation before execution; returns the first problem, or null. `schema` gives the
+ * introspection lists their real expected sizes (without it, sizes of a schema like ours).
+ */
 export function checkLimits(
   document: DocumentNode,
   operation: OperationDefinitionNode,
   variables: Record<string, unknown>,
   options: LimitOptions,
+  schema?: GraphQLSchema,
 ): GraphQLError | null {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of document.definitions)
     if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
-  const w: Walk = { variables, fragments, aliases: 0, maxDepth: 0, badFirst: [] };
-  const estimated = cost(operation.selectionSet, 1, w, new Set());
+  const w: Walk = {
+    variables: effectiveVariables(operation, variables),
+    fragments,
+    introspection: introspectionSizes(schema),
+    aliases: 0,
+    maxDepth: 0,
+    maxIntrospectionDepth: 0,
+    badFirst: [],
+  };
+  const estimated = Math.ceil(cost(operation.selectionSet, 1, w, new Set(), false));
   const fail = (code: string, message: string, extra: Record<string, unknown> = {}) =>
     new GraphQLError(message, { extensions: { code, http: { status: 400 }, ...extra } });
   const bad = w.badFirst[0];
@@ -104,6 +245,11 @@ export function checkLimits(
       'GRAPHQL_VALIDATION_FAILED',
       `query depth ${w.maxDepth} exceeds the limit of ${options.maxDepth}`,
     );
+  if (w.maxIntrospectionDepth > MAX_INTROSPECTION_DEPTH)
+    return fail(
+      'GRAPHQL_VALIDATION_FAILED',
+      `introspection depth exceeds the limit of ${MAX_INTROSPECTION_DEPTH}`,
+    );
   if (w.aliases > options.maxAliases)
     return fail(
       'GRAPHQL_VALIDATION_FAILED',
@@ -112,7 +258,7 @@ export function checkLimits(
   if (estimated > options.maxCost)
     return fail(
       'GRAPHQL_VALIDATION_FAILED',
-      `query cost ${estimated} exceeds the limit of ${options.maxCost} (page sizes multiply through nesting)`,
+      `query cost ${estimated} exceeds the limit of ${options.maxCost} (page sizes multiply through nesting; introspection counts)`,
       {
         cost: estimated,
       },
@@ -120,15 +266,39 @@ export function checkLimits(
   return null;
 }
 
-/** Apollo plugin: depth, aliases, cost and page size are checked before anything executes. */
+/**
+ * Apollo's own errors for a persisted query that does not fit (hash of another query, a version
+ * other than 1, a malformed extension) carry no code, so they would surface as
+ * INTERNAL_SERVER_ERROR: they are the client's, BAD_REQUEST.
+ */
+const PERSISTED_QUERY_MESSAGES = new Set([
+  'provided sha does not match query',
+  'Unsupported persisted query version',
+]);
+
+/**
+ * Apollo plugin: the values a client sends (variables and literals: NUL, unpaired surrogates,
+ * dates out of range, depth and size) and the shape of the operation (depth, aliases, cost, page
+ * size) are checked before anything executes.
+ */
 export function limitsPlugin<TContext extends object>(options: LimitOptions): ApolloServerPlugin<TContext> {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ document, operation, request }) {
+        async didResolveOperation({ document, operation, request, schema }) {
           if (!operation) return;
-          const problem = checkLimits(document, operation, request.variables ?? {}, options);
+          const variables = request.variables ?? {};
+          const problem =
+            checkVariables(schema, operation, variables) ??
+            checkLiterals(document, operation) ??
+            checkLimits(document, operation, variables, options, schema);
           if (problem) throw problem;
+        },
+        async didEncounterErrors({ errors, document }) {
+          if (document) return; // only errors before parsing are Apollo's request-level ones
+          for (const e of errors)
+            if (!e.extensions.code && PERSISTED_QUERY_MESSAGES.has(e.message))
+              (e.extensions as Record<string, unknown>).code = 'BAD_REQUEST';
         },
       };
     },

@@ -1,9 +1,9 @@
-import { GraphQLError, GraphQLScalarType, type GraphQLResolveInfo } from 'graphql';
+import { GraphQLError, GraphQLScalarType, Kind, type GraphQLResolveInfo } from 'graphql';
 import { DateTimeResolver, JSONObjectResolver, JSONResolver, LocalDateResolver } from 'graphql-scalars';
 import { badInput, notFound, forbidden } from '../domain/errors.js';
 import { costsOf, type MergedRecord } from '../domain/merged-record.js';
 import { validateChanges, validateReason } from '../domain/draft-rules.js';
-import { readBool, readDate, readMoney, readText } from '../domain/values.js';
+import { parseLocalDate, readBool, readDate, readMoney, readText } from '../domain/values.js';
 import type { DraftView } from '../domain/draft.js';
 import { parseOrderBy, type MergeScope, type RecordFilter } from '../repositories/record-query.js';
 import type { Actor } from '../services/drafts.service.js';
@@ -14,14 +14,23 @@ const MAX_FIRST = 1000;
 
 /**
  * LocalDate with a cheap serialize: output dates come from readDate, always canonical YYYY-MM-DD;
- * graphql-scalars re-validates each through a Date (6 per record, 6,000 per page). Input
- * parsing keeps graphql-scalars' full validation.
+ * graphql-scalars re-validates each through a Date (6 per record, 6,000 per page). Input is
+ * exactly YYYY-MM-DD within 0001-01-01 … 9999-12-31 (parseLocalDate), the range PostgreSQL's
+ * `date` and every path of the service share.
  */
 const CANONICAL_DAY = /^\d{4}-\d{2}-\d{2}$/;
+const inputDate = (value: unknown): string => {
+  const date = parseLocalDate(value);
+  if (date === null)
+    throw new GraphQLError('LocalDate must be a date YYYY-MM-DD between 0001-01-01 and 9999-12-31');
+  return date;
+};
 const LocalDate = new GraphQLScalarType({
   ...LocalDateResolver.toConfig(),
   serialize: (value) =>
     typeof value === 'string' && CANONICAL_DAY.test(value) ? value : LocalDateResolver.serialize(value),
+  parseValue: inputDate,
+  parseLiteral: (ast) => inputDate(ast.kind === Kind.STRING ? ast.value : undefined),
 });
 
 function checkFirst(

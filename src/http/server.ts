@@ -16,7 +16,7 @@ import { pendingMigrations } from '../db/migrator.js';
 import { DomainError } from '../domain/errors.js';
 import { createContext, SESSION_HEADER, type GraphqlContext } from '../graphql/context.js';
 import { createErrorFormatter, toGraphQLError } from '../graphql/errors.js';
-import { limitsPlugin } from '../graphql/limits.js';
+import { limitsPlugin, MAX_DOCUMENT_TOKENS } from '../graphql/limits.js';
 import { resolvers } from '../graphql/resolvers.js';
 import type { Services } from '../services.js';
 import { createGraphiqlHandler } from './graphiql.js';
@@ -79,6 +79,8 @@ export async function createApp(services: Services, options: AppOptions = {}): P
     formatError: createErrorFormatter(log, debugErrors),
     // Apollo's default is JSON.stringify(value, null, 2): bigger bodies and slower to write.
     stringifyResult: (value) => JSON.stringify(value),
+    // Parsing and validating cost time linear in the document: a bounded document (GRAPHQL_PARSE_FAILED beyond).
+    parseOptions: { maxTokens: MAX_DOCUMENT_TOKENS },
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       // Installed by default, it wraps every field resolver (willResolveField) to compute HTTP cache

@@ -3,6 +3,7 @@ import { sql, type Expression, type RawBuilder, type SqlBool } from 'kysely';
 import type { Db } from '../db/database.js';
 import { RECORD_FIELDS, type FieldType } from '../domain/record-fields.js';
 import { badInput } from '../domain/errors.js';
+import { checkFilter } from '../domain/filter-limits.js';
 
 /**
  * The session-scoped merge and the filter language of DOMAIN §5, compiled to one parameterised
@@ -353,6 +354,7 @@ function compileNode(
 
 /** WHERE condition on `r` for a filter, including the default exclusion of discontinued records. */
 export function compileFilter(filter: RecordFilter | null | undefined): RawBuilder<SqlBool> {
+  checkFilter(filter); // bounds and operand values before any SQL (src/domain/filter-limits.ts)
   const state: CompileState = { conditions: 0 };
   const parts: Expression<SqlBool>[] = [];
   if (filter) parts.push(compileNode(filter, 'filter', 0, state));
@@ -368,6 +370,7 @@ export function compileFilter(filter: RecordFilter | null | undefined): RawBuild
  */
 export function provenNonNull(filter: RecordFilter | null | undefined, field: string): boolean {
   if (!filter) return false;
+  checkFilter(filter); // bounded nesting before the recursion below
   const ops = filter[field];
   if (isPresent(ops) && typeof ops === 'object') {
     const o = ops as Record<string, unknown>;
