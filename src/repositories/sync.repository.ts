@@ -132,6 +132,18 @@ const MERGE_PEMS = `
          (SELECT count(*) FROM upd)::int AS updated,
          (SELECT count(*) FROM upd WHERE data_changed)::int AS data_changed`;
 
+/**
+ * One writer per record (DOMAIN §3): the rows this batch will change are locked first, in id
+ * order, as commits and write-back lock them, so a read sync never deadlocks with them.
+ */
+const LOCK_CHANGING = `
+  SELECT m.id FROM ${STAGING} s
+  JOIN pfa_mirror m ON m.organization_id = $1 AND m.pfa_id = s.pfa_id
+  WHERE m.data IS DISTINCT FROM s.data OR m.pems_version IS DISTINCT FROM s.pems_version
+     OR m.removed_from_pems_at IS NOT NULL
+  ORDER BY m.id
+  FOR UPDATE OF m`;
+
 const MERGE_IMPORT = `
   WITH cmp AS MATERIALIZED (
     SELECT s.pfa_id, s.data, s.pems_version, m.id AS mirror_id,
@@ -184,6 +196,7 @@ export class StagingSession {
       await client.query(
         'SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL jit = off',
       );
+      if (this.options.kind === 'pems') await client.query(LOCK_CHANGING, [this.options.organizationId]);
       const { rows } = await client.query<{
         total: number;
         inserted: number;
