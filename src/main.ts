@@ -13,7 +13,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { ORGANIZATION_CODE, signToken } from './auth/tokens.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { createDb, createPool } from './db/database.js';
+import { createDb, createPool, installProcessGuards } from './db/database.js';
 import { startEmbeddedPostgres, type EmbeddedHandle } from './db/embedded-postgres.js';
 import { migrateToLatest } from './db/migrator.js';
 import { seedDatabase } from './db/seed.js';
@@ -35,6 +35,7 @@ function demoSecret(dataDir: string): string {
 
 async function ensureDatabase(adminUrl: string, name: string): Promise<string> {
   const admin = new pg.Client({ connectionString: adminUrl });
+  admin.on('error', () => undefined); // a lost connection fails the pending query, which throws
   await admin.connect();
   try {
     const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
@@ -49,6 +50,8 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<string> {
 
 async function main(config: Config): Promise<void> {
   const log = pino({ level: config.LOG_LEVEL, base: { service: 'pfa-vanguard' } });
+  // A lost PostgreSQL/Redis connection is logged and served through; any other uncaught error exits.
+  installProcessGuards(log);
   const embeddedMode = !config.DATABASE_URL;
   const cleanup: (() => Promise<void>)[] = [];
   let embedded: EmbeddedHandle | null = null;
@@ -70,8 +73,8 @@ async function main(config: Config): Promise<void> {
     connectionString: databaseUrl,
     max: config.DB_POOL_MAX,
     statementTimeoutMs: config.STATEMENT_TIMEOUT_MS,
+    log, // every client has an 'error' listener: a lost connection fails its request, not the process
   });
-  pool.on('error', (err) => log.error({ err }, 'idle PostgreSQL connection failed'));
   cleanup.unshift(() => pool.end());
   registerPoolMetrics(pool);
   const db = createDb(pool);

@@ -5,13 +5,15 @@
  */
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from './config.js';
-import { createDb, createPool } from './db/database.js';
+import { createDb, createPool, installProcessGuards } from './db/database.js';
 import { startWorker } from './jobs/bullmq-worker.js';
 import { redisAnswers } from './jobs/queues.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = pino({ level: config.LOG_LEVEL, base: { service: 'pfa-vanguard-worker' } });
+  // A lost PostgreSQL/Redis connection is logged and worked through; any other uncaught error exits.
+  installProcessGuards(log);
   if (!config.REDIS_URL)
     throw new ConfigError('invalid configuration:\n  REDIS_URL: is required by the worker');
   if (!config.DATABASE_URL)
@@ -25,8 +27,8 @@ async function main(): Promise<void> {
     max: config.DB_POOL_MAX,
     statementTimeoutMs: config.STATEMENT_TIMEOUT_MS,
     applicationName: 'pfa-vanguard-worker',
+    log, // every client has an 'error' listener: a lost connection fails its job (retried), not the process
   });
-  pool.on('error', (err) => log.error({ err }, 'idle PostgreSQL connection failed'));
   const db = createDb(pool);
   const worker = await startWorker({ config, log, pool, db }, config.REDIS_URL);
 

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
+import { connectionErrorSummary, isConnectionError } from '../db/database.js';
 import { DomainError } from '../domain/errors.js';
 
 const KNOWN_CODES = new Set([
@@ -18,7 +20,21 @@ const KNOWN_CODES = new Set([
   'SERVICE_UNAVAILABLE',
 ]);
 
-const HTTP_STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403 };
+const HTTP_STATUS: Record<string, number> = {
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  SERVICE_UNAVAILABLE: 503,
+};
+
+/** Seconds a client should wait before retrying a SERVICE_UNAVAILABLE answer. */
+const RETRY_AFTER_SECONDS = '1';
+
+/** What a client reads when a request lost (or could not get) its database/Redis connection. */
+export const SERVICE_UNAVAILABLE_MESSAGE =
+  'Service temporarily unavailable: a database or queue connection was lost or refused; retry the request';
+
+/** Extensions every SERVICE_UNAVAILABLE error carries on the wire (DOMAIN §5). */
+const unavailableExtensions = () => ({ code: 'SERVICE_UNAVAILABLE', retryable: true });
 
 /** A GraphQL error for a domain error: the one place codes reach the wire. */
 export function toGraphQLError(e: DomainError): GraphQLError {
@@ -26,15 +42,64 @@ export function toGraphQLError(e: DomainError): GraphQLError {
     extensions: {
       code: e.code,
       ...e.details,
+      ...(e.code === 'SERVICE_UNAVAILABLE' ? { retryable: true } : {}),
       ...(HTTP_STATUS[e.code] ? { http: { status: HTTP_STATUS[e.code] } } : {}),
     },
   });
 }
 
 /**
- * Apollo's formatError: expected errors keep their code and message; anything else becomes
- * INTERNAL_SERVER_ERROR with a correlation id (logged with the cause). Outside development no
- * stack or SQL text leaves the server.
+ * SERVICE_UNAVAILABLE (HTTP 503, retryable) for a failure outside execution (context creation,
+ * the HTTP layer), where Apollo takes the status from the error itself.
+ */
+export function serviceUnavailableError(): GraphQLError {
+  return new GraphQLError(SERVICE_UNAVAILABLE_MESSAGE, {
+    extensions: {
+      ...unavailableExtensions(),
+      http: { status: 503, headers: new HeaderMap([['retry-after', RETRY_AFTER_SECONDS]]) },
+    },
+  });
+}
+
+/**
+ * Is this error of a request "the service is unavailable, retry": a lost or refused
+ * PostgreSQL/Redis connection anywhere in its causes, or an error already coded
+ * SERVICE_UNAVAILABLE (a domain error, a queue that does not answer)?
+ */
+export function isServiceUnavailable(error: unknown): boolean {
+  const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+  if (original instanceof DomainError) return original.code === 'SERVICE_UNAVAILABLE';
+  if (error instanceof GraphQLError && error.extensions?.code === 'SERVICE_UNAVAILABLE') return true;
+  if (original instanceof GraphQLError && original.extensions?.code === 'SERVICE_UNAVAILABLE') return true;
+  return isConnectionError(original);
+}
+
+/**
+ * Answers a request with HTTP 503 (and Retry-After) when any of its errors is
+ * SERVICE_UNAVAILABLE, so clients and load balancers retry it; formatError gives such errors the
+ * code and `retryable: true`. Apollo takes a status only from an error's `extensions.http`, which
+ * a resolver's database error has not: hence this hook, which has the last word on the status.
+ */
+export function serviceUnavailablePlugin<TContext extends object>(): ApolloServerPlugin<TContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ errors, response }) {
+          if (!errors?.some((e) => isServiceUnavailable(e))) return;
+          response.http.status = 503;
+          response.http.headers.set('retry-after', RETRY_AFTER_SECONDS);
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Apollo's formatError: expected errors keep their code and message; a lost or refused
+ * PostgreSQL/Redis connection becomes SERVICE_UNAVAILABLE with `retryable: true` (the cause is
+ * logged at warn level, never sent); anything else becomes INTERNAL_SERVER_ERROR with a
+ * correlation id (logged with the cause). Outside development no stack or SQL text leaves the
+ * server.
  */
 export function createErrorFormatter(log: Logger, development: boolean) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
@@ -44,10 +109,33 @@ export function createErrorFormatter(log: Logger, development: boolean) {
         message: original.message,
         ...(formatted.locations ? { locations: formatted.locations } : {}),
         ...(formatted.path ? { path: formatted.path } : {}),
-        extensions: { code: original.code, ...original.details },
+        extensions: {
+          code: original.code,
+          ...original.details,
+          ...(original.code === 'SERVICE_UNAVAILABLE' ? { retryable: true } : {}),
+        },
       };
     }
     const code = formatted.extensions?.code;
+    if (code !== 'SERVICE_UNAVAILABLE' && isConnectionError(original)) {
+      const correlationId = randomUUID();
+      log.warn(
+        { err: connectionErrorSummary(original), correlationId, path: formatted.path },
+        'GraphQL request lost its database/queue connection: answered SERVICE_UNAVAILABLE',
+      );
+      return {
+        message: SERVICE_UNAVAILABLE_MESSAGE,
+        ...(formatted.path ? { path: formatted.path } : {}),
+        extensions: { ...unavailableExtensions(), correlationId },
+      };
+    }
+    if (code === 'SERVICE_UNAVAILABLE') {
+      const { stacktrace, ...extensions } = formatted.extensions ?? {};
+      return {
+        ...formatted,
+        extensions: { ...extensions, ...(development ? { stacktrace } : {}), retryable: true },
+      };
+    }
     if (
       typeof code === 'string' &&
       KNOWN_CODES.has(code) &&

@@ -15,8 +15,15 @@ import { tokenVerifierFromConfig } from '../auth/tokens.js';
 import { pendingMigrations } from '../db/migrator.js';
 import { DomainError } from '../domain/errors.js';
 import { createContext, SESSION_HEADER, type GraphqlContext } from '../graphql/context.js';
-import { createErrorFormatter, toGraphQLError } from '../graphql/errors.js';
-import { limitsPlugin, MAX_DOCUMENT_TOKENS } from '../graphql/limits.js';
+import {
+  createErrorFormatter,
+  isServiceUnavailable,
+  serviceUnavailableError,
+  serviceUnavailablePlugin,
+  SERVICE_UNAVAILABLE_MESSAGE,
+  toGraphQLError,
+} from '../graphql/errors.js';
+import { limitsPlugin } from '../graphql/limits.js';
 import { resolvers } from '../graphql/resolvers.js';
 import type { Services } from '../services.js';
 import { createGraphiqlHandler } from './graphiql.js';
@@ -24,6 +31,8 @@ import { createMetricsServer, metricsPlugin, serveMetrics } from './metrics.js';
 
 export const SCHEMA_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schema.graphql');
 const MAX_BODY_BYTES = 1_000_000;
+/** /readyz waits this long for PostgreSQL before calling it unreachable. */
+const READY_TIMEOUT_MS = 2_000;
 
 export interface App {
   server: http.Server;
@@ -79,8 +88,6 @@ export async function createApp(services: Services, options: AppOptions = {}): P
     formatError: createErrorFormatter(log, debugErrors),
     // Apollo's default is JSON.stringify(value, null, 2): bigger bodies and slower to write.
     stringifyResult: (value) => JSON.stringify(value),
-    // Parsing and validating cost time linear in the document: a bounded document (GRAPHQL_PARSE_FAILED beyond).
-    parseOptions: { maxTokens: MAX_DOCUMENT_TOKENS },
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       // Installed by default, it wraps every field resolver (willResolveField) to compute HTTP cache
@@ -88,6 +95,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
       ApolloServerPluginCacheControlDisabled(),
       limitsPlugin({ maxDepth: 10, maxAliases: 20, maxCost: config.MAX_QUERY_COST, maxPageSize: 1000 }),
       metricsPlugin(),
+      serviceUnavailablePlugin(),
     ],
   });
   await apollo.start();
@@ -138,6 +146,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
           principal = await tokens.verify(req.headers.authorization);
         } catch (e) {
           if (e instanceof DomainError) throw toGraphQLError(e);
+          if (isServiceUnavailable(e)) throw serviceUnavailableError();
           throw e;
         }
         const sessionHeader = req.headers[SESSION_HEADER];
@@ -163,15 +172,28 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   async function readiness(): Promise<{ ok: boolean; body: Record<string, unknown> }> {
     const body: Record<string, unknown> = {};
     let ok = true;
+    // Component states only: the cause of a failure goes to the log, never to this open endpoint.
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await sql`SELECT 1`.execute(services.db);
+      await Promise.race([
+        sql`SELECT 1`.execute(services.db),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer within ${READY_TIMEOUT_MS} ms`)),
+            READY_TIMEOUT_MS,
+          );
+        }),
+      ]);
       body.postgres = 'ok';
       const pending = await pendingMigrations(services.db);
       body.migrations = pending.length ? { pending } : 'current';
       if (pending.length) ok = false;
     } catch (e) {
       ok = false;
-      body.postgres = `unreachable: ${e instanceof Error ? e.message : String(e)}`;
+      body.postgres = 'unreachable';
+      log.warn({ err: e }, 'readiness: PostgreSQL unreachable');
+    } finally {
+      clearTimeout(timer);
     }
     body.jobs = services.jobs.mode;
     if (options.readiness) Object.assign(body, await options.readiness());
@@ -225,6 +247,20 @@ export async function createApp(services: Services, options: AppOptions = {}): P
       if (err instanceof DomainError) {
         if (!res.headersSent)
           sendJson(res, 400, { errors: [{ message: err.message, extensions: { code: err.code } }] });
+        return;
+      }
+      if (isServiceUnavailable(err)) {
+        log.warn({ err, requestId }, 'request lost its database/queue connection');
+        if (!res.headersSent)
+          sendJson(res, 503, {
+            errors: [
+              {
+                message: SERVICE_UNAVAILABLE_MESSAGE,
+                extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true },
+              },
+            ],
+          });
+        else res.end();
         return;
       }
       const correlationId = randomUUID();

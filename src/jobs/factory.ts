@@ -153,7 +153,7 @@ export async function createJobGateway(
       );
       return new BullmqJobSystem(gateway, worker, pems, unregister);
     }
-    reason = `unreachable (${ping.error ?? 'no answer'}): jobs run in-process`;
+    reason = 'unreachable at start: jobs run in-process'; // the cause is logged below, not shown on /readyz
     log.warn(
       { redis: redactUrl(options.redisUrl), err: ping.error },
       'Redis does not answer: running jobs in-process (no durable queue)',
