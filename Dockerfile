@@ -19,12 +19,16 @@ RUN npm run build
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
+    DATA_DIR=/app/.data \
     PORT=4000 \
     NPM_CONFIG_UPDATE_NOTIFIER=false
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# DATA_DIR: where a process without AUTH_JWT_SECRET (JWKS mode) keeps the secret its cursors are
+# keyed with; the unprivileged user must be able to write it.
+RUN mkdir -p /app/.data && chown node:node /app/.data
 USER node
 EXPOSE 4000
 # /healthz answers while the process serves HTTP; readiness (database, migrations, Redis) is /readyz.
