@@ -40,6 +40,11 @@ export function legacyDate(v: LegacyValue): unknown {
     return d ? d.toISOString().slice(0, 10) : Number(v);
   }
   if (typeof v === 'string') {
+    // Fast path: the form the predecessor's JSON holds almost every date in (UTC midnight).
+    if (v.length === 24 && v.endsWith('T00:00:00.000Z')) {
+      const day = parseIsoDate(v.slice(0, 10));
+      if (day) return day;
+    }
     const s = v.trim();
     if (/^-?\d{9,}$/.test(s)) return legacyDate(Number(s));
     return parseIsoDate(s) ?? parseIsoDate(textToIso(s)) ?? v;

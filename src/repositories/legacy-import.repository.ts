@@ -137,49 +137,68 @@ export class LegacyImportRepository {
         )}::jsonb) AS s(id text, owner text, created_at timestamptz)
         ON CONFLICT (organization_id, id) DO NOTHING`.execute(tx);
 
-      for (const r of rows) {
-        const open = r.state !== 'committed';
-        const values = sql`
-          ${organizationId}, ${r.mirrorId}::bigint, ${r.sessionId}, ${r.userId}, ${JSON.stringify(r.delta)}::jsonb,
-          ${Object.keys(r.delta)}::text[], ${JSON.stringify(r.baseValues)}::jsonb, ${r.baseVersion},
-          ${r.basePemsVersion}, ${r.currentVersion}, ${r.state}::pfa_sync_state,
-          ${r.conflicts === null ? null : JSON.stringify(r.conflicts)}::jsonb, ${r.changeReason},
-          ${r.createdAt}, ${r.updatedAt}, ${r.committedAt}, ${r.committedAt === null ? null : r.userId},
-          ${r.committedAt === null ? null : sql`pg_current_xact_id()`}, ${r.lastError}`;
-        const { rows: inserted } = await (
-          open
-            ? sql<{ id: string }>`
-              INSERT INTO pfa_modification (organization_id, mirror_id, session_id, user_id, delta, modified_fields,
-                base_values, base_version, base_pems_version, current_version, sync_state, conflicts, change_reason,
-                created_at, updated_at, committed_at, committed_by, commit_xid, last_error)
-              VALUES (${values})
-              ON CONFLICT (organization_id, mirror_id, session_id) WHERE sync_state IN ('draft', 'conflict') DO NOTHING
-              RETURNING id`
-            : sql<{ id: string }>`
-              INSERT INTO pfa_modification (organization_id, mirror_id, session_id, user_id, delta, modified_fields,
-                base_values, base_version, base_pems_version, current_version, sync_state, conflicts, change_reason,
-                created_at, updated_at, committed_at, committed_by, commit_xid, last_error)
-              VALUES (${values})
-              RETURNING id`
-        ).execute(tx);
-        const id = inserted[0]?.id;
-        if (id === undefined) {
-          result.duplicateOpen.push(r.legacyId);
-          continue;
-        }
-        result.stored[r.state] += 1;
-        await sql`
+      // Ids first, so that each stored row is known by its legacy id without a second lookup.
+      const { rows: ids } = await sql<{ id: string }>`
+        SELECT nextval(pg_get_serial_sequence('pfa_modification', 'id'))::text AS id
+        FROM generate_series(1, ${rows.length}::int)`.execute(tx);
+      const payload = rows.map((r, i) => ({
+        id: ids[i]?.id,
+        legacy_id: r.legacyId,
+        mirror_id: r.mirrorId,
+        session_id: r.sessionId,
+        user_id: r.userId,
+        delta: r.delta,
+        modified_fields: Object.keys(r.delta),
+        base_values: r.baseValues,
+        base_version: r.baseVersion,
+        base_pems_version: r.basePemsVersion,
+        current_version: r.currentVersion,
+        sync_state: r.state,
+        conflicts: r.conflicts,
+        change_reason: r.changeReason,
+        created_at: r.createdAt.toISOString(),
+        updated_at: r.updatedAt.toISOString(),
+        committed_at: r.committedAt?.toISOString() ?? null,
+        committed_by: r.committedAt === null ? null : r.userId,
+        last_error: r.lastError,
+      }));
+      const { rows: stored } = await sql<{
+        id: string;
+        legacy_id: string;
+        sync_state: PendingWorkRow['state'];
+      }>`
+        WITH src AS (
+          SELECT * FROM jsonb_to_recordset(${JSON.stringify(payload)}::jsonb) AS s(
+            id bigint, legacy_id text, mirror_id bigint, session_id text, user_id text, delta jsonb,
+            modified_fields text[], base_values jsonb, base_version int, base_pems_version text, current_version int,
+            sync_state pfa_sync_state, conflicts jsonb, change_reason text, created_at timestamptz,
+            updated_at timestamptz, committed_at timestamptz, committed_by text, last_error text)
+        ), ins AS (
+          INSERT INTO pfa_modification (id, organization_id, mirror_id, session_id, user_id, delta, modified_fields,
+            base_values, base_version, base_pems_version, current_version, sync_state, conflicts, change_reason,
+            created_at, updated_at, committed_at, committed_by, commit_xid, last_error)
+          SELECT id, ${organizationId}, mirror_id, session_id, user_id, delta, modified_fields, base_values, base_version,
+            base_pems_version, current_version, sync_state, conflicts, change_reason, created_at, updated_at,
+            committed_at, committed_by, CASE WHEN committed_at IS NOT NULL THEN pg_current_xact_id() END, last_error
+          FROM src ORDER BY id
+          ON CONFLICT (organization_id, mirror_id, session_id) WHERE sync_state IN ('draft', 'conflict') DO NOTHING
+          RETURNING id
+        ), events AS (
           INSERT INTO pfa_modification_event (organization_id, modification_id, mirror_id, session_id, user_id, action,
             reason, old_delta, new_delta, from_state, to_state)
-          VALUES (${organizationId}, ${id}::bigint, ${r.mirrorId}::bigint, ${r.sessionId}, ${r.userId}, 'legacy-import',
-            ${`imported from the previous application (${source}), its modification ${r.legacyId}`}, NULL,
-            ${JSON.stringify(r.delta)}::jsonb, NULL, ${r.state}::pfa_sync_state)`.execute(tx);
-        await sql`
+          SELECT ${organizationId}, s.id, s.mirror_id, s.session_id, s.user_id, 'legacy-import',
+            'imported from the previous application (' || ${source} || '), its modification ' || s.legacy_id,
+            NULL, s.delta, NULL, s.sync_state
+          FROM src s JOIN ins USING (id)
+        ), map AS (
           INSERT INTO pfa_legacy_import (organization_id, legacy_id, modification_id, sync_state, source)
-          VALUES (${organizationId}, ${r.legacyId}, ${id}::bigint, ${r.state}::pfa_sync_state, ${source})`.execute(
-          tx,
-        );
-      }
+          SELECT ${organizationId}, s.legacy_id, s.id, s.sync_state, ${source}
+          FROM src s JOIN ins USING (id)
+        )
+        SELECT s.id::text, s.legacy_id, s.sync_state FROM src s JOIN ins USING (id)`.execute(tx);
+      const storedIds = new Set(stored.map((r) => r.legacy_id));
+      for (const r of stored) result.stored[r.sync_state] += 1;
+      for (const r of rows) if (!storedIds.has(r.legacyId)) result.duplicateOpen.push(r.legacyId);
     });
     return result;
   }

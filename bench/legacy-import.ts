@@ -1,0 +1,186 @@
+/**
+ * npx tsx bench/legacy-import.ts [--records 1000000] [--orgs 12] [--batch-size 5000] [--keep]
+ *
+ * The legacy import at the real size: builds the predecessor's PostgreSQL (its DDL from
+ * src/legacy/predecessor-schema.ts) in a database of its own (`legacy_src_bench`) with N records
+ * in pfa_mirror (JSON data with ISO timestamps, numeric text money, unknown keys, typed copies)
+ * and some pending work, imports it into a fresh migrated database (`legacy_dst_bench`), then
+ * runs the import again (nothing to change) and dry. Prints records/s of each run; drops both
+ * databases unless --keep (--reuse: keep using an existing source database). Needs DATABASE_URL (a server where it may create databases).
+ */
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { pino } from 'pino';
+import { createDb, createPool } from '../src/db/database.js';
+import { migrateToLatest } from '../src/db/migrator.js';
+import { importLegacy, type LegacyImportReport } from '../src/jobs/legacy-import.js';
+import { PREDECESSOR_POSTGRES_DDL } from '../src/legacy/predecessor-schema.js';
+
+const { values } = parseArgs({
+  options: {
+    records: { type: 'string', default: '1000000' },
+    orgs: { type: 'string', default: '12' },
+    'batch-size': { type: 'string', default: '5000' },
+    keep: { type: 'boolean', default: false },
+    reuse: { type: 'boolean', default: false },
+  },
+});
+const RECORDS = Number(values.records);
+const ORGS = Number(values.orgs);
+const BATCH = Number(values['batch-size']);
+const SRC = 'legacy_src_bench';
+const DST = 'legacy_dst_bench';
+const adminUrl = process.env.DATABASE_URL;
+if (!adminUrl) throw new Error('DATABASE_URL is required');
+const urlOf = (db: string): string => {
+  const u = new URL(adminUrl);
+  u.pathname = `/${db}`;
+  return u.toString();
+};
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+async function buildSource(): Promise<void> {
+  await admin(async (c) => {
+    await c.query(`DROP DATABASE IF EXISTS ${SRC} WITH (FORCE)`);
+    await c.query(`CREATE DATABASE ${SRC}`);
+  });
+  const c = new pg.Client({ connectionString: urlOf(SRC) });
+  await c.connect();
+  try {
+    for (const ddl of PREDECESSOR_POSTGRES_DDL) await c.query(ddl);
+    await c.query(
+      `INSERT INTO organizations (id, code, name, "updatedAt")
+       SELECT md5('org' || n)::uuid::text, 'ORG' || lpad(n::text, 2, '0'), 'Organization ' || n, now()
+       FROM generate_series(1, $1::int) n`,
+      [ORGS],
+    );
+    await c.query(
+      `INSERT INTO users (id, username, email, "passwordHash", "updatedAt")
+       SELECT md5('user' || n)::uuid::text, 'user' || n, 'user' || n || '@example.com', 'x', now()
+       FROM generate_series(1, 50) n`,
+    );
+    await c.query(`ALTER TABLE pfa_mirror SET UNLOGGED`);
+    await c.query(
+      `WITH g AS (
+         SELECT n, 1 + n % $2::int AS o, date '2025-01-01' + (n % 700) AS s, 30 + n % 400 AS len
+         FROM generate_series(1, $1::int) n)
+       INSERT INTO pfa_mirror (id, "organizationId", data, "pfaId", category, source, "forecastStart", "forecastEnd",
+         "isDiscontinued", "pemsVersion", version, "updatedAt")
+       SELECT md5('rec' || n)::uuid::text, md5('org' || o)::uuid::text,
+         json_build_object('pfaId', 'PFA-' || lpad(n::text, 8, '0'),
+           'category', (ARRAY['Cranes','Earthmoving','Power Generation','Scaffolding','Vehicles'])[1 + n % 5],
+           'class', 'Class ' || n % 40, 'source', CASE WHEN n % 7 = 0 THEN 'Purchase' ELSE 'Rental' END,
+           'dor', CASE WHEN n % 3 = 0 THEN 'PROJECT' ELSE 'BEO' END, 'areaSilo', 'Area ' || (n % 9) * 100,
+           'manufacturer', (ARRAY['Caterpillar','Liebherr','JLG','Atlas Copco'])[1 + n % 4], 'model', 'M-' || n % 300,
+           'contract', 'RA-2025-' || n % 90000, 'equipment', 'EQ-' || n,
+           'monthlyRate', CASE WHEN n % 5 = 0 THEN to_json(to_char((n % 9000) + 0.5, 'FM99990.00')) ELSE to_json((n % 9000) + 0.25) END,
+           'purchasePrice', (n % 50000)::numeric,
+           'originalStart', to_char(s, 'YYYY-MM-DD') || 'T00:00:00.000Z', 'originalEnd', to_char(s + len, 'YYYY-MM-DD') || 'T00:00:00.000Z',
+           'forecastStart', to_char(s + 7, 'YYYY-MM-DD') || 'T00:00:00.000Z', 'forecastEnd', to_char(s + len + 14, 'YYYY-MM-DD') || 'T00:00:00.000Z',
+           'actualStart', CASE WHEN n % 4 = 0 THEN to_char(s, 'YYYY-MM-DD') || 'T00:00:00.000Z' END,
+           'actualEnd', NULL, 'isActualized', n % 4 = 0, 'hasActuals', n % 4 = 0, 'hasPlan', true,
+           'isFundsTransferable', n % 11 = 0, 'isDiscontinued', n % 50 = 0,
+           'forecastCategory', 'FC-' || n % 6, 'wbs', 'WBS-' || o || '.' || n % 1000, 'notes', 'Generated for the benchmark'),
+         'PFA-' || lpad(n::text, 8, '0'), (ARRAY['Cranes','Earthmoving','Power Generation','Scaffolding','Vehicles'])[1 + n % 5],
+         CASE WHEN n % 7 = 0 THEN 'Purchase' ELSE 'Rental' END, s + 7, s + len + 14, n % 50 = 0, (n % 1000)::text, 1 + n % 3, now()
+       FROM g`,
+      [RECORDS, ORGS],
+    );
+    // Pending work: 2,000 committed, 2,000 drafts, 100 open conflicts.
+    await c.query(
+      `INSERT INTO pfa_modification (id, "mirrorId", "organizationId", "userId", delta, "sessionId", "syncState",
+         "baseVersion", "currentVersion", "committedAt", "pemsVersion", "updatedAt")
+       SELECT md5('mod' || k)::uuid::text, m.id, m."organizationId", md5('user' || (1 + k % 50))::uuid::text,
+         json_build_object('forecastEnd', to_char(date '2027-01-01' + k % 300, 'YYYY-MM-DD') || 'T00:00:00.000Z'),
+         's-' || k % 20, CASE WHEN k <= 2100 THEN 'committed' ELSE 'draft' END, 1, 1,
+         CASE WHEN k <= 2100 THEN now() - make_interval(mins => k) END, m."pemsVersion", now()
+       FROM generate_series(1, 4100) k
+       JOIN pfa_mirror m ON m.id = md5('rec' || (k * 211 % $1::int + 1))::uuid::text`,
+      [RECORDS],
+    );
+    await c.query(
+      `INSERT INTO pfa_sync_conflict (id, "modificationId", "organizationId", "pfaId", "localData", "pemsData", "conflictFields")
+       SELECT md5('conf' || k)::uuid::text, md5('mod' || k)::uuid::text, mo."organizationId", 'x', mo.delta,
+         json_build_object('forecastEnd', '2028-01-01T00:00:00.000Z'), '["forecastEnd"]'
+       FROM generate_series(2001, 2100) k JOIN pfa_modification mo ON mo.id = md5('mod' || k)::uuid::text`,
+    );
+    await c.query('ANALYZE');
+  } finally {
+    await c.end();
+  }
+}
+
+async function buildTarget(): Promise<void> {
+  await admin(async (c) => {
+    await c.query(`DROP DATABASE IF EXISTS ${DST} WITH (FORCE)`);
+    await c.query(`CREATE DATABASE ${DST}`);
+  });
+  const pool = createPool({ connectionString: urlOf(DST), max: 2 });
+  const db = createDb(pool);
+  await migrateToLatest(db);
+  await db.destroy();
+}
+
+function summary(label: string, r: LegacyImportReport): string {
+  const sum = (f: (o: LegacyImportReport['organizations'][number]) => number): number =>
+    r.organizations.reduce((n, o) => n + f(o), 0);
+  return (
+    `${label}: ${fmt(r.records)} records in ${(r.recordsMs / 1000).toFixed(1)} s = ${fmt(r.recordsPerSecond)} records/s ` +
+    `(whole run ${(r.durationMs / 1000).toFixed(1)} s) ` +
+    `(inserted ${fmt(sum((o) => o.inserted))}, updated ${fmt(sum((o) => o.updated))}, unchanged ${fmt(sum((o) => o.unchanged))}, ` +
+    `rejected ${fmt(sum((o) => o.rejected))}; pending: ${fmt(sum((o) => o.pending.committed))} committed, ` +
+    `${fmt(sum((o) => o.pending.draft))} drafts, ${fmt(sum((o) => o.pending.conflict))} conflicts, ` +
+    `${fmt(sum((o) => o.pendingAlreadyImported))} imported before; problems ${r.pendingProblems.length})`
+  );
+}
+
+async function main(): Promise<void> {
+  let t = performance.now();
+  const exists = await admin(
+    async (c) => (await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [SRC])).rowCount,
+  );
+  if (!values.reuse || !exists) await buildSource();
+  console.log(
+    `source: ${fmt(RECORDS)} records over ${ORGS} organizations built in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+  );
+  await buildTarget();
+  const pool = createPool({ connectionString: urlOf(DST), max: 4 });
+  const db = createDb(pool);
+  const log = pino({ level: 'warn' });
+  try {
+    const source = { postgres: urlOf(SRC) };
+    t = performance.now();
+    const first = await importLegacy({ db, pool, log }, { source, batchSize: BATCH });
+    console.log(summary('first run (empty target)', first));
+    const second = await importLegacy({ db, pool, log }, { source, batchSize: BATCH });
+    console.log(summary('second run (nothing to change)', second));
+    const dry = await importLegacy({ db, pool, log }, { source, batchSize: BATCH, dryRun: true });
+    console.log(summary('dry run', dry));
+    const mem = process.memoryUsage();
+    console.log(
+      `peak-ish memory: rss ${fmt(mem.rss / 1048576)} MiB, heap ${fmt(mem.heapUsed / 1048576)} MiB`,
+    );
+  } finally {
+    await db.destroy();
+    if (!values.keep)
+      await admin(async (c) => {
+        await c.query(`DROP DATABASE IF EXISTS ${SRC} WITH (FORCE)`);
+        await c.query(`DROP DATABASE IF EXISTS ${DST} WITH (FORCE)`);
+      });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
