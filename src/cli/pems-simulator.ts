@@ -64,7 +64,9 @@ async function main(): Promise<void> {
   console.log(`PEMS simulator listening on ${sim.url}`);
   console.log(`  ${options.records} records in ${sim.organizations.length} organizations: ${orgs}`);
   console.log(`  PEMS_URL=${sim.url}${options.apiKey ? ' (requests need x-api-key)' : ''}`);
-  console.log(`  control: ${sim.url}/_sim/stats, /_sim/faults, /_sim/records/{org}/{pfaId}`);
+  console.log(
+    `  control: ${sim.url}/_sim/stats, /_sim/faults, /_sim/writes?since=N, /_sim/records/{org}/{pfaId}`,
+  );
 
   let closing = false;
   const stop = (signal: string): void => {

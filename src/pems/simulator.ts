@@ -47,12 +47,19 @@
  *   DELETE /_sim/faults   no faults
  *   GET    /_sim/stats    { organizations: [{ id, name, records }], updates: { "<org>/<pfaId>": n },
  *                           requests: {…}, changeSeq }
+ *   GET    /_sim/writes?since=N  the append-only log of applied writes after entry N (1-based seq):
+ *                           [{ seq, at, organization, pfaId, via: "update" | "control", recordidBefore,
+ *                              recordidAfter, changes, responseLost }] — what a soak test checks
+ *                              exactly-once delivery against (every UPDATE PEMS accepted, and every
+ *                              change another PEMS user made through PUT)
  * Faults apply to the two service endpoints only: `latencyMs` delays every request; `failNext`
  * fails the next N requests and `errorRate` (0..1) a random share of them, with `status`
  * (default 500; a 429 carries Retry-After: `retryAfterSeconds`, default 1); with
  * `failAfterApply` a failed UPDATE is applied before the error is sent (a lost response);
  * `malformedEvery` N makes the rows of every Nth record (by position in the organization, so
- * always the same records) unmappable while keeping their PFA_ID readable.
+ * always the same records) unmappable while keeping their PFA_ID readable. `stats().requests`
+ * counts what was injected: `injectedByStatus` per HTTP status, `lostResponses` (applied, then
+ * failed) and `delayed` (requests held `latencyMs`).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -105,6 +112,24 @@ export interface SimRecord {
   data: Record<string, unknown>;
 }
 
+/** One write PEMS applied, in the order it applied them (the simulator's append-only write log). */
+export interface SimWrite {
+  /** 1-based position in the log. */
+  seq: number;
+  /** Date.now() when applied. */
+  at: number;
+  organization: string;
+  pfaId: string;
+  /** `update`: an UPDATE through the screen service (write-back); `control`: PUT /_sim/records (another PEMS user). */
+  via: 'update' | 'control';
+  recordidBefore: string;
+  recordidAfter: string;
+  /** The changed keys as PEMS took them (record keys, JSON values). */
+  changes: Record<string, unknown>;
+  /** Applied, but answered with an injected error (failAfterApply): the sender does not know. */
+  responseLost: boolean;
+}
+
 export interface PemsSimulatorStats {
   organizations: { id: string; name: string; records: number }[];
   /** Successful UPDATEs through the screen service, per record ("<org>/<pfaId>"). */
@@ -115,6 +140,12 @@ export interface PemsSimulatorStats {
     update: number;
     control: number;
     injectedFailures: number;
+    /** Injected failures per HTTP status ("500", "429", …). */
+    injectedByStatus: Record<string, number>;
+    /** UPDATEs applied and then answered with an injected error. */
+    lostResponses: number;
+    /** Requests held by the latency fault. */
+    delayed: number;
     staleRejected: number;
     rowsServed: number;
     malformedRows: number;
@@ -135,6 +166,8 @@ export interface PemsSimulator {
   setFaults(faults: Partial<PemsFaults>): PemsFaults;
   resetFaults(): void;
   stats(): PemsSimulatorStats;
+  /** The applied writes after log entry `since` (0: all), oldest first; copies. */
+  writes(since?: number): SimWrite[];
 }
 
 const DEFAULT_FAULTS: Readonly<PemsFaults> = Object.freeze({
@@ -248,7 +281,32 @@ export async function startPemsSimulator(opts: PemsSimulatorOptions): Promise<Pe
     staleRejected: 0,
     rowsServed: 0,
     malformedRows: 0,
+    injectedByStatus: {},
+    lostResponses: 0,
+    delayed: 0,
   };
+  const writeLog: SimWrite[] = [];
+
+  function logWrite(
+    s: OrgState,
+    o: Override,
+    via: SimWrite['via'],
+    recordidBefore: string,
+    changes: Record<string, unknown>,
+    responseLost: boolean,
+  ): void {
+    writeLog.push({
+      seq: writeLog.length + 1,
+      at: Date.now(),
+      organization: s.id,
+      pfaId: o.pfaId,
+      via,
+      recordidBefore,
+      recordidAfter: o.recordid,
+      changes: structuredClone(changes),
+      responseLost,
+    });
+  }
 
   // ---------------------------------------------------------------------------------------------
   // Records
@@ -340,7 +398,9 @@ export async function startPemsSimulator(opts: PemsSimulatorOptions): Promise<Pe
       if (e instanceof FieldMapError) throw new HttpError(400, e.message, 'InvalidRequest');
       throw e;
     }
-    applyChange(s, index, structuredClone(changes));
+    const before = current(s, index)?.recordid ?? '';
+    const o = applyChange(s, index, structuredClone(changes));
+    logWrite(s, o, 'control', before, changes, false);
     return record(s, index) as SimRecord;
   }
 
@@ -489,9 +549,13 @@ export async function startPemsSimulator(opts: PemsSimulatorOptions): Promise<Pe
     const changes: Record<string, unknown> = { ...m.data };
     delete changes.pfaId;
     const o = applyChange(s, index, changes);
+    logWrite(s, o, 'update', r.recordid, changes, failAfter !== null);
     const key = `${s.id}/${o.pfaId}`;
     updates.set(key, (updates.get(key) ?? 0) + 1);
-    if (failAfter) throw failAfter;
+    if (failAfter) {
+      requests.lostResponses += 1;
+      throw failAfter;
+    }
     return {
       ErrorAlert: [],
       InfoAlert: [],
@@ -512,6 +576,7 @@ export async function startPemsSimulator(opts: PemsSimulatorOptions): Promise<Pe
     if (!fail) return null;
     requests.injectedFailures += 1;
     const status = faults.status;
+    requests.injectedByStatus[String(status)] = (requests.injectedByStatus[String(status)] ?? 0) + 1;
     if (status === 429) {
       return new HttpError(429, 'Too many requests', 'RateLimited', {
         'retry-after': String(faults.retryAfterSeconds),
@@ -557,14 +622,27 @@ export async function startPemsSimulator(opts: PemsSimulatorOptions): Promise<Pe
     return {
       organizations: [...orgs.values()].map((s) => ({ id: s.id, name: s.name, records: s.size - s.deleted })),
       updates: Object.fromEntries(updates),
-      requests: { ...requests },
+      requests: { ...requests, injectedByStatus: { ...requests.injectedByStatus } },
       changeSeq,
     };
   }
 
-  async function control(method: string, parts: string[], req: IncomingMessage): Promise<[number, unknown]> {
+  function writes(since = 0): SimWrite[] {
+    return structuredClone(writeLog.slice(Math.max(0, since)));
+  }
+
+  async function control(
+    method: string,
+    parts: string[],
+    query: URLSearchParams,
+    req: IncomingMessage,
+  ): Promise<[number, unknown]> {
     requests.control += 1;
     if (parts[0] === 'stats' && parts.length === 1 && method === 'GET') return [200, stats()];
+    if (parts[0] === 'writes' && parts.length === 1 && method === 'GET') {
+      const since = intIn(query.get('since') ?? undefined, 'since', 0, Number.MAX_SAFE_INTEGER, 0);
+      return [200, writes(since)];
+    }
     if (parts[0] === 'faults' && parts.length === 1) {
       if (method === 'POST') {
         faults = parseFaults(await readJson(req));
@@ -642,7 +720,8 @@ export async function startPemsSimulator(opts: PemsSimulatorOptions): Promise<Pe
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     requests.total += 1;
     const method = req.method ?? 'GET';
-    const path = new URL(req.url ?? '/', 'http://sim').pathname;
+    const url = new URL(req.url ?? '/', 'http://sim');
+    const path = url.pathname;
     if (opts.apiKey !== undefined && header(req, PEMS_API_KEY_HEADER) !== opts.apiKey) {
       throw new HttpError(401, 'Invalid or missing API key', 'Unauthorized');
     }
@@ -654,7 +733,7 @@ export async function startPemsSimulator(opts: PemsSimulatorOptions): Promise<Pe
       } catch {
         throw new HttpError(400, 'malformed path', 'InvalidRequest');
       }
-      const [status, body] = await control(method, parts, req);
+      const [status, body] = await control(method, parts, url.searchParams, req);
       send(res, status, JSON.stringify(body));
       return;
     }
@@ -667,7 +746,10 @@ export async function startPemsSimulator(opts: PemsSimulatorOptions): Promise<Pe
     else requests.update += 1;
 
     const body = await readJson(req);
-    if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
+    if (faults.latencyMs > 0) {
+      requests.delayed += 1;
+      await new Promise((r) => setTimeout(r, faults.latencyMs));
+    }
     const fault = dueFault();
     if (fault && !(isUpdate && faults.failAfterApply)) throw fault;
     if (!header(req, 'tenant')) throw new HttpError(400, 'header tenant is required', 'InvalidRequest');
@@ -722,5 +804,6 @@ export async function startPemsSimulator(opts: PemsSimulatorOptions): Promise<Pe
       faults = { ...DEFAULT_FAULTS };
     },
     stats,
+    writes,
   };
 }
