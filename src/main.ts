@@ -141,10 +141,15 @@ async function main(config: Config): Promise<void> {
     { url: `${url}/graphql`, jobs: jobs.gateway.mode, pems: jobs.pemsUrl ?? 'not configured' },
     'PFA Vanguard is up',
   );
+  const metricsAddress = app.metricsServer?.address();
+  const metricsUrl =
+    metricsAddress && typeof metricsAddress === 'object'
+      ? `http://${config.METRICS_HOST ?? config.HOST}:${metricsAddress.port}/metrics`
+      : `${url}/metrics`;
   const lines = [
     '',
     `  GraphQL + GraphiQL:  ${url}/graphql`,
-    `  Health:              ${url}/healthz   ${url}/readyz   ${url}/metrics`,
+    `  Health:              ${url}/healthz   ${url}/readyz   ${metricsUrl}`,
     `  Jobs:                ${jobs.gateway.mode}${jobs.pemsUrl ? `   PEMS: ${jobs.pemsUrl}` : ''}`,
   ];
   for (const [role, token] of Object.entries(tokens)) lines.push(`  Demo ${role.padEnd(6)} token: ${token}`);

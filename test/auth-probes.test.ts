@@ -100,7 +100,9 @@ describe('HS256 service (AUTH_JWT_SECRET): the probes of issue 10', () => {
       else expectUnauthenticated(r);
     }
     expectUnauthenticated(await app.gql(COUNT, { token: await hs(good({ role: 'root' })) }));
-    expectUnauthenticated(await app.gql(COUNT, { token: await hs(good({ sub: 7 })) }));
+    expectUnauthenticated(
+      await app.gql(COUNT, { token: await hs(good({ sub: 7 } as unknown as JWTPayload)) }),
+    );
   });
 });
 

@@ -41,7 +41,7 @@ describe('isDirectLoopback', () => {
       { 'x-forwarded-for': '203.0.113.9' },
       { forwarded: 'for=203.0.113.9' },
       { 'x-real-ip': '1.2.3.4' },
-    ])
+    ] as Record<string, string>[])
       expect(isDirectLoopback(fakeReq('127.0.0.1', h))).toBe(false);
   });
 });
