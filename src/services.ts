@@ -7,10 +7,11 @@ import type { JobGateway } from './jobs/gateway.js';
 import { DraftsRepository } from './repositories/drafts.repository.js';
 import { KpiRepository } from './repositories/kpi.repository.js';
 import { MirrorRepository } from './repositories/mirror.repository.js';
-import { CursorCodec } from './repositories/record-query.js';
+import { CursorCodec } from './repositories/cursor-codec.js';
 import { SessionRepository } from './repositories/session.repository.js';
 import { SyncLogRepository } from './repositories/sync-log.repository.js';
 import { DraftsService, type AfterCommit } from './services/drafts.service.js';
+import { LruCache } from './util/lru-cache.js';
 
 /** Everything a request or a job needs, built once at boot. */
 export interface Services {
@@ -30,10 +31,13 @@ export interface Services {
   syncLog: SyncLogRepository;
   cursors: CursorCodec;
   jobs: JobGateway;
-  /** Session owners seen so far: (org/session) → user. Ownership never changes, so it caches. */
-  sessionOwners: Map<string, string>;
+  /**
+   * Session owners seen lately: (org/session) → user. Bounded, and each entry lives a few minutes:
+   * a session removed by housekeeping and re-created by someone else is not served from here.
+   */
+  sessionOwners: LruCache<string, string>;
   /** Known organizations (id → name); refreshed on miss. */
-  organizations: Map<string, string>;
+  organizations: LruCache<string, string>;
 }
 
 export function createServices(deps: {
@@ -44,6 +48,7 @@ export function createServices(deps: {
   jwtSecret: string;
   jobs: JobGateway;
 }): Services {
+  const readDb = createReadDb(deps.pool, deps.config.READ_STATEMENT_TIMEOUT_MS);
   const drafts = new DraftsRepository(deps.db);
   // After a commit: a refresh soon and the write-back. A write-back that cannot be queued now
   // (Redis away) is not lost: the changes stay committed and the scheduled sweep queues them.
@@ -57,7 +62,6 @@ export function createServices(deps: {
         );
     },
   };
-  const readDb = createReadDb(deps.pool, deps.config.READ_STATEMENT_TIMEOUT_MS);
   return {
     ...deps,
     readDb,
@@ -67,8 +71,8 @@ export function createServices(deps: {
     kpi: new KpiRepository(deps.db),
     sessions: new SessionRepository(deps.db),
     syncLog: new SyncLogRepository(deps.db),
-    cursors: new CursorCodec(`cursor:${deps.jwtSecret}`),
-    sessionOwners: new Map(),
-    organizations: new Map(),
+    cursors: new CursorCodec(deps.jwtSecret),
+    sessionOwners: new LruCache(10_000, 5 * 60_000),
+    organizations: new LruCache(1_000, 10 * 60_000),
   };
 }

@@ -163,7 +163,17 @@ describeInBrowser(`GraphiQL in Chromium${CHROMIUM ? '' : ' (skipped: no Chromium
     const prefilled = JSON.parse(
       await editorText(page, '.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror'),
     );
-    expect(prefilled).toEqual({ Authorization: 'Bearer <token>', 'X-Session-Id': 'my-sandbox' });
+    // The session id is this browser's own random sandbox, the same on every visit.
+    expect(prefilled).toEqual({
+      Authorization: 'Bearer <token>',
+      'X-Session-Id': expect.stringMatching(/^sandbox-[0-9a-f]{18}$/),
+    });
+    const sessionId = prefilled['X-Session-Id'] as string;
+    await page.reload();
+    await page.locator('.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror').waitFor();
+    expect(
+      JSON.parse(await editorText(page, '.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror')),
+    ).toMatchObject({ 'X-Session-Id': sessionId });
 
     // A user pastes a token: GraphiQL fetches the schema with it (docs and completion work) …
     const introspected = page.waitForResponse(
@@ -176,7 +186,7 @@ describeInBrowser(`GraphiQL in Chromium${CHROMIUM ? '' : ' (skipped: no Chromium
       JSON.stringify(
         {
           Authorization: `Bearer ${token}`,
-          'X-Session-Id': 'my-sandbox',
+          'X-Session-Id': sessionId,
         },
         null,
         2,

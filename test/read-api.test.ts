@@ -652,30 +652,18 @@ describe('bad input', () => {
   it('refuses tampered cursors and cursors of another ordering', async () => {
     const d = await gqlOk<PageData>(PAGE_QUERY, { org: 'HOLNG', orderBy: ['FORECAST_START_ASC'], first: 2 });
     const cursor = d.pfaRecords.pageInfo.endCursor as string;
-    const [payload, mac] = cursor.split('.') as [string, string];
+    const raw = Buffer.from(cursor, 'base64url');
+    raw[20] = (raw[20] as number) ^ 0x40; // one bit of the sealed payload
     const forged = Buffer.from(JSON.stringify(['forecastStart:a,id:a', '1999-01-01', '1'])).toString(
       'base64url',
     );
-    expect(
-      (
-        await errorCode(PAGE_QUERY, {
-          org: 'HOLNG',
-          orderBy: ['FORECAST_START_ASC'],
-          after: `${forged}.${mac}`,
-        })
-      ).code,
-    ).toBe('BAD_USER_INPUT');
+    for (const after of [raw.toString('base64url'), forged, `${cursor}.x`, cursor.slice(0, 20)]) {
+      expect(
+        (await errorCode(PAGE_QUERY, { org: 'HOLNG', orderBy: ['FORECAST_START_ASC'], after })).code,
+      ).toBe('BAD_USER_INPUT');
+    }
     expect(
       (await errorCode(PAGE_QUERY, { org: 'HOLNG', orderBy: ['MONTHLY_RATE_ASC'], after: cursor })).code,
-    ).toBe('BAD_USER_INPUT');
-    expect(
-      (
-        await errorCode(PAGE_QUERY, {
-          org: 'HOLNG',
-          orderBy: ['FORECAST_START_ASC'],
-          after: `${payload}.x${mac.slice(1)}`,
-        })
-      ).code,
     ).toBe('BAD_USER_INPUT');
   });
 

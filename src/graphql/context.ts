@@ -112,11 +112,25 @@ export function createContext(args: {
     const key = `${organizationId}/${sessionHeader}`;
     let owner = services.sessionOwners.get(key);
     if (!owner) {
-      owner = await services.sessions.ensure(organizationId, sessionHeader, principal.userId);
-      services.sessionOwners.set(key, owner);
+      // A read never creates a session (DOMAIN §3): an unknown id sees mirror + pending. It is
+      // created by the first edit (an editor's), in `scope(…, { needSession: true, action: 'edit' })`.
+      const found = await services.sessions.ownerOf(organizationId, sessionHeader);
+      if (found) services.sessionOwners.set(key, found);
+      owner = found ?? undefined;
     }
-    if (owner !== principal.userId) throw forbidden(`session ${sessionHeader} belongs to another user`);
+    if (owner !== undefined && owner !== principal.userId)
+      throw forbidden(`session ${sessionHeader} belongs to another user`);
     return { organizationId, sessionId: sessionHeader };
+  };
+  const createdSessions = new Set<string>();
+  /** The session as the caller's sandbox to write in, created (owned by the caller) when new. */
+  const claimSession = async (organizationId: string, sessionId: string): Promise<void> => {
+    const key = `${organizationId}/${sessionId}`;
+    if (createdSessions.has(key) || services.sessionOwners.get(key) === principal.userId) return;
+    const owner = await services.sessions.ensure(organizationId, sessionId, principal.userId);
+    services.sessionOwners.set(key, owner);
+    if (owner !== principal.userId) throw forbidden(`session ${sessionId} belongs to another user`);
+    createdSessions.add(key);
   };
   return {
     ...args,
@@ -144,6 +158,8 @@ export function createContext(args: {
           'this mutation needs the X-Session-Id header (the sandbox to work in)',
           'X-Session-Id',
         );
+      if (options.needSession && action === 'edit' && scope.sessionId !== null)
+        await claimSession(organizationId, scope.sessionId);
       return scope;
     },
   };

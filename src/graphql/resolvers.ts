@@ -6,6 +6,7 @@ import { validateChanges, validateReason } from '../domain/draft-rules.js';
 import { parseLocalDate, readBool, readDate, readMoney, readText } from '../domain/values.js';
 import type { DraftView } from '../domain/draft.js';
 import { parseOrderBy, type MergeScope, type RecordFilter } from '../repositories/record-query.js';
+import type { CursorBinding } from '../repositories/cursor-codec.js';
 import type { Actor } from '../services/drafts.service.js';
 import type { GraphqlContext } from './context.js';
 import type { Resolvers, PfaRecordResolvers } from './generated/resolvers-types.js';
@@ -147,7 +148,10 @@ export const resolvers: Resolvers<GraphqlContext> = {
       const filter = (args.filter ?? null) as RecordFilter | null;
       const orderBy = parseOrderBy(args.orderBy);
       const ordering = ctx.services.mirror.planOrdering({ filter, orderBy });
-      const after = args.after ? ctx.services.cursors.decode(args.after, ordering) : null;
+      const binding: CursorBinding = { ...scope, ordering: ordering.signature, filter };
+      const after = args.after
+        ? ctx.services.cursors.decode(args.after, binding, ordering.keys.length)
+        : null;
       const wantCount = selects(info, 'totalCount');
       const [page, totalCount] = await Promise.all([
         ctx.services.mirror.findPage(scope, { filter, orderBy, first, after }, ordering),
@@ -158,9 +162,9 @@ export const resolvers: Resolvers<GraphqlContext> = {
         loader.prime(row.record.id, row.record);
         return row.record;
       });
-      // Cursors cost an HMAC each: only for the edges a client asked for, and the page's last one.
+      // Cursors cost an encryption each: only for the edges a client asked for, and the page's last one.
       const cursor = (row: (typeof page.rows)[number]) =>
-        ctx.services.cursors.encode(ordering.signature, row.sortValues);
+        ctx.services.cursors.encode(binding, row.sortValues);
       const edges = selects(info, 'edges')
         ? page.rows.map((row) => ({ cursor: cursor(row), node: row.record }))
         : [];
@@ -206,6 +210,7 @@ export const resolvers: Resolvers<GraphqlContext> = {
           delayed: c?.delayed ?? 0,
           failed: c?.failed ?? 0,
         })),
+        failedJobs: await ctx.services.jobs.failedJobs(),
       };
     },
     async syncRuns(_p, { organizationId, first }, ctx) {
@@ -215,6 +220,12 @@ export const resolvers: Resolvers<GraphqlContext> = {
   },
 
   Mutation: {
+    async createSession(_p, { organizationId }, ctx) {
+      await ctx.scope(organizationId, { action: 'edit' });
+      const session = await ctx.services.sessions.create(organizationId, ctx.principal.userId);
+      ctx.services.sessionOwners.set(`${organizationId}/${session.id}`, ctx.principal.userId);
+      return { ...session, organizationId };
+    },
     async updatePfaRecord(_p, { input }, ctx) {
       const org = await orgOfRecord(ctx, input.id);
       const scope = await ctx.scope(org, { needSession: true, action: 'edit' });

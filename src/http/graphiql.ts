@@ -31,9 +31,12 @@ export type GraphiqlHandler = (req: http.IncomingMessage, res: http.ServerRespon
 const PAGE_PATH = '/graphql';
 const ASSET_PREFIX = '/graphiql/';
 
+/** Replaced in the browser by a random session id kept per browser (see graphiql-assets/boot.js). */
+export const BROWSER_SESSION = '{{browser-session}}';
+
 export const PLACEHOLDER_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   Authorization: 'Bearer <token>',
-  'X-Session-Id': 'my-sandbox',
+  'X-Session-Id': BROWSER_SESSION,
 });
 
 export const EXAMPLE_QUERY = `# PFA Vanguard GraphQL API

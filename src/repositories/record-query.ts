@@ -1,4 +1,3 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { sql, type Expression, type RawBuilder, type SqlBool } from 'kysely';
 import type { Db } from '../db/database.js';
 import { RECORD_FIELDS, type FieldType } from '../domain/record-fields.js';
@@ -495,45 +494,5 @@ export function afterCondition(ordering: Ordering, values: readonly unknown[]): 
 }
 
 // ------------------------------------------------------------------------------- cursors
-
-/**
- * Cursors are opaque, base64url JSON [signature, ...values] with an HMAC, so a cursor edited by
- * hand or made for another ordering is refused instead of silently skipping rows.
- */
-export class CursorCodec {
-  constructor(private readonly key: string) {}
-
-  encode(signature: string, values: readonly unknown[]): string {
-    const payload = Buffer.from(JSON.stringify([signature, ...values])).toString('base64url');
-    return `${payload}.${this.mac(payload)}`;
-  }
-
-  decode(cursor: string, ordering: Ordering): unknown[] {
-    const [payload, mac, extra] = cursor.split('.');
-    if (!payload || !mac || extra !== undefined || cursor.length > 4096)
-      throw badInput('malformed cursor', 'after');
-    const expected = Buffer.from(this.mac(payload));
-    const given = Buffer.from(mac);
-    if (expected.length !== given.length || !timingSafeEqual(expected, given))
-      throw badInput('cursor is not valid (altered or from another server)', 'after');
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-    } catch {
-      throw badInput('malformed cursor', 'after');
-    }
-    if (
-      !Array.isArray(parsed) ||
-      parsed[0] !== ordering.signature ||
-      parsed.length !== ordering.keys.length + 1
-    )
-      throw badInput('cursor was made for a different orderBy', 'after');
-    return parsed.slice(1);
-  }
-
-  private mac(payload: string): string {
-    return createHmac('sha256', this.key).update(payload).digest('base64url').slice(0, 22);
-  }
-}
 
 export type { Db };

@@ -1,5 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
+
+/** `last_used_at` is kept to this precision: a session is written at most once per minute. */
+export const TOUCH_EVERY_MS = 60_000;
+/** Sessions remembered by touch() before the stale entries are dropped. */
+const MAX_TOUCHED = 10_000;
 
 /** Sandboxes: (organization, id), created on first use, owned by whoever used them first. */
 export class SessionRepository {
@@ -27,6 +33,58 @@ export class SessionRepository {
       .executeTakeFirst();
     if (!row) throw new Error(`session ${organizationId}/${sessionId} could not be created`);
     return row.owner_user_id;
+  }
+
+  /** The owner of a session, or null when there is no such session (nothing is created). */
+  async ownerOf(organizationId: string, sessionId: string): Promise<string | null> {
+    const row = await this.db
+      .selectFrom('pfa_session')
+      .select('owner_user_id')
+      .where('organization_id', '=', organizationId)
+      .where('id', '=', sessionId)
+      .executeTakeFirst();
+    return row?.owner_user_id ?? null;
+  }
+
+  /** A new session with a random id, owned by the caller. */
+  async create(organizationId: string, userId: string): Promise<{ id: string; createdAt: Date }> {
+    const id = `s-${randomBytes(12).toString('base64url')}`;
+    const row = await this.db
+      .insertInto('pfa_session')
+      .values({ organization_id: organizationId, id, owner_user_id: userId })
+      .returning(['id', 'created_at'])
+      .executeTakeFirstOrThrow();
+    return { id: row.id, createdAt: row.created_at };
+  }
+
+  /** Sessions this process marked used, and when (ms): at most one write per TOUCH_EVERY_MS each. */
+  private readonly touched = new Map<string, number>();
+
+  /**
+   * Marks the session used now (`last_used_at`), from the request path: at most one statement per
+   * session and minute per process, and in the database at most one row write per minute whatever
+   * the number of processes. A session removed as idle meanwhile is created again for its user.
+   */
+  async touch(organizationId: string, sessionId: string, userId: string): Promise<void> {
+    const key = `${organizationId}/${sessionId}`;
+    const now = Date.now();
+    const last = this.touched.get(key);
+    if (last !== undefined && now - last < TOUCH_EVERY_MS) return;
+    this.touched.set(key, now);
+    if (this.touched.size > MAX_TOUCHED) {
+      for (const [k, at] of this.touched) if (now - at >= TOUCH_EVERY_MS) this.touched.delete(k);
+    }
+    try {
+      await sql`
+        INSERT INTO pfa_session (organization_id, id, owner_user_id) VALUES (${organizationId}, ${sessionId}, ${userId})
+        ON CONFLICT (organization_id, id) DO UPDATE SET last_used_at = now()
+        WHERE pfa_session.last_used_at < now() - make_interval(secs => ${TOUCH_EVERY_MS / 1000})`.execute(
+        this.db,
+      );
+    } catch (error) {
+      this.touched.delete(key); // the next request tries again
+      throw error;
+    }
   }
 
   async sessionsOf(organizationId: string, userId: string): Promise<string[]> {

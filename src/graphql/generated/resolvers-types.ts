@@ -128,6 +128,23 @@ export type Draft = {
   userId: Scalars['String']['output'];
 };
 
+/** A background job that gave up. */
+export type FailedJob = {
+  __typename?: 'FailedJob';
+  /** Attempts made, the first included. */
+  attempts: Scalars['Int']['output'];
+  /** The last attempt's error message. */
+  error: Scalars['String']['output'];
+  /** When the last attempt failed. */
+  failedAt: Scalars['DateTime']['output'];
+  /** Job id. */
+  jobId: Scalars['ID']['output'];
+  /** Organization of a sync job; null for jobs over the whole database. */
+  organizationId?: Maybe<Scalars['ID']['output']>;
+  /** Queue (job) name: `read-sync`, `write-sync`, `refresh-views`, `maintenance` or `sync-sweep`. */
+  queue: Scalars['String']['output'];
+};
+
 /** One field in conflict. */
 export type FieldConflict = {
   __typename?: 'FieldConflict';
@@ -188,6 +205,12 @@ export type JobQueue = {
 /** The job runner and its queues. */
 export type JobQueues = {
   __typename?: 'JobQueues';
+  /**
+   * The most recent jobs that gave up — retries exhausted, or a failure retrying cannot fix — with
+   * their last error, newest first (at most 50). Committed changes of a write-sync that gave up stay
+   * committed: the write-back sweep queues them again.
+   */
+  failedJobs: Array<FailedJob>;
   /** `bullmq` (Redis), `in-process` (no Redis) or `disabled`. */
   mode: Scalars['String']['output'];
   /** One entry per queue. */
@@ -233,6 +256,12 @@ export type Mutation = {
    * conflict; the others are committed (rebased onto the current mirror where it moved).
    */
   commitDrafts: CommitDraftsPayload;
+  /**
+   * A new sandbox of the caller's in this organization, with a random id: send it as the
+   * `X-Session-Id` header of later requests. Sessions are also created by the first edit under an id
+   * (never by a read). Needs the editor role.
+   */
+  createSession: Session;
   /** Throw away the session's open drafts and conflicts (all of them, or the given ids). */
   discardDrafts: DiscardDraftsPayload;
   /** Admin: queue a refresh of the KPI and timeline caches. */
@@ -263,6 +292,15 @@ export type MutationBulkUpdatePfaRecordsArgs = {
  */
 export type MutationCommitDraftsArgs = {
   ids?: InputMaybe<Array<Scalars['ID']['input']>>;
+  organizationId: Scalars['ID']['input'];
+};
+
+
+/**
+ * Edits happen in the caller's session (header `X-Session-Id`, required): drafts are private until
+ * committed; committed changes are written back to PEMS by a background job.
+ */
+export type MutationCreateSessionArgs = {
   organizationId: Scalars['ID']['input'];
 };
 
@@ -732,6 +770,17 @@ export type ResolveConflictPayload = {
   record: PfaRecord;
 };
 
+/** A user's sandbox (what-if) in one organization. */
+export type Session = {
+  __typename?: 'Session';
+  /** When the session was created. */
+  createdAt: Scalars['DateTime']['output'];
+  /** The id to send as the `X-Session-Id` header. */
+  id: Scalars['ID']['output'];
+  /** Organization code. */
+  organizationId: Scalars['ID']['output'];
+};
+
 /** String operators; `contains` and `startsWith` ignore case. */
 export type StringFilter = {
   /** Contains, ignoring case. */
@@ -928,6 +977,7 @@ export type ResolversTypes = {
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DiscardDraftsPayload: ResolverTypeWrapper<DiscardDraftsPayload>;
   Draft: ResolverTypeWrapper<DraftView>;
+  FailedJob: ResolverTypeWrapper<FailedJob>;
   FieldConflict: ResolverTypeWrapper<FieldConflict>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   FloatFilter: FloatFilter;
@@ -952,6 +1002,7 @@ export type ResolversTypes = {
   PfaRecordVersion: ResolverTypeWrapper<HistoryRow>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ResolveConflictPayload: ResolverTypeWrapper<Omit<ResolveConflictPayload, 'draft' | 'record'> & { draft?: Maybe<ResolversTypes['Draft']>, record: ResolversTypes['PfaRecord'] }>;
+  Session: ResolverTypeWrapper<Session>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   StringFilter: StringFilter;
   SyncRun: ResolverTypeWrapper<SyncRunRow>;
@@ -971,6 +1022,7 @@ export type ResolversParentTypes = {
   DateTime: Scalars['DateTime']['output'];
   DiscardDraftsPayload: DiscardDraftsPayload;
   Draft: DraftView;
+  FailedJob: FailedJob;
   FieldConflict: FieldConflict;
   Float: Scalars['Float']['output'];
   FloatFilter: FloatFilter;
@@ -994,6 +1046,7 @@ export type ResolversParentTypes = {
   PfaRecordVersion: HistoryRow;
   Query: Record<PropertyKey, never>;
   ResolveConflictPayload: Omit<ResolveConflictPayload, 'draft' | 'record'> & { draft?: Maybe<ResolversParentTypes['Draft']>, record: ResolversParentTypes['PfaRecord'] };
+  Session: Session;
   String: Scalars['String']['output'];
   StringFilter: StringFilter;
   SyncRun: SyncRunRow;
@@ -1039,6 +1092,15 @@ export type DraftResolvers<ContextType = GraphqlContext, ParentType extends Reso
   userId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type FailedJobResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['FailedJob'] = ResolversParentTypes['FailedJob']> = {
+  attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  error?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  failedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  jobId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  organizationId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  queue?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type FieldConflictResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['FieldConflict'] = ResolversParentTypes['FieldConflict']> = {
   base?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
   field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1068,6 +1130,7 @@ export type JobQueueResolvers<ContextType = GraphqlContext, ParentType extends R
 };
 
 export type JobQueuesResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['JobQueues'] = ResolversParentTypes['JobQueues']> = {
+  failedJobs?: Resolver<Array<ResolversTypes['FailedJob']>, ParentType, ContextType>;
   mode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   queues?: Resolver<Array<ResolversTypes['JobQueue']>, ParentType, ContextType>;
 };
@@ -1092,6 +1155,7 @@ export interface LocalDateScalarConfig extends GraphQLScalarTypeConfig<Resolvers
 export type MutationResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   bulkUpdatePfaRecords?: Resolver<ResolversTypes['BulkUpdatePfaRecordsPayload'], ParentType, ContextType, RequireFields<MutationBulkUpdatePfaRecordsArgs, 'input'>>;
   commitDrafts?: Resolver<ResolversTypes['CommitDraftsPayload'], ParentType, ContextType, RequireFields<MutationCommitDraftsArgs, 'organizationId'>>;
+  createSession?: Resolver<ResolversTypes['Session'], ParentType, ContextType, RequireFields<MutationCreateSessionArgs, 'organizationId'>>;
   discardDrafts?: Resolver<ResolversTypes['DiscardDraftsPayload'], ParentType, ContextType, RequireFields<MutationDiscardDraftsArgs, 'organizationId'>>;
   refreshKpis?: Resolver<ResolversTypes['JobPayload'], ParentType, ContextType, RequireFields<MutationRefreshKpisArgs, 'organizationId'>>;
   resolveConflict?: Resolver<ResolversTypes['ResolveConflictPayload'], ParentType, ContextType, RequireFields<MutationResolveConflictArgs, 'id' | 'resolution'>>;
@@ -1184,6 +1248,12 @@ export type ResolveConflictPayloadResolvers<ContextType = GraphqlContext, Parent
   record?: Resolver<ResolversTypes['PfaRecord'], ParentType, ContextType>;
 };
 
+export type SessionResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['Session'] = ResolversParentTypes['Session']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  organizationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
 export type SyncRunResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['SyncRun'] = ResolversParentTypes['SyncRun']> = {
   conflicted?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   direction?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1227,6 +1297,7 @@ export type Resolvers<ContextType = GraphqlContext> = {
   DateTime?: GraphQLScalarType;
   DiscardDraftsPayload?: DiscardDraftsPayloadResolvers<ContextType>;
   Draft?: DraftResolvers<ContextType>;
+  FailedJob?: FailedJobResolvers<ContextType>;
   FieldConflict?: FieldConflictResolvers<ContextType>;
   JSON?: GraphQLScalarType;
   JSONObject?: GraphQLScalarType;
@@ -1244,6 +1315,7 @@ export type Resolvers<ContextType = GraphqlContext> = {
   PfaRecordVersion?: PfaRecordVersionResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   ResolveConflictPayload?: ResolveConflictPayloadResolvers<ContextType>;
+  Session?: SessionResolvers<ContextType>;
   SyncRun?: SyncRunResolvers<ContextType>;
   TimelineBounds?: TimelineBoundsResolvers<ContextType>;
   UpdatePfaRecordPayload?: UpdatePfaRecordPayloadResolvers<ContextType>;

@@ -6,6 +6,16 @@
 
 (() => {
   const config = JSON.parse(document.getElementById('graphiql-config').textContent);
+  // A sandbox of this browser's own, so that nobody shares (or squats) a well-known session id.
+  if (config.headers.includes('{{browser-session}}')) {
+    let id = localStorage.getItem('pfa:session-id');
+    if (!id || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) {
+      const bytes = crypto.getRandomValues(new Uint8Array(9));
+      id = 'sandbox-' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+      localStorage.setItem('pfa:session-id', id);
+    }
+    config.headers = config.headers.split('{{browser-session}}').join(id);
+  }
   // The one <style> element GraphiQL's bundle creates (scroll lock behind dialogs) reads its CSP nonce
   // from this global, as webpack-built code does.
   window.__webpack_nonce__ = config.styleNonce;
