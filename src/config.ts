@@ -50,6 +50,14 @@ const schema = z.object({
   WRITE_SYNC_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
   /** Scheduled incremental read sync of every organization; 0 off (always off without PEMS). */
   READ_SYNC_INTERVAL_MS: z.coerce.number().int().min(0).default(900_000),
+  /** Nightly maintenance deletes audit events (pfa_modification_event) older than this; 0 keeps them. */
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).default(365),
+  /** … superseded record versions (pfa_mirror_history) older than this; 0 keeps them. */
+  HISTORY_RETENTION_DAYS: z.coerce.number().int().min(0).default(365),
+  /** … KPI refresh log rows (pfa_view_refresh) older than this (the newest always stays); 0 keeps them. */
+  REFRESH_LOG_RETENTION_DAYS: z.coerce.number().int().min(0).default(30),
+  /** … sessions unused this long whose modifications are all archived; 0 keeps them. */
+  SESSION_IDLE_DAYS: z.coerce.number().int().min(0).default(90),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
   /** Per-statement timeout of the record reads a client shapes (SET LOCAL, see src/db/read-timeout.ts). */

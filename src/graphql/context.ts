@@ -120,6 +120,8 @@ export function createContext(args: {
     }
     if (owner !== undefined && owner !== principal.userId)
       throw forbidden(`session ${sessionHeader} belongs to another user`);
+    // last_used_at (idle sessions are removed by maintenance): at most one write a minute.
+    if (owner !== undefined) await services.sessions.touch(organizationId, sessionHeader);
     return { organizationId, sessionId: sessionHeader };
   };
   const createdSessions = new Set<string>();

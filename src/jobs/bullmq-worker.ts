@@ -11,7 +11,7 @@ import { BullmqJobGateway } from './bullmq-gateway.js';
 import { executeJob, isPermanentFailure } from './execute.js';
 import type { JobName } from './gateway.js';
 import { createJobHandlers } from './handlers.js';
-import { DEFAULT_JOB_SETTINGS, createPemsClient, type JobSettings } from './job-deps.js';
+import { DEFAULT_JOB_SETTINGS, createPemsClient, settingsFromConfig, type JobSettings } from './job-deps.js';
 import { registerJobMetrics } from './job-metrics.js';
 import { DEFAULT_QUEUE_PREFIX, QUEUE_NAMES, createRedis } from './queues.js';
 import { JOB_NAMES, checkPayload, type JobProgress } from './registry.js';
@@ -75,7 +75,7 @@ export async function startWorker(
     pems,
     requestRefresh: (reason) => gateway.requestRefresh(reason),
     enqueueIfIdle: (name, organizationId) => gateway.enqueueIfIdle(name, organizationId),
-    settings: { ...DEFAULT_JOB_SETTINGS, ...options.settings },
+    settings: { ...DEFAULT_JOB_SETTINGS, ...settingsFromConfig(config), ...options.settings },
   });
   const unregisterMetrics = registerJobMetrics(services.db, gateway);
 

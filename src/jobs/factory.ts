@@ -11,7 +11,7 @@ import { BullmqJobGateway } from './bullmq-gateway.js';
 import { startWorker, type JobWorker, type WorkerOptions } from './bullmq-worker.js';
 import type { QueueCounts, EnqueuedJob, FailedJob, JobGateway, JobName } from './gateway.js';
 import { InProcessJobGateway } from './in-process-gateway.js';
-import { DEFAULT_JOB_SETTINGS, createPemsClient, type JobSettings } from './job-deps.js';
+import { DEFAULT_JOB_SETTINGS, createPemsClient, settingsFromConfig, type JobSettings } from './job-deps.js';
 import { registerJobMetrics } from './job-metrics.js';
 import { redisAnswers } from './queues.js';
 
@@ -118,7 +118,11 @@ export async function createJobGateway(
 ): Promise<JobSystem> {
   const { config, log } = deps;
   const pems = options.pems === undefined ? createPemsClient(config) : options.pems;
-  const settings: JobSettings = { ...DEFAULT_JOB_SETTINGS, ...options.settings };
+  const settings: JobSettings = {
+    ...DEFAULT_JOB_SETTINGS,
+    ...settingsFromConfig(config),
+    ...options.settings,
+  };
   let reason: string;
   if (options.redisUrl) {
     const ping = await redisAnswers(options.redisUrl, options.pingTimeoutMs ?? 1_000);

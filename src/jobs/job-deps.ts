@@ -31,6 +31,14 @@ export interface JobSettings {
    * its own write-back at once; the sweep catches what that missed: Redis down, retries exhausted).
    */
   writeSweepGraceMs: number;
+  /** Maintenance deletes audit events older than this (0: kept); an open change's events stay. */
+  auditRetentionDays: number;
+  /** Maintenance deletes superseded record versions older than this (0: kept). */
+  historyRetentionDays: number;
+  /** Maintenance deletes KPI refresh log rows older than this, the newest excepted (0: kept). */
+  refreshLogRetentionDays: number;
+  /** Maintenance removes sessions unused this long whose modifications are all archived (0: kept). */
+  sessionIdleDays: number;
 }
 
 export const DEFAULT_JOB_SETTINGS: Readonly<JobSettings> = Object.freeze({
@@ -45,7 +53,21 @@ export const DEFAULT_JOB_SETTINGS: Readonly<JobSettings> = Object.freeze({
   archiveAfterDays: 30,
   syncLogRetentionDays: 90,
   writeSweepGraceMs: 30_000,
+  auditRetentionDays: 365,
+  historyRetentionDays: 365,
+  refreshLogRetentionDays: 30,
+  sessionIdleDays: 90,
 });
+
+/** The settings the environment chooses (retention); the rest keep their defaults. */
+export function settingsFromConfig(config: Config): Partial<JobSettings> {
+  return {
+    auditRetentionDays: config.AUDIT_RETENTION_DAYS,
+    historyRetentionDays: config.HISTORY_RETENTION_DAYS,
+    refreshLogRetentionDays: config.REFRESH_LOG_RETENTION_DAYS,
+    sessionIdleDays: config.SESSION_IDLE_DAYS,
+  };
+}
 
 /** What processors need; built once per process (API in-process runner, worker, CLI). */
 export interface JobDeps {

@@ -74,6 +74,11 @@ export interface RefreshResult {
 export interface MaintenanceResult {
   archived: number;
   deletedSyncLogs: number;
+  /** Retention (0 when the setting keeps them). */
+  deletedEvents: number;
+  deletedHistory: number;
+  deletedRefreshLogs: number;
+  deletedSessions: number;
   durationMs: number;
 }
 

@@ -4,6 +4,21 @@ import type { Db } from '../db/database.js';
 /** Any refresh of the KPI views holds this transaction-level advisory lock (hashed in SQL). */
 const REFRESH_LOCK = 'pfa:refresh-views';
 
+/** Rows one retention statement deletes at most (each batch is its own short transaction). */
+const RETENTION_BATCH = 10_000;
+
+async function deleteInBatches(
+  run: (limit: number) => Promise<{ rows: { n: number }[] }>,
+  batch: number,
+): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const n = (await run(batch)).rows[0]?.n ?? 0;
+    total += n;
+    if (n < batch) return total;
+  }
+}
+
 /** SQL of the housekeeping jobs: view refresh, archiving, retention, statistics; and job gauges. */
 export class MaintenanceRepository {
   constructor(private readonly db: Db) {}
@@ -73,6 +88,80 @@ export class MaintenanceRepository {
     await sql`ANALYZE pfa_mirror, pfa_mirror_history, pfa_modification, pfa_modification_event, pfa_sync_log`.execute(
       this.db,
     );
+  }
+
+  // ---------------------------------------------------------------- retention
+
+  /**
+   * Audit events older than `days`, in batches (short transactions, bounded locks). Events of a
+   * modification still in pfa_modification (open, pending, or synced but not yet archived) stay:
+   * a live change keeps its whole trail.
+   */
+  async deleteOldEvents(days: number, batch = RETENTION_BATCH): Promise<number> {
+    return deleteInBatches(
+      (limit) =>
+        sql<{ n: number }>`
+        WITH doomed AS (
+          SELECT e.organization_id, e.id FROM pfa_modification_event e
+          WHERE e.at < now() - make_interval(days => ${days})
+            AND NOT EXISTS (
+              SELECT 1 FROM pfa_modification pm
+              WHERE pm.organization_id = e.organization_id AND pm.id = e.modification_id)
+          LIMIT ${limit}
+        ), deleted AS (
+          DELETE FROM pfa_modification_event e USING doomed d
+          WHERE e.organization_id = d.organization_id AND e.id = d.id
+          RETURNING 1
+        )
+        SELECT count(*)::int AS n FROM deleted`.execute(this.db),
+      batch,
+    );
+  }
+
+  /** Superseded record versions (pfa_mirror_history) older than `days`, in batches. */
+  async deleteOldHistory(days: number, batch = RETENTION_BATCH): Promise<number> {
+    return deleteInBatches(
+      (limit) =>
+        sql<{ n: number }>`
+        WITH doomed AS (
+          SELECT organization_id, id FROM pfa_mirror_history
+          WHERE superseded_at < now() - make_interval(days => ${days})
+          LIMIT ${limit}
+        ), deleted AS (
+          DELETE FROM pfa_mirror_history h USING doomed d
+          WHERE h.organization_id = d.organization_id AND h.id = d.id
+          RETURNING 1
+        )
+        SELECT count(*)::int AS n FROM deleted`.execute(this.db),
+      batch,
+    );
+  }
+
+  /** KPI refresh log rows older than `days`; the newest row always stays (the refresh-age gauge reads it). */
+  async deleteOldRefreshLogs(days: number): Promise<number> {
+    const result = await sql`
+      DELETE FROM pfa_view_refresh
+      WHERE refreshed_at < now() - make_interval(days => ${days})
+        AND id <> (SELECT id FROM pfa_view_refresh ORDER BY refreshed_at DESC, id DESC LIMIT 1)`.execute(
+      this.db,
+    );
+    return Number(result.numAffectedRows ?? 0);
+  }
+
+  /**
+   * Sessions unused for `days` whose modifications are all archived (none left in
+   * pfa_modification). A request that uses such a session again re-creates it
+   * (SessionRepository.touch), so a removal racing a returning user loses nothing.
+   */
+  async deleteIdleSessions(days: number): Promise<number> {
+    const result = await sql`
+      DELETE FROM pfa_session s
+      WHERE s.last_used_at < now() - make_interval(days => ${days})
+        AND NOT EXISTS (
+          SELECT 1 FROM pfa_modification pm WHERE pm.organization_id = s.organization_id AND pm.session_id = s.id)`.execute(
+      this.db,
+    );
+    return Number(result.numAffectedRows ?? 0);
   }
 
   /** Every organization's code (what the scheduled read sync visits). */

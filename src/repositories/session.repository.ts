@@ -63,9 +63,9 @@ export class SessionRepository {
   /**
    * Marks the session used now (`last_used_at`), from the request path: at most one statement per
    * session and minute per process, and in the database at most one row write per minute whatever
-   * the number of processes. A session removed as idle meanwhile is created again for its user.
+   * the number of processes. Never creates a session (a read must not; an edit's ensure() does).
    */
-  async touch(organizationId: string, sessionId: string, userId: string): Promise<void> {
+  async touch(organizationId: string, sessionId: string): Promise<void> {
     const key = `${organizationId}/${sessionId}`;
     const now = Date.now();
     const last = this.touched.get(key);
@@ -76,11 +76,9 @@ export class SessionRepository {
     }
     try {
       await sql`
-        INSERT INTO pfa_session (organization_id, id, owner_user_id) VALUES (${organizationId}, ${sessionId}, ${userId})
-        ON CONFLICT (organization_id, id) DO UPDATE SET last_used_at = now()
-        WHERE pfa_session.last_used_at < now() - make_interval(secs => ${TOUCH_EVERY_MS / 1000})`.execute(
-        this.db,
-      );
+        UPDATE pfa_session SET last_used_at = now()
+        WHERE organization_id = ${organizationId} AND id = ${sessionId}
+          AND last_used_at < now() - make_interval(secs => ${TOUCH_EVERY_MS / 1000})`.execute(this.db);
     } catch (error) {
       this.touched.delete(key); // the next request tries again
       throw error;
