@@ -27,6 +27,7 @@ import { limitsPlugin } from '../graphql/limits.js';
 import { resolvers } from '../graphql/resolvers.js';
 import type { Services } from '../services.js';
 import { createGraphiqlHandler } from './graphiql.js';
+import { BoundedDocumentStore } from './document-store.js';
 import { createMetricsServer, metricsPlugin, serveMetrics } from './metrics.js';
 
 export const SCHEMA_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schema.graphql');
@@ -38,6 +39,8 @@ export interface App {
   server: http.Server;
   /** The dedicated /metrics listener (METRICS_PORT, on METRICS_HOST or the API's host), when set. */
   metricsServer: http.Server | null;
+  /** Apollo's cache of parsed documents, bounded (new documents cannot grow memory without limit). */
+  documentStore: BoundedDocumentStore;
   listen(port: number, host: string): Promise<string>;
   /** Stops taking requests, lets in-flight ones finish, stops Apollo. */
   close(): Promise<void>;
@@ -81,6 +84,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
     typeDefs: readFileSync(SCHEMA_PATH, 'utf8'),
     resolvers: resolvers as never,
   });
+  const documentStore = new BoundedDocumentStore();
   const apollo = new ApolloServer<GraphqlContext>({
     schema,
     introspection: true, // authenticated callers only: every request needs a token
@@ -88,6 +92,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
     formatError: createErrorFormatter(log, debugErrors),
     // Apollo's default is JSON.stringify(value, null, 2): bigger bodies and slower to write.
     stringifyResult: (value) => JSON.stringify(value),
+    documentStore,
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       // Installed by default, it wraps every field resolver (willResolveField) to compute HTTP cache
@@ -281,6 +286,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   return {
     server,
     metricsServer,
+    documentStore,
     listen: async (port, host) => {
       if (metricsServer) {
         const metricsPort = config.METRICS_PORT ?? 0;
