@@ -158,7 +158,7 @@ export interface PrivateRedis {
   readonly url: string;
   /** SHUTDOWN SAVE: clients lose their connections; the data comes back with start(). */
   stop(): Promise<void>;
-  /** Starts it again on the same port and directory. */
+  /** Starts it again on the same port and directory (nothing when it runs). */
   start(): Promise<void>;
   /** Stops it for good and removes its files. */
   close(): Promise<void>;
@@ -181,6 +181,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   const url = `redis://127.0.0.1:${port}`;
 
   const start = async () => {
+    if (child && child.exitCode === null) return;
     const proc = spawn(
       'redis-server',
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
