@@ -41,6 +41,8 @@ export class PostgresSource implements LegacySource {
       types,
       application_name: 'pfa-vanguard-legacy-import',
     });
+    // A lost connection fails the pending query (which throws); without a listener it would end the process.
+    client.on('error', () => undefined);
     await client.connect();
     try {
       await client.query(`SET TIME ZONE 'UTC'`);
