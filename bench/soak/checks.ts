@@ -1,0 +1,395 @@
+/**
+ * The end-of-run invariants, on the soak database (SQL) and the simulator's write log — never on
+ * what the service answers about itself:
+ *   commit-settled   every acknowledged commit is synced, or committed/conflict with its error;
+ *   exactly-once     a synced commit is applied in PEMS exactly once; no write applied twice;
+ *   draft-survives   an acknowledged draft value is still in the session's open draft unless its
+ *                    owner changed, discarded or committed it (and nothing the owner dropped is back);
+ *   kpi              after a refresh, kpiSummary (GraphQL and the cache) equals a recomputation
+ *                    from the mirror + pending deltas with src/domain/costs.ts.
+ */
+import { isDiscontinued, recordCosts } from '../../src/domain/costs.js';
+import { readBool, readText } from '../../src/domain/values.js';
+import type { PemsSimulator } from '../../src/pems/simulator.js';
+import type { GraphqlClient } from './client.js';
+import { sleep, type SoakDatabase } from './infra.js';
+import type { SoakUser } from './users.js';
+import { canonicalDelta, sameDelta, sameValue, type World } from './world.js';
+
+const j = (v: unknown): string => JSON.stringify(v);
+
+export interface CheckContext {
+  world: World;
+  db: SoakDatabase;
+  sim: PemsSimulator;
+  admin: GraphqlClient;
+  orgs: string[];
+  users: SoakUser[];
+  info: string[];
+}
+
+interface ModRow {
+  id: string;
+  organization_id: string;
+  mirror_id: string;
+  session_id: string;
+  sync_state: string;
+  delta: Record<string, unknown>;
+  last_error: string | null;
+}
+
+export async function runChecks(ctx: CheckContext): Promise<void> {
+  await checkCommits(ctx);
+  await checkDrafts(ctx);
+  await checkKpis(ctx);
+}
+
+async function checkCommits(ctx: CheckContext): Promise<void> {
+  const { world, db, sim } = ctx;
+  const { rows } = await db.pool.query<ModRow>(
+    `SELECT id::text, organization_id, mirror_id::text, session_id, sync_state::text, delta, last_error FROM pfa_modification`,
+  );
+  const byId = new Map(rows.map((r) => [`${r.organization_id}/${r.id}`, r]));
+  const { rows: archived } = await db.pool.query<{ id: string; organization_id: string }>(
+    `SELECT id::text, organization_id FROM pfa_modification_archive`,
+  );
+  const archivedIds = new Set(archived.map((r) => `${r.organization_id}/${r.id}`));
+  const writes = sim.writes().filter((w) => w.via === 'update');
+  const writesOf = new Map<string, typeof writes>();
+  for (const w of writes) {
+    const key = `${w.organization}/${w.pfaId}`;
+    writesOf.set(key, [...(writesOf.get(key) ?? []), w]);
+  }
+  const tally: Record<string, number> = {};
+  const bump = (k: string): void => void (tally[k] = (tally[k] ?? 0) + 1);
+
+  for (const [key, o] of world.obligations) {
+    if (o.discharged) {
+      bump(`settled by the owner (${o.discharged})`);
+      continue;
+    }
+    const row = byId.get(key);
+    const what = `commit ${o.id} of ${o.record.cls} record ${o.record.pfaId} (${o.record.id}) by ${o.session}, acknowledged ${j(o.delta)} via ${o.via}`;
+    if (!row) {
+      // A write-back conflict may merge it into the session's open draft of the record (whose
+      // own values win): then that row carries its keys, with the error.
+      const session = o.session.slice(o.org.length + 1);
+      const merged = rows.find(
+        (r) =>
+          r.organization_id === o.org &&
+          r.session_id === session &&
+          r.mirror_id === o.record.id &&
+          r.id !== o.id &&
+          Object.keys(o.delta).every((k) => k in r.delta),
+      );
+      const dropped = world.dropped.get(`${o.session}/${o.record.id}`) ?? 0;
+      if (archivedIds.has(key)) bump('archived');
+      else if (merged) {
+        bump(`merged into another modification of its session (${merged.sync_state})`);
+        if ((merged.sync_state === 'conflict' || merged.sync_state === 'committed') && !merged.last_error)
+          world.violate(
+            'commit-settled',
+            `${what}: merged into ${merged.id}, left ${merged.sync_state} without an error`,
+          );
+      } else if (dropped > o.ackedAt) bump('merged into an open draft its owner then discarded');
+      else if (o.uncertain) bump('gone after an unanswered resolution');
+      else world.violate('commit-settled', `${what}: the modification no longer exists`);
+      continue;
+    }
+    if (!sameDelta(row.delta, o.delta)) {
+      world.violate('commit-settled', `${what}: the stored delta is now ${j(row.delta)}`);
+    }
+    bump(row.sync_state);
+    switch (row.sync_state) {
+      case 'synced': {
+        const applied = (writesOf.get(`${o.org}/${o.record.pfaId}`) ?? []).filter((w) =>
+          sameDelta(w.changes, o.delta),
+        );
+        if (applied.length !== 1)
+          world.violate(
+            'exactly-once',
+            `${what}: synced, applied ${applied.length} times in PEMS${
+              applied.length
+                ? ` (recordids ${applied.map((w) => `${w.recordidBefore}→${w.recordidAfter}${w.responseLost ? ' response lost' : ''}`).join(', ')})`
+                : ''
+            }`,
+          );
+        break;
+      }
+      case 'committed':
+      case 'conflict':
+        if (!row.last_error)
+          world.violate('commit-settled', `${what}: left ${row.sync_state} without an error recorded`);
+        break;
+      default:
+        world.violate(
+          'commit-settled',
+          `${what}: left ${row.sync_state}${row.last_error ? ` (${row.last_error})` : ''}`,
+        );
+    }
+  }
+  ctx.info.push(
+    `acknowledged commits at the end: ${Object.entries(tally)
+      .map(([k, n]) => `${n} ${k}`)
+      .join(', ')}`,
+  );
+
+  // No write applied twice (also for changes the harness never saw acknowledged).
+  const seen = new Map<string, number>();
+  for (const w of writes) {
+    const k = `${w.organization}/${w.pfaId}/${canonicalDelta(w.changes)}`;
+    seen.set(k, (seen.get(k) ?? 0) + 1);
+  }
+  for (const [k, n] of seen)
+    if (n > 1) {
+      const acked = [...world.obligations.values()].some(
+        (o) => k === `${o.org}/${o.record.pfaId}/${canonicalDelta(o.delta)}`,
+      );
+      if (!acked) world.violate('exactly-once', `PEMS applied the same change ${n} times: ${k}`);
+    }
+}
+
+async function checkDrafts(ctx: CheckContext): Promise<void> {
+  const { world, db, users } = ctx;
+  const { rows } = await db.pool.query<ModRow>(
+    `SELECT id::text, organization_id, mirror_id::text, session_id, sync_state::text, delta, last_error
+     FROM pfa_modification WHERE sync_state IN ('draft', 'conflict')`,
+  );
+  const open = new Map<string, ModRow>();
+  for (const r of rows) {
+    if (world.obligations.has(`${r.organization_id}/${r.id}`)) continue; // a write-back conflict
+    open.set(`${r.organization_id}/${r.session_id}/${r.mirror_id}`, r);
+  }
+  let checked = 0;
+  for (const user of users) {
+    for (const s of [...user.sessions, user.raceSession]) {
+      for (const [recordId, m] of s.models) {
+        if (m.uncertainAll || m.busy) continue;
+        const row = open.get(`${s.org}/${s.id}/${recordId}`);
+        const rec = world.record(s.org, recordId);
+        const name = `session ${s.key} record ${rec?.pfaId ?? recordId} (${recordId})`;
+        const known = [...m.expect].filter(([f]) => !m.uncertain.has(f));
+        if (m.state === 'none' && m.uncertain.size === 0 && row) {
+          world.violate(
+            'draft-survives',
+            `${name}: the owner committed, discarded or emptied its draft, yet draft ${row.id} (${row.sync_state}) is open with ${j(row.delta)}`,
+          );
+          continue;
+        }
+        if (!known.length) continue;
+        checked += 1;
+        if (!row) {
+          world.violate(
+            'draft-survives',
+            `${name}: acknowledged draft values ${j(Object.fromEntries(known))} lost — no open draft`,
+          );
+          continue;
+        }
+        for (const [f, v] of known)
+          if (!(f in row.delta) || !sameValue(f, row.delta[f], v))
+            world.violate(
+              'draft-survives',
+              `${name} draft ${row.id}: acknowledged ${f}=${j(v)}, stored ${j(row.delta[f])} (delta ${j(row.delta)})`,
+            );
+      }
+    }
+  }
+  ctx.info.push(`open drafts checked against what their sessions were told: ${checked}`);
+}
+
+interface KpiGroup {
+  plan: number;
+  forecast: number;
+  actual: number;
+  variance: number;
+  count: number;
+  actualized: number;
+}
+
+/** KPIs of mirror + pending deltas (commit order), without drafts, by DOMAIN §2 in TypeScript. */
+async function recompute(db: SoakDatabase): Promise<Map<string, Map<string, KpiGroup>>> {
+  const client = await db.pool.connect();
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    const mirror = await client.query<{
+      organization_id: string;
+      id: string;
+      data: Record<string, unknown>;
+      removed: boolean;
+    }>(`SELECT organization_id, id::text, data, removed_from_pems_at IS NOT NULL AS removed FROM pfa_mirror`);
+    const pending = await client.query<{
+      organization_id: string;
+      mirror_id: string;
+      delta: Record<string, unknown>;
+    }>(
+      `SELECT organization_id, mirror_id::text, delta FROM pfa_modification
+       WHERE sync_state IN ('committed', 'syncing') ORDER BY committed_at, id`,
+    );
+    await client.query('COMMIT');
+    const data = new Map<string, { org: string; data: Record<string, unknown>; removed: boolean }>();
+    for (const r of mirror.rows)
+      data.set(`${r.organization_id}/${r.id}`, { org: r.organization_id, data: r.data, removed: r.removed });
+    for (const p of pending.rows) {
+      const d = data.get(`${p.organization_id}/${p.mirror_id}`);
+      if (d) d.data = { ...d.data, ...p.delta };
+    }
+    const out = new Map<string, Map<string, KpiGroup>>();
+    for (const { org, data: rec, removed } of data.values()) {
+      if (removed || isDiscontinued(rec)) continue;
+      const key = j([readText(rec.category), readText(rec.source), readText(rec.dor)]);
+      let groups = out.get(org);
+      if (!groups) out.set(org, (groups = new Map()));
+      let g = groups.get(key);
+      if (!g)
+        groups.set(key, (g = { plan: 0, forecast: 0, actual: 0, variance: 0, count: 0, actualized: 0 }));
+      const c = recordCosts(rec);
+      g.plan += c.planCost;
+      g.forecast += c.forecastCost;
+      g.actual += c.actualCost;
+      g.variance += c.variance;
+      g.count += 1;
+      if (readBool(rec.isActualized) === true) g.actualized += 1;
+    }
+    return out;
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    client.release();
+  }
+}
+
+const close = (a: number, b: number): boolean =>
+  Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(a), Math.abs(b));
+
+function sameKpis(a: Map<string, KpiGroup> | undefined, b: Map<string, KpiGroup> | undefined): string[] {
+  const diffs: string[] = [];
+  const keys = new Set([...(a?.keys() ?? []), ...(b?.keys() ?? [])]);
+  for (const k of keys) {
+    const x = a?.get(k);
+    const y = b?.get(k);
+    if (!x || !y) {
+      diffs.push(`group ${k}: ${x ? 'missing from the answer' : 'not in the recomputation'}`);
+      continue;
+    }
+    for (const f of ['plan', 'forecast', 'actual', 'variance', 'count', 'actualized'] as const)
+      if (!close(x[f], y[f])) diffs.push(`group ${k} ${f}: recomputed ${x[f]}, answered ${y[f]}`);
+  }
+  return diffs;
+}
+
+async function checkKpis(ctx: CheckContext): Promise<void> {
+  const { world, db, admin, orgs } = ctx;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const before = await recompute(db);
+    const last = await db.pool.query<{ n: string }>('SELECT coalesce(max(id), 0) AS n FROM pfa_view_refresh');
+    const lastId = Number(last.rows[0]?.n ?? 0);
+    for (const org of orgs) {
+      const out = await admin.request('mutation($o: ID!) { refreshKpis(organizationId: $o) { jobId } }', {
+        o: org,
+      });
+      if (!out.ok) world.error('refreshKpis', out.code, out.message);
+    }
+    let refreshed = false;
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
+      const r = await db.pool.query<{ n: string }>('SELECT coalesce(max(id), 0) AS n FROM pfa_view_refresh');
+      if (Number(r.rows[0]?.n ?? 0) > lastId) {
+        refreshed = true;
+        break;
+      }
+      await sleep(250);
+    }
+    if (!refreshed) {
+      world.violate('kpi', 'refreshKpis was queued but the caches were not refreshed within 60 s');
+      return;
+    }
+    const answered = new Map<string, Map<string, KpiGroup>>();
+    for (const org of orgs) {
+      const out = await admin.request<{
+        kpiSummary: {
+          category: string | null;
+          source: string | null;
+          dor: string | null;
+          totalPlanCost: number;
+          totalForecastCost: number;
+          totalActualCost: number;
+          totalVariance: number;
+          recordCount: number;
+          actualizedCount: number;
+        }[];
+      }>(
+        `query($o: ID!) { kpiSummary(organizationId: $o) { category source dor totalPlanCost totalForecastCost
+           totalActualCost totalVariance recordCount actualizedCount } }`,
+        { o: org },
+      );
+      if (!out.ok) {
+        world.violate('kpi', `kpiSummary(${org}) failed: ${out.code} ${out.message}`);
+        return;
+      }
+      answered.set(
+        org,
+        new Map(
+          out.data.kpiSummary.map((g) => [
+            j([g.category, g.source, g.dor]),
+            {
+              plan: g.totalPlanCost,
+              forecast: g.totalForecastCost,
+              actual: g.totalActualCost,
+              variance: g.totalVariance,
+              count: g.recordCount,
+              actualized: g.actualizedCount,
+            },
+          ]),
+        ),
+      );
+    }
+    const view = await db.pool.query<{
+      organization_id: string;
+      category: string | null;
+      source: string | null;
+      dor: string | null;
+      total_plan_cost: string;
+      total_forecast_cost: string;
+      total_actual_cost: string;
+      total_variance: string;
+      record_count: string;
+      actualized_count: string;
+    }>('SELECT * FROM pfa_kpi_summary');
+    const cached = new Map<string, Map<string, KpiGroup>>();
+    for (const r of view.rows) {
+      let m = cached.get(r.organization_id);
+      if (!m) cached.set(r.organization_id, (m = new Map()));
+      m.set(j([r.category, r.source, r.dor]), {
+        plan: Number(r.total_plan_cost),
+        forecast: Number(r.total_forecast_cost),
+        actual: Number(r.total_actual_cost),
+        variance: Number(r.total_variance),
+        count: Number(r.record_count),
+        actualized: Number(r.actualized_count),
+      });
+    }
+    const after = await recompute(db);
+    const stable = orgs.every((o) => sameKpis(before.get(o), after.get(o)).length === 0);
+    if (!stable && attempt < 3) continue; // the mirror moved meanwhile (a read sync): again
+    for (const org of orgs) {
+      const a = sameKpis(after.get(org), answered.get(org));
+      const c = sameKpis(after.get(org), cached.get(org));
+      if (a.length)
+        world.violate(
+          'kpi',
+          `kpiSummary(${org}) after a refresh differs from the recomputation: ${a.slice(0, 5).join('; ')}`,
+        );
+      if (c.length)
+        world.violate(
+          'kpi',
+          `pfa_kpi_summary(${org}) after a refresh differs from the recomputation: ${c.slice(0, 5).join('; ')}`,
+        );
+    }
+    ctx.info.push(
+      `KPIs: ${orgs.map((o) => `${o} ${after.get(o)?.size ?? 0} groups`).join(', ')} compared after a refresh${
+        stable ? '' : ' (the mirror kept moving during the check)'
+      }`,
+    );
+    return;
+  }
+}

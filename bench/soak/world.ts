@@ -1,0 +1,227 @@
+/**
+ * What the harness knows independently of the service: the records it plays with, what every
+ * simulated session was told (acknowledged draft values, acknowledged commits), who wrote which
+ * field of which record (for telling real conflicts from spurious ones), counters and the
+ * invariant violations found.
+ */
+import { readBool, readDate, readMoney, readText } from '../../src/domain/values.js';
+import { FIELD_BY_KEY } from '../../src/domain/record-fields.js';
+
+export type RecordClass = 'hot' | 'private' | 'race';
+
+export interface SoakRecord {
+  org: string;
+  /** pfa_mirror.id as a string (the GraphQL id). */
+  id: string;
+  pfaId: string;
+  cls: RecordClass;
+  /** For private records: the one session that ever writes it. */
+  owner?: string;
+}
+
+/** One session's view of one record, as acknowledged to it. */
+export interface DraftModel {
+  draftId: string | null;
+  /** currentVersion of the open draft (0: none); null: unknown, read it before the next edit. */
+  version: number | null;
+  state: 'none' | 'draft' | 'conflict';
+  /** Acknowledged draft values: field → value. */
+  expect: Map<string, unknown>;
+  /** Fields whose value the harness cannot know (a shift, an answer that never came). */
+  uncertain: Set<string>;
+  /** The whole draft is unknown (a commit or discard whose answer never came). */
+  uncertainAll: boolean;
+  /** An operation on it is in flight. */
+  busy: boolean;
+}
+
+export function newModel(): DraftModel {
+  return {
+    draftId: null,
+    version: 0,
+    state: 'none',
+    expect: new Map(),
+    uncertain: new Set(),
+    uncertainAll: false,
+    busy: false,
+  };
+}
+
+export function resetModel(m: DraftModel): void {
+  m.draftId = null;
+  m.version = 0;
+  m.state = 'none';
+  m.expect.clear();
+  m.uncertain.clear();
+  m.uncertainAll = false;
+}
+
+/** A commit the service acknowledged (commitDrafts → committed, or resolveConflict KEEP_MINE). */
+export interface Obligation {
+  org: string;
+  id: string;
+  record: SoakRecord;
+  session: string;
+  user: string;
+  /** The delta as acknowledged (the last acknowledgment wins: KEEP_MINE after a write-back conflict). */
+  delta: Record<string, unknown>;
+  ackedAt: number;
+  via: 'commit' | 'keep-mine' | 'race';
+  /** The owner settled it otherwise (ACCEPT_THEIRS, discard) — acknowledged. */
+  discharged: string | null;
+  /** A later operation on it had no answer: its row may be gone or changed legitimately. */
+  uncertain: boolean;
+  /** Write-back conflicts the harness saw on it. */
+  writeBackConflicts: number;
+}
+
+export interface Violation {
+  invariant: string;
+  detail: string;
+  atSeconds: number;
+}
+
+export const TRACKED_FIELDS = ['model', 'manufacturer', 'monthlyRate', 'forecastEnd', 'contract'] as const;
+/** Every field the soak writes (bulk edits add areaSilo and shift the forecast dates). */
+export const SOAK_FIELDS = [...TRACKED_FIELDS, 'areaSilo', 'forecastStart'] as const;
+
+/** Same value for the field's type (PEMS may write 1250.5 as "1250.50", a date as a timestamp). */
+export function sameValue(key: string, a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a === null || b === null) return false;
+  const spec = FIELD_BY_KEY.get(key);
+  if (!spec) return JSON.stringify(a) === JSON.stringify(b);
+  const read = { text: readText, money: readMoney, date: readDate, boolean: readBool }[spec.type];
+  const x = read(a);
+  return x !== null && x === read(b);
+}
+
+/** Same set of keys with the same values. */
+export function sameDelta(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return ka.length === kb.length && ka.every((k) => k in b && sameValue(k, a[k], b[k]));
+}
+
+export function canonicalDelta(d: Record<string, unknown>): string {
+  return JSON.stringify(
+    Object.keys(d)
+      .sort()
+      .map((k) => {
+        const spec = FIELD_BY_KEY.get(k);
+        const v = d[k];
+        const norm =
+          spec?.type === 'money' ? readMoney(v) : spec?.type === 'date' ? readDate(v) : (v ?? null);
+        return [k, norm];
+      }),
+  );
+}
+
+export class World {
+  readonly started = Date.now();
+  readonly violations: Violation[] = [];
+  readonly counts: Record<string, number> = {};
+  readonly errors: Record<string, number> = {};
+  readonly errorSamples: Record<string, string> = {};
+  readonly obligations = new Map<string, Obligation>();
+  /** "org/recordId/field" → writers (session keys, or "pems"). */
+  private readonly touches = new Map<string, Set<string>>();
+  readonly records = new Map<string, SoakRecord>();
+  private counter = 0;
+  /** Distinguishes this run's values from the seed's and from other runs'. */
+  readonly tag: string;
+
+  constructor(tag: string) {
+    this.tag = tag;
+  }
+
+  count(name: string, n = 1): void {
+    this.counts[name] = (this.counts[name] ?? 0) + n;
+  }
+
+  error(op: string, code: string, message: string): void {
+    const key = `${op}:${code}`;
+    this.errors[key] = (this.errors[key] ?? 0) + 1;
+    this.errorSamples[key] ??= message.slice(0, 300);
+  }
+
+  violate(invariant: string, detail: string): void {
+    this.violations.push({
+      invariant,
+      detail,
+      atSeconds: Math.round((Date.now() - this.started) / 100) / 10,
+    });
+  }
+
+  recordKey(org: string, id: string): string {
+    return `${org}/${id}`;
+  }
+
+  record(org: string, id: string): SoakRecord | undefined {
+    return this.records.get(this.recordKey(org, id));
+  }
+
+  touch(rec: SoakRecord, fields: Iterable<string>, writer: string): void {
+    for (const f of fields) {
+      const key = `${rec.org}/${rec.id}/${f}`;
+      let set = this.touches.get(key);
+      if (!set) this.touches.set(key, (set = new Set()));
+      set.add(writer);
+    }
+  }
+
+  /** Writers of the field other than `self`. */
+  rivals(rec: SoakRecord, field: string, self: string): string[] {
+    return [...(this.touches.get(`${rec.org}/${rec.id}/${field}`) ?? [])].filter((w) => w !== self);
+  }
+
+  /** A fresh value nobody has written before (so every delta is unique and conflicts are real). */
+  freshValue(field: string): unknown {
+    const n = ++this.counter;
+    switch (field) {
+      case 'monthlyRate':
+        return 1000 + n;
+      case 'forecastEnd': {
+        const d = new Date(Date.UTC(2031, 0, 1) + n * 86_400_000);
+        return d.toISOString().slice(0, 10);
+      }
+      default:
+        return `${this.tag}-${field.slice(0, 3)}-${n}`;
+    }
+  }
+
+  obligationKey(org: string, id: string): string {
+    return `${org}/${id}`;
+  }
+
+  addObligation(o: Omit<Obligation, 'discharged' | 'uncertain' | 'writeBackConflicts'>): void {
+    const key = this.obligationKey(o.org, o.id);
+    const prev = this.obligations.get(key);
+    this.obligations.set(key, {
+      ...o,
+      discharged: null,
+      uncertain: false,
+      writeBackConflicts: prev?.writeBackConflicts ?? 0,
+    });
+  }
+
+  /** "session/recordId" → when its owner last discarded or ACCEPT_THEIRS'd an open draft of it. */
+  readonly dropped = new Map<string, number>();
+
+  /** Did this session commit (acknowledged) this value of this field of the record? */
+  committedBy(session: string, rec: SoakRecord, field: string, value: unknown): boolean {
+    for (const o of this.obligations.values())
+      if (
+        o.session === session &&
+        o.record === rec &&
+        field in o.delta &&
+        sameValue(field, o.delta[field], value)
+      )
+        return true;
+    return false;
+  }
+
+  seconds(): number {
+    return (Date.now() - this.started) / 1000;
+  }
+}
