@@ -15,6 +15,8 @@ import { createDb, createPool } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrator.js';
 import { importLegacy, type LegacyImportReport } from '../src/jobs/legacy-import.js';
 import { PREDECESSOR_POSTGRES_DDL } from '../src/legacy/predecessor-schema.js';
+import { readProc } from './procstat.js';
+import { cpus, loadavg } from 'node:os';
 
 const { values } = parseArgs({
   options: {
@@ -131,6 +133,70 @@ async function buildTarget(): Promise<void> {
   await db.destroy();
 }
 
+/**
+ * CPU spent by this process and by the PostgreSQL backends of both databases while `fn` runs
+ * (sampled from /proc every 200 ms): on a shared machine the wall-clock rate depends on what
+ * else runs, the CPU cost per record does not.
+ */
+async function withCpu<T>(
+  fn: () => Promise<T>,
+): Promise<{ value: T; node: number; pg: number; load: number }> {
+  const seen = new Map<number, { first: number; last: number }>();
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  const sample = async (): Promise<void> => {
+    const { rows } = await c.query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity WHERE datname IN ($1, $2)`,
+      [SRC, DST],
+    );
+    for (const { pid } of rows) {
+      const cpu = readProc(pid)?.cpuSeconds;
+      if (cpu === undefined) continue;
+      const s = seen.get(pid);
+      if (s) s.last = cpu;
+      else seen.set(pid, { first: cpu, last: cpu });
+    }
+  };
+  const before = process.cpuUsage();
+  const loads: number[] = [];
+  let stop = false;
+  const loop = (async () => {
+    while (!stop) {
+      await sample().catch(() => undefined);
+      loads.push(loadavg()[0] ?? 0);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  try {
+    const value = await fn();
+    const used = process.cpuUsage(before);
+    stop = true;
+    await loop;
+    await sample().catch(() => undefined);
+    let pgCpu = 0;
+    for (const s of seen.values()) pgCpu += s.last - s.first;
+    return {
+      value,
+      node: (used.user + used.system) / 1e6,
+      pg: pgCpu,
+      load: loads.reduce((a, b) => a + b, 0) / Math.max(1, loads.length),
+    };
+  } finally {
+    stop = true;
+    await loop;
+    await c.end();
+  }
+}
+
+function cpuLine(r: LegacyImportReport, cpu: { node: number; pg: number; load: number }): string {
+  const cores = cpus().length;
+  const total = cpu.node + cpu.pg;
+  return (
+    `   CPU: node ${cpu.node.toFixed(1)} s + PostgreSQL ${cpu.pg.toFixed(1)} s = ${((total * 1e6) / Math.max(1, r.records)).toFixed(0)} µs per record; ` +
+    `${cores} cores fully ours would give ${fmt((r.records * cores) / Math.max(total, 1e-9))} records/s; mean load average during the run ${cpu.load.toFixed(1)}`
+  );
+}
+
 function summary(label: string, r: LegacyImportReport): string {
   const sum = (f: (o: LegacyImportReport['organizations'][number]) => number): number =>
     r.organizations.reduce((n, o) => n + f(o), 0);
@@ -160,12 +226,17 @@ async function main(): Promise<void> {
   try {
     const source = { postgres: urlOf(SRC) };
     t = performance.now();
-    const first = await importLegacy({ db, pool, log }, { source, batchSize: BATCH });
-    console.log(summary('first run (empty target)', first));
-    const second = await importLegacy({ db, pool, log }, { source, batchSize: BATCH });
-    console.log(summary('second run (nothing to change)', second));
-    const dry = await importLegacy({ db, pool, log }, { source, batchSize: BATCH, dryRun: true });
-    console.log(summary('dry run', dry));
+    const first = await withCpu(() => importLegacy({ db, pool, log }, { source, batchSize: BATCH }));
+    console.log(summary('first run (empty target)', first.value));
+    console.log(cpuLine(first.value, first));
+    const second = await withCpu(() => importLegacy({ db, pool, log }, { source, batchSize: BATCH }));
+    console.log(summary('second run (nothing to change)', second.value));
+    console.log(cpuLine(second.value, second));
+    const dry = await withCpu(() =>
+      importLegacy({ db, pool, log }, { source, batchSize: BATCH, dryRun: true }),
+    );
+    console.log(summary('dry run', dry.value));
+    console.log(cpuLine(dry.value, dry));
     const mem = process.memoryUsage();
     console.log(
       `peak-ish memory: rss ${fmt(mem.rss / 1048576)} MiB, heap ${fmt(mem.heapUsed / 1048576)} MiB`,

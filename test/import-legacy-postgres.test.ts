@@ -70,6 +70,8 @@ interface Mod {
   state: string;
   delta: Record<string, unknown>;
   conflict?: { status: string; pemsData: Record<string, unknown>; fields: string[] };
+  /** updatedAt, when not the day after createdAt. */
+  updated?: string;
 }
 
 const T = (day: number): string => `2025-11-${String(day).padStart(2, '0')} 10:00:00.000`;
@@ -147,6 +149,18 @@ const MODS: Mod[] = [
     state: 'draft',
     delta: { model: 'X1' },
   },
+  // An older second open change of the record of n 3 in the same (user, session): cannot coexist
+  // here; the one changed last wins.
+  {
+    n: 12,
+    org: HOL,
+    record: 3,
+    user: U1,
+    session: 'sess-A',
+    state: 'draft',
+    delta: { model: 'Y2' },
+    updated: '2025-10-01 10:00:00.000',
+  },
 ];
 
 async function createSource(): Promise<void> {
@@ -218,7 +232,7 @@ async function createSource(): Promise<void> {
           m.state === 'draft' ? null : T(m.n + 10),
           m.record === 'missing' ? null : `pv-${m.n}`,
           T(m.n),
-          T(m.n + 1),
+          m.updated ?? T(m.n + 1),
         ],
       );
       if (m.conflict)
@@ -290,7 +304,7 @@ describe('legacy import from the predecessor PostgreSQL', () => {
     const before = await tableCounts();
     dry = await importLegacy(deps(), { source: { postgres: sourceUrl }, dryRun: true, batchSize: 16 });
     expect(dry.description).toMatch(
-      /PostgreSQL: records in pfa_mirror \(80 rows\); organizations from `organizations`; users from `users`; 11 modifications/,
+      /PostgreSQL: records in pfa_mirror \(80 rows\); organizations from `organizations`; users from `users`; 12 modifications/,
     );
     expect(byOrg(dry, 'HOLNG')).toMatchObject({
       source: PER_ORG,
@@ -307,6 +321,11 @@ describe('legacy import from the predecessor PostgreSQL', () => {
         legacyId: modId(9),
         organizationId: 'HOLNG',
         reason: expect.stringMatching(/missing from the source/),
+      },
+      {
+        legacyId: modId(12),
+        organizationId: 'HOLNG',
+        reason: expect.stringMatching(/already has an open change/),
       },
     ]);
     expect(await tableCounts()).toEqual(before);

@@ -545,7 +545,11 @@ async function importPendingWork(
   const rows: PendingWorkRow[] = [];
   const now = new Date();
 
-  for (const m of mods) {
+  // The change edited last first: of two open changes of one record in one session, it stays.
+  const byRecency = [...mods].sort(
+    (a, b) => (legacyInstant(b.updatedAt)?.getTime() ?? 0) - (legacyInstant(a.updatedAt)?.getTime() ?? 0),
+  );
+  for (const m of byRecency) {
     if (imported.has(m.id)) {
       org.pendingAlreadyImported += 1;
       continue;
@@ -575,12 +579,11 @@ async function importPendingWork(
       );
       continue;
     }
-    const record: MirrorRow | undefined = mirror.get(m.pfaId);
+    // In a dry run a record new to the mirror has no row yet: it would come with this import.
+    const record: MirrorRow | undefined =
+      mirror.get(m.pfaId) ??
+      (dryRun ? { id: `new:${m.pfaId}`, version: 1, pemsVersion: null, data: {} } : undefined);
     if (!record) {
-      if (dryRun) {
-        org.pending[ours] += 1; // the record comes with this import
-        continue;
-      }
       problem(m, `its record ${m.pfaId} is not in the mirror (rejected by the import?)`);
       continue;
     }

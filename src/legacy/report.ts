@@ -5,15 +5,15 @@ const fmt = (n: number): string => n.toLocaleString('en-US');
 /** The report as the operator reads it (also the docs' worked example). */
 export function formatReport(report: LegacyImportReport): string[] {
   const out: string[] = [];
-  const verb = report.dryRun ? 'would be' : 'were';
   out.push(`source: ${report.description}`);
   if (report.dryRun) out.push('dry run: nothing is written');
   out.push(
-    'organization  name                   source    target  inserted   updated  unchanged  rejected  committed  drafts  conflicts',
+    'organization  name                            source    target  inserted   updated  unchanged  rejected  committed  drafts  conflicts',
   );
-  for (const o of report.organizations) {
+  const orgs = [...report.organizations].sort((a, b) => a.organizationId.localeCompare(b.organizationId));
+  for (const o of orgs) {
     out.push(
-      `${o.organizationId.padEnd(13)} ${o.name.slice(0, 22).padEnd(22)} ${fmt(o.source).padStart(6)} ${fmt(o.target).padStart(9)} ` +
+      `${o.organizationId.padEnd(13)} ${o.name.slice(0, 30).padEnd(30)} ${fmt(o.source).padStart(6)} ${fmt(o.target).padStart(9)} ` +
         `${fmt(o.inserted).padStart(9)} ${fmt(o.updated).padStart(9)} ${fmt(o.unchanged).padStart(10)} ${fmt(o.rejected).padStart(9)} ` +
         `${fmt(o.pending.committed).padStart(10)} ${fmt(o.pending.draft).padStart(7)} ${fmt(o.pending.conflict).padStart(10)}` +
         (o.duplicates ? `   (${fmt(o.duplicates)} duplicate pfaIds: the last row won)` : '') +
@@ -55,8 +55,9 @@ export function formatReport(report: LegacyImportReport): string[] {
     { committed: 0, draft: 0, conflict: 0 },
   );
   out.push(
-    `${fmt(report.records)} source rows in ${(report.durationMs / 1000).toFixed(1)} s (${fmt(report.recordsPerSecond)} records/s); ` +
-      `pending work that ${verb} imported: ${fmt(pending.committed)} committed, ${fmt(pending.draft)} drafts, ${fmt(pending.conflict)} conflicts`,
+    `${fmt(report.records)} source rows, records done in ${(report.recordsMs / 1000).toFixed(1)} s (${fmt(report.recordsPerSecond)} records/s), ` +
+      `whole run ${(report.durationMs / 1000).toFixed(1)} s; ` +
+      `${report.dryRun ? 'pending work that would be imported' : 'pending work imported'}: ${fmt(pending.committed)} committed, ${fmt(pending.draft)} drafts, ${fmt(pending.conflict)} conflicts`,
   );
   return out;
 }
