@@ -45,6 +45,7 @@ describe('isConnectionError', () => {
         name: 'MaxRetriesPerRequestError',
       }),
     ],
+    ['a Redis command that hangs (withTimeout)', new Error('queue write-sync: no answer within 5000 ms')],
     ['a cause chain', new Error('commit failed', { cause: sqlError('57P01') })],
     ['inside a GraphQLError', new GraphQLError('x', { originalError: sysError('ECONNREFUSED') })],
   ])('%s → yes', (_name, error) => {

@@ -90,6 +90,7 @@ const CONNECTION_MESSAGES = [
   /^Connection is closed\.?$/, // ioredis
   /^Reached the max retries per request limit/, // ioredis MaxRetriesPerRequestError
   /^Stream isn't writeable and enableOfflineQueue options is false/, // ioredis
+  /: no answer within \d+ ms$/, // withTimeout (src/jobs/queues.ts): a Redis command that hangs
 ];
 
 function looksLikeConnectionLoss(e: unknown): boolean {
