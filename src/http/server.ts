@@ -23,7 +23,7 @@ import {
   SERVICE_UNAVAILABLE_MESSAGE,
   toGraphQLError,
 } from '../graphql/errors.js';
-import { limitsPlugin } from '../graphql/limits.js';
+import { limitsPlugin, MAX_DOCUMENT_TOKENS } from '../graphql/limits.js';
 import { resolvers } from '../graphql/resolvers.js';
 import type { Services } from '../services.js';
 import { createGraphiqlHandler } from './graphiql.js';
@@ -92,6 +92,8 @@ export async function createApp(services: Services, options: AppOptions = {}): P
     formatError: createErrorFormatter(log, debugErrors),
     // Apollo's default is JSON.stringify(value, null, 2): bigger bodies and slower to write.
     stringifyResult: (value) => JSON.stringify(value),
+    // Parsing and validating cost time linear in the document: a bounded document (GRAPHQL_PARSE_FAILED beyond).
+    parseOptions: { maxTokens: MAX_DOCUMENT_TOKENS },
     documentStore,
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
