@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import { loadConfig } from '../src/config.js';
 import { BullmqJobGateway } from '../src/jobs/bullmq-gateway.js';
 import { startWorker, type JobWorker } from '../src/jobs/bullmq-worker.js';
+import { createJobGateway } from '../src/jobs/factory.js';
 import { SCHEDULER_IDS } from '../src/jobs/queues.js';
 import type { SweepResult } from '../src/jobs/registry.js';
 import { startPemsSimulator, type PemsSimulator } from '../src/pems/simulator.js';
@@ -203,6 +204,23 @@ describe('write-back sweep on a BullMQ job scheduler', () => {
     sim.resetFaults();
     await waitFor('the change to be synced', async () => (await stateOf(change)) === 'synced');
     expect(sim.stats().updates[`${ORG}/${pfaId(2)}`]).toBe(1);
+  });
+
+  it('an API process without a worker leaves the schedules to the worker', async () => {
+    const sweeps = queue('sync-sweep', p);
+    // Its own settings say 0 and it has no PEMS: neither may undo what the worker installed.
+    const api = await createJobGateway(
+      {
+        config: config({ WRITE_SYNC_SWEEP_INTERVAL_MS: '0', READ_SYNC_INTERVAL_MS: '0' }),
+        log: testLog,
+        pool: t.pool,
+        db: t.db,
+      },
+      { redisUrl: testRedisUrl(), pems: null, prefix: p },
+    );
+    await api.close();
+    expect(api.mode).toBe('bullmq');
+    expect(await sweeps.getJobScheduler(SCHEDULER_IDS.writeSweep)).toMatchObject({ every: 250 });
   });
 
   it('0 removes the schedulers; without PEMS they are not installed', async () => {

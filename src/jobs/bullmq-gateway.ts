@@ -35,9 +35,12 @@ export interface BullmqGatewayOptions {
   schedule?: boolean;
   /** Cron pattern of nightly maintenance; null disables it. */
   maintenanceCron?: string | null;
-  /** The write-back sweep every this many ms (WRITE_SYNC_SWEEP_INTERVAL_MS); 0 or absent removes it. */
+  /**
+   * The write-back sweep every this many ms (WRITE_SYNC_SWEEP_INTERVAL_MS); 0 removes it; absent
+   * leaves it as it is (a process that runs no sync jobs leaves the schedule to the worker).
+   */
   writeSweepIntervalMs?: number;
-  /** The read sync of every organization every this many ms (READ_SYNC_INTERVAL_MS); 0 or absent removes it. */
+  /** The read sync of every organization every this many ms (READ_SYNC_INTERVAL_MS); 0 removes it; absent leaves it. */
   readSyncIntervalMs?: number;
 }
 
@@ -95,7 +98,7 @@ export class BullmqJobGateway implements JobGateway {
       await withTimeout(connection.ping(), ENQUEUE_TIMEOUT_MS, 'Redis');
       if (options.schedule ?? true) {
         await gateway.schedule(options.kpiRefreshIntervalMs, options.maintenanceCron ?? MAINTENANCE_CRON);
-        await gateway.scheduleSweeps(options.writeSweepIntervalMs ?? 0, options.readSyncIntervalMs ?? 0);
+        await gateway.scheduleSweeps(options.writeSweepIntervalMs, options.readSyncIntervalMs);
       }
     } catch (error) {
       await gateway.close();
@@ -146,13 +149,14 @@ export class BullmqJobGateway implements JobGateway {
    * first tick comes one interval after the first install; upserting again (every start) keeps
    * the scheduler's rhythm.
    */
-  private async scheduleSweeps(writeEveryMs: number, readEveryMs: number): Promise<void> {
+  private async scheduleSweeps(writeEveryMs?: number, readEveryMs?: number): Promise<void> {
     const sweep = this.queue('sync-sweep');
     const plan = [
       { id: SCHEDULER_IDS.writeSweep, every: writeEveryMs, direction: 'write' as const },
       { id: SCHEDULER_IDS.readSync, every: readEveryMs, direction: 'read' as const },
     ];
     for (const { id, every, direction } of plan) {
+      if (every === undefined) continue;
       if (every > 0) {
         await sweep.upsertJobScheduler(
           id,

@@ -132,9 +132,15 @@ export async function createJobGateway(
         log,
         ...(options.prefix ? { prefix: options.prefix } : {}),
         kpiRefreshIntervalMs: config.KPI_REFRESH_INTERVAL_MS,
-        // Without PEMS there is nothing to sync: the sweeps are off (and removed).
-        writeSweepIntervalMs: pems ? config.WRITE_SYNC_SWEEP_INTERVAL_MS : 0,
-        readSyncIntervalMs: pems ? config.READ_SYNC_INTERVAL_MS : 0,
+        // The sync schedules belong to the processes that run sync jobs (they know PEMS): set here
+        // only with a worker in this process; an API alone leaves them to `npm run worker`.
+        ...(options.worker
+          ? {
+              // Without PEMS there is nothing to sync: the sweeps are off (and removed).
+              writeSweepIntervalMs: pems ? config.WRITE_SYNC_SWEEP_INTERVAL_MS : 0,
+              readSyncIntervalMs: pems ? config.READ_SYNC_INTERVAL_MS : 0,
+            }
+          : {}),
       });
       let worker: JobWorker | null = null;
       if (options.worker) {

@@ -313,16 +313,6 @@ export class WriteBackRepository {
     });
   }
 
-  /** Changes still to write back (committed or syncing), per organization. */
-  async pendingOrganizations(): Promise<{ organizationId: string; pending: number }[]> {
-    const { rows } = await sql<{ organization_id: string; n: number }>`
-      SELECT organization_id, count(*)::int AS n FROM pfa_modification
-      WHERE sync_state IN ('committed', 'syncing') GROUP BY organization_id ORDER BY organization_id`.execute(
-      this.db,
-    );
-    return rows.map((r) => ({ organizationId: r.organization_id, pending: r.n }));
-  }
-
   /**
    * Organizations holding changes committed longer than `graceMs` ago that are not written back
    * yet (committed, or syncing under a claim that may have expired): what the write sweep queues.
