@@ -179,7 +179,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       );
       api = p;
       watch(p);
-      await waitForHttp(`${apiUrl}/healthz`, p, 60_000);
+      await waitForHttp(`${apiUrl}/healthz`, p, 180_000);
     };
     const startWorker = async (): Promise<void> => {
       workerStarts += 1;
@@ -191,7 +191,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       );
       worker = p;
       watch(p);
-      await waitForLog(p, 'job worker started', 60_000);
+      await waitForLog(p, 'job worker started', 180_000);
     };
     await Promise.all([startApi(), startWorker()]);
     say(`service up at ${apiUrl}; logs in ${logDir}`);
