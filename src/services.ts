@@ -11,6 +11,8 @@ import { CursorCodec } from './repositories/cursor-codec.js';
 import { SessionRepository } from './repositories/session.repository.js';
 import { SyncLogRepository } from './repositories/sync-log.repository.js';
 import { DraftsService, type AfterCommit } from './services/drafts.service.js';
+import { QuestionsService } from './services/questions.service.js';
+import { AggregateRepository } from './repositories/aggregate.repository.js';
 import { LruCache } from './util/lru-cache.js';
 
 /** Everything a request or a job needs, built once at boot. */
@@ -27,6 +29,8 @@ export interface Services {
   /** The draft use cases (edit, bulk edit, commit, discard, resolve). */
   draftService: DraftsService;
   kpi: KpiRepository;
+  /** Totals by any grouping, value discovery and hints (pfaAggregate, fieldValues). */
+  questions: QuestionsService;
   sessions: SessionRepository;
   syncLog: SyncLogRepository;
   cursors: CursorCodec;
@@ -50,6 +54,7 @@ export function createServices(deps: {
 }): Services {
   const readDb = createReadDb(deps.pool, deps.config.READ_STATEMENT_TIMEOUT_MS);
   const drafts = new DraftsRepository(deps.db);
+  const kpi = new KpiRepository(deps.db);
   // After a commit: a refresh soon and the write-back. A write-back that cannot be queued now
   // (Redis away) is not lost: the changes stay committed and the scheduled sweep queues them.
   const afterCommit: AfterCommit = {
@@ -68,7 +73,8 @@ export function createServices(deps: {
     mirror: new MirrorRepository(readDb),
     drafts,
     draftService: new DraftsService(deps.db, drafts, afterCommit),
-    kpi: new KpiRepository(deps.db),
+    kpi,
+    questions: new QuestionsService(new AggregateRepository(readDb), kpi),
     sessions: new SessionRepository(deps.db),
     syncLog: new SyncLogRepository(deps.db),
     cursors: new CursorCodec(deps.jwtSecret),

@@ -28,7 +28,7 @@ export const FILTER_LIMITS = Object.freeze({
   dataContainsCharsPerCondition: 100,
 });
 
-type Kind = 'text' | 'number' | 'date' | 'boolean';
+type Kind = 'text' | 'number' | 'int' | 'date' | 'datetime' | 'boolean';
 
 /** Filterable fields and the kind of their operands; keys not listed here get generic checks. */
 const KIND: ReadonlyMap<string, Kind> = new Map<string, Kind>([
@@ -38,7 +38,16 @@ const KIND: ReadonlyMap<string, Kind> = new Map<string, Kind>([
   ['forecastCost', 'number'],
   ['actualCost', 'number'],
   ['variance', 'number'],
+  // Day differences of two dates (src/repositories/record-query.ts `fieldExpr`).
+  ['forecastSlipDays', 'int'],
+  ['startSlipDays', 'int'],
+  ['forecastDurationDays', 'int'],
+  ['planDurationDays', 'int'],
+  ['removedFromPemsAt', 'datetime'],
 ]);
+
+/** Day counts compare as PostgreSQL `integer`. */
+const MAX_INT = 2_147_483_647;
 
 /** Keys of a filter object that hold no condition of their own. */
 const FLAGS = new Set(['includeRemoved']);
@@ -134,6 +143,19 @@ function checkOperand(kind: Kind | undefined, value: unknown, at: string): void 
       if (typeof value !== 'number' || !Number.isFinite(value))
         throw badInput(`${at} must be a finite number`, at);
       return;
+    case 'int':
+      if (typeof value !== 'number' || !Number.isInteger(value) || Math.abs(value) > MAX_INT)
+        throw badInput(`${at} must be a whole number (Int)`, at);
+      return;
+    case 'datetime': {
+      // The DateTime scalar hands over a Date; a filter from elsewhere (export's JSON) a string.
+      const time =
+        value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : NaN;
+      const year = Number.isFinite(time) ? new Date(time).getUTCFullYear() : NaN;
+      if (!(year >= 1 && year <= 9999))
+        throw badInput(`${at} must be an ISO-8601 date-time between years 1 and 9999`, at);
+      return;
+    }
     case 'date':
       if (parseLocalDate(value) === null)
         throw badInput(`${at} must be a date YYYY-MM-DD between 0001-01-01 and 9999-12-31`, at);

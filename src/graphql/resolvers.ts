@@ -3,13 +3,27 @@ import { DateTimeResolver, JSONObjectResolver, JSONResolver, LocalDateResolver }
 import { badInput, notFound, forbidden } from '../domain/errors.js';
 import { costsOf, type MergedRecord } from '../domain/merged-record.js';
 import { validateChanges, validateReason } from '../domain/draft-rules.js';
-import { parseLocalDate, readBool, readDate, readMoney, readText } from '../domain/values.js';
+import { parseLocalDate, readBool, readDate, readMoney, readText, textProblem } from '../domain/values.js';
+import { recordSlips } from '../domain/slips.js';
 import type { DraftView } from '../domain/draft.js';
 import { parseOrderBy, type MergeScope, type RecordFilter } from '../repositories/record-query.js';
 import type { CursorBinding } from '../repositories/cursor-codec.js';
 import type { Actor } from '../services/drafts.service.js';
 import type { GraphqlContext } from './context.js';
-import type { Resolvers, PfaRecordResolvers } from './generated/resolvers-types.js';
+import type {
+  Resolvers,
+  PfaRecordResolvers,
+  PfaGroupBy,
+  PfaValueField,
+  SyncState,
+} from './generated/resolvers-types.js';
+import {
+  GROUP_KEYS,
+  VALUE_FIELDS,
+  type GroupKey,
+  type ValueField,
+} from '../repositories/aggregate.repository.js';
+import { addHints } from './hints.js';
 
 const MAX_FIRST = 1000;
 
@@ -101,6 +115,10 @@ const pfaRecordResolvers: PfaRecordResolvers<GraphqlContext, MergedRecord> = {
   forecastCost: (r) => costsOf(r).forecastCost,
   actualCost: (r) => costsOf(r).actualCost,
   variance: (r) => costsOf(r).variance,
+  forecastSlipDays: (r) => recordSlips(r.data).forecastSlipDays,
+  startSlipDays: (r) => recordSlips(r.data).startSlipDays,
+  forecastDurationDays: (r) => recordSlips(r.data).forecastDurationDays,
+  planDurationDays: (r) => recordSlips(r.data).planDurationDays,
   data: (r) => r.data,
   draft: async (r, _a, ctx) => (r.draftId ? ctx.loaders.draft(r.organizationId).load(r.draftId) : null),
   history: async (r, args, ctx) =>
@@ -169,6 +187,8 @@ export const resolvers: Resolvers<GraphqlContext> = {
         ? page.rows.map((row) => ({ cursor: cursor(row), node: row.record }))
         : [];
       const last = page.rows.at(-1);
+      // Nothing on the first page: say which exact values (eq/in) exist nowhere, and what does.
+      if (nodes.length === 0 && !args.after) addHints(ctx, await ctx.services.questions.hints(scope, filter));
       return {
         edges,
         nodes,
@@ -177,11 +197,81 @@ export const resolvers: Resolvers<GraphqlContext> = {
       };
     },
     async pfaRecord(_p, { id }, ctx) {
+      if (!/^\d{1,18}$/.test(id))
+        throw badInput(
+          `id must be a record id (digits, PfaRecord.id), got "${id.slice(0, 40)}"; to open a record by its PEMS identifier use pfaRecordByPfaId(organizationId: ..., pfaId: "${id.slice(0, 40)}")`,
+          'id',
+        );
       const org = await ctx.services.mirror.organizationOf(checkId(id));
       if (!org) return null;
       if (!ctx.principal.orgs.includes(org)) throw forbidden(`record ${id} belongs to another organization`);
       const scope = await ctx.scope(org);
       return ctx.loaders.record(scope).load(id);
+    },
+    async pfaRecordByPfaId(_p, { organizationId, pfaId }, ctx) {
+      const scope = await ctx.scope(organizationId);
+      const problem = pfaId.length > 200 ? 'is longer than 200 characters' : textProblem(pfaId);
+      if (problem) throw badInput(`pfaId ${problem}`, 'pfaId');
+      const id = await ctx.services.mirror.idOfPfaId(organizationId, pfaId);
+      return id === null ? null : ctx.loaders.record(scope).load(id);
+    },
+    async pfaAggregate(_p, args, ctx) {
+      const scope = await ctx.scope(args.organizationId);
+      const filter = (args.filter ?? null) as RecordFilter | null;
+      const groupBy = groupKeysOf(args.groupBy);
+      const rows = await ctx.services.questions.aggregate(scope, filter, groupBy);
+      if (rows.every((r) => r.recordCount === 0))
+        addHints(ctx, await ctx.services.questions.hints(scope, filter));
+      return rows.map((r) => ({
+        category: null,
+        class: null,
+        source: null,
+        dor: null,
+        areaSilo: null,
+        manufacturer: null,
+        model: null,
+        forecastStartMonth: null,
+        forecastStartYear: null,
+        ...r.keys,
+        recordCount: r.recordCount,
+        actualizedCount: r.actualizedCount,
+        totalPlanCost: r.totalPlanCost,
+        totalForecastCost: r.totalForecastCost,
+        totalActualCost: r.totalActualCost,
+        totalVariance: r.totalVariance,
+        minForecastStart: r.minForecastStart,
+        maxForecastEnd: r.maxForecastEnd,
+      }));
+    },
+    async fieldValues(_p, args, ctx) {
+      const scope = await ctx.scope(args.organizationId);
+      const filter = (args.filter ?? null) as RecordFilter | null;
+      const search = args.search ?? null;
+      if (search !== null) {
+        const problem = search.length > 200 ? 'is longer than 200 characters' : textProblem(search);
+        if (problem) throw badInput(`search ${problem}`, 'search');
+      }
+      const values = await ctx.services.questions.fieldValues(
+        scope,
+        valueFieldOf(args.field),
+        filter,
+        search || null,
+        checkFirst(args.first, 100),
+      );
+      if (values.length === 0) addHints(ctx, await ctx.services.questions.hints(scope, filter));
+      return values;
+    },
+    async me(_p, _a, ctx) {
+      const { userId, role, orgs } = ctx.principal;
+      const found = await ctx.loaders.organization.loadMany(orgs);
+      return {
+        userId,
+        role,
+        organizations: orgs.map((id, i) => {
+          const org = found[i];
+          return org && !(org instanceof Error) ? org : { id, name: id };
+        }),
+      };
     },
     async kpiSummary(_p, { organizationId }, ctx) {
       return ctx.services.kpi.kpiSummary(await ctx.scope(organizationId));
@@ -189,14 +279,23 @@ export const resolvers: Resolvers<GraphqlContext> = {
     async timelineBounds(_p, { organizationId }, ctx) {
       return ctx.services.kpi.timelineBounds(await ctx.scope(organizationId));
     },
-    async drafts(_p, { organizationId, allSessions }, ctx) {
+    async drafts(_p, { organizationId, allSessions, state }, ctx) {
       const scope = await ctx.scope(organizationId);
+      if (!allSessions && scope.sessionId === null)
+        throw badInput(
+          'drafts needs the X-Session-Id header (the session whose drafts to list), or allSessions: true for every session of yours',
+          'X-Session-Id',
+        );
       const sessions = allSessions
         ? await ctx.services.sessions.sessionsOf(organizationId, ctx.principal.userId)
-        : scope.sessionId
-          ? [scope.sessionId]
-          : [];
-      return ctx.services.drafts.listForSessions(organizationId, sessions, ctx.principal.userId);
+        : [scope.sessionId as string];
+      const drafts = await ctx.services.drafts.listForSessions(
+        organizationId,
+        sessions,
+        ctx.principal.userId,
+      );
+      const states = state ? new Set<string>(state.map((s: SyncState) => s.toLowerCase())) : null;
+      return states ? drafts.filter((d) => states.has(d.syncState)) : drafts;
     },
     async jobQueues(_p, _a, ctx) {
       if (ctx.principal.role !== 'admin') throw forbidden('only admins may see the job queues');
@@ -343,6 +442,27 @@ export const resolvers: Resolvers<GraphqlContext> = {
     errors: (s) => s.errors,
   },
 };
+
+/** `FORECAST_START_MONTH` → `forecastStartMonth`; each key at most once. */
+function groupKeysOf(values: readonly PfaGroupBy[] | null | undefined): GroupKey[] {
+  const keys: GroupKey[] = [];
+  for (const v of values ?? []) {
+    const key = camelCase(v) as GroupKey;
+    if (!GROUP_KEYS.includes(key)) throw badInput(`unknown groupBy value ${v}`, 'groupBy');
+    if (keys.includes(key)) throw badInput(`groupBy names ${v} twice`, 'groupBy');
+    keys.push(key);
+  }
+  return keys;
+}
+
+function valueFieldOf(value: PfaValueField): ValueField {
+  const key = camelCase(value) as ValueField;
+  if (!VALUE_FIELDS.includes(key)) throw badInput(`unknown field ${value}`, 'field');
+  return key;
+}
+
+const camelCase = (constant: string): string =>
+  constant.toLowerCase().replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /** The caller as the author of draft changes (the scope was checked to carry a session). */
 function actorOf(ctx: GraphqlContext, scope: MergeScope): Actor {

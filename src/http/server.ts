@@ -23,6 +23,7 @@ import {
   SERVICE_UNAVAILABLE_MESSAGE,
   toGraphQLError,
 } from '../graphql/errors.js';
+import { hintsPlugin } from '../graphql/hints.js';
 import { limitsPlugin, MAX_DOCUMENT_TOKENS } from '../graphql/limits.js';
 import { resolvers } from '../graphql/resolvers.js';
 import type { Services } from '../services.js';
@@ -103,6 +104,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
       limitsPlugin({ maxDepth: 10, maxAliases: 20, maxCost: config.MAX_QUERY_COST, maxPageSize: 1000 }),
       metricsPlugin(),
       serviceUnavailablePlugin(),
+      hintsPlugin(),
     ],
   });
   await apollo.start();

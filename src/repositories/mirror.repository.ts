@@ -130,6 +130,17 @@ export class MirrorRepository {
     return row?.organization_id ?? null;
   }
 
+  /** The record id of a PEMS identifier in an organization (unique key), or null. */
+  async idOfPfaId(organizationId: string, pfaId: string): Promise<string | null> {
+    const row = await this.db
+      .selectFrom('pfa_mirror')
+      .select('id')
+      .where('organization_id', '=', organizationId)
+      .where('pfa_id', '=', pfaId)
+      .executeTakeFirst();
+    return row ? String(row.id) : null;
+  }
+
   /** Superseded versions for many records at once, newest first, at most `first` each. */
   async history(organizationId: string, mirrorIds: readonly string[], first: number): Promise<HistoryRow[]> {
     if (mirrorIds.length === 0) return [];

@@ -27,7 +27,7 @@ export interface MergeScope {
   sessionId: string | null;
 }
 
-export type ValueType = FieldType | 'id' | 'cost';
+export type ValueType = FieldType | 'id' | 'cost' | 'int' | 'datetime';
 
 interface Column {
   column: string;
@@ -43,6 +43,12 @@ export const QUERY_FIELDS: Readonly<Record<string, Column>> = {
   forecastCost: { column: 'forecast_cost', type: 'cost' },
   actualCost: { column: 'actual_cost', type: 'cost' },
   variance: { column: 'variance', type: 'cost' },
+  // Day differences of the merged dates (null when either date is missing); no stored column.
+  forecastSlipDays: { column: 'forecast_slip_days', type: 'int' },
+  startSlipDays: { column: 'start_slip_days', type: 'int' },
+  forecastDurationDays: { column: 'forecast_duration_days', type: 'int' },
+  planDurationDays: { column: 'plan_duration_days', type: 'int' },
+  removedFromPemsAt: { column: 'removed_from_pems_at', type: 'datetime' },
 };
 
 const PLAN_COST = sql`pfa_cost(r.source, r.original_start, r.original_end, r.monthly_rate, r.purchase_price)`;
@@ -62,6 +68,18 @@ export function fieldExpr(field: string): RawBuilder<unknown> {
       return ACTUAL_COST;
     case 'variance':
       return sql`(${FORECAST_COST} - ${PLAN_COST})`;
+    case 'forecast_slip_days':
+      return sql`(r.forecast_end - r.original_end)`;
+    case 'start_slip_days':
+      return sql`(r.forecast_start - r.original_start)`;
+    case 'forecast_duration_days':
+      return sql`(r.forecast_end - r.forecast_start)`;
+    case 'plan_duration_days':
+      return sql`(r.original_end - r.original_start)`;
+    case 'removed_from_pems_at':
+      // At the precision the API shows (DateTime has milliseconds), so a cursor made from a value
+      // read back compares equal to it.
+      return sql`date_trunc('milliseconds', r.removed_from_pems_at)`;
     default:
       return sql.ref(`r.${spec.column}`);
   }
@@ -76,6 +94,10 @@ function castParam(value: unknown, type: ValueType): RawBuilder<unknown> {
       return sql`${value}::numeric`;
     case 'id':
       return sql`${value}::bigint`;
+    case 'int':
+      return sql`${value}::integer`;
+    case 'datetime':
+      return sql`${value instanceof Date ? value.toISOString() : value}::timestamptz`;
     case 'boolean':
       return sql`${value}::boolean`;
     default:

@@ -82,6 +82,22 @@ export type DateFilter = {
   lte?: InputMaybe<Scalars['LocalDate']['input']>;
 };
 
+/** Instant operators (ISO-8601 with time zone, millisecond precision). */
+export type DateTimeFilter = {
+  /** At exactly. */
+  eq?: InputMaybe<Scalars['DateTime']['input']>;
+  /** After. */
+  gt?: InputMaybe<Scalars['DateTime']['input']>;
+  /** At or after. */
+  gte?: InputMaybe<Scalars['DateTime']['input']>;
+  /** true: has no value; false: has one. */
+  isNull?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Before. */
+  lt?: InputMaybe<Scalars['DateTime']['input']>;
+  /** At or before. */
+  lte?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
 /** Result of discardDrafts. */
 export type DiscardDraftsPayload = {
   __typename?: 'DiscardDraftsPayload';
@@ -178,6 +194,26 @@ export type FloatFilter = {
   ne?: InputMaybe<Scalars['Float']['input']>;
 };
 
+/** Whole-number operators (day counts). */
+export type IntFilter = {
+  /** Equal to. */
+  eq?: InputMaybe<Scalars['Int']['input']>;
+  /** Greater than. */
+  gt?: InputMaybe<Scalars['Int']['input']>;
+  /** Greater than or equal to. */
+  gte?: InputMaybe<Scalars['Int']['input']>;
+  /** One of (at most 1000). */
+  in?: InputMaybe<Array<Scalars['Int']['input']>>;
+  /** true: has no value; false: has one. */
+  isNull?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Less than. */
+  lt?: InputMaybe<Scalars['Int']['input']>;
+  /** Less than or equal to. */
+  lte?: InputMaybe<Scalars['Int']['input']>;
+  /** Not equal to. */
+  ne?: InputMaybe<Scalars['Int']['input']>;
+};
+
 /** A queued background job. */
 export type JobPayload = {
   __typename?: 'JobPayload';
@@ -240,6 +276,17 @@ export type KpiSummary = {
   totalPlanCost: Scalars['Float']['output'];
   /** Sum of forecast − plan. */
   totalVariance: Scalars['Float']['output'];
+};
+
+/** The caller, from the token. */
+export type Me = {
+  __typename?: 'Me';
+  /** Organizations the token grants, by code; the name is the code itself for an organization with no data yet. */
+  organizations: Array<Organization>;
+  /** `viewer` (reads), `editor` (also edits, commits, discards its own drafts) or `admin` (also syncs and refreshes). */
+  role: Scalars['String']['output'];
+  /** User id (`sub`). */
+  userId: Scalars['String']['output'];
 };
 
 /**
@@ -378,6 +425,78 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
 };
 
+/**
+ * Totals of one group of `pfaAggregate`. Group keys not asked for in `groupBy` are null; a grouped
+ * key is null for the records without a value.
+ */
+export type PfaAggregate = {
+  __typename?: 'PfaAggregate';
+  /** Records in the group whose `isActualized` is true. */
+  actualizedCount: Scalars['Int']['output'];
+  /** Area / silo (when grouped by AREA_SILO). */
+  areaSilo?: Maybe<Scalars['String']['output']>;
+  /** Category (when grouped by CATEGORY). */
+  category?: Maybe<Scalars['String']['output']>;
+  /** Class (when grouped by CLASS). */
+  class?: Maybe<Scalars['String']['output']>;
+  /** Division of responsibility (when grouped by DOR). */
+  dor?: Maybe<Scalars['String']['output']>;
+  /** Forecast start month `YYYY-MM` (when grouped by FORECAST_START_MONTH). */
+  forecastStartMonth?: Maybe<Scalars['String']['output']>;
+  /** Forecast start year (when grouped by FORECAST_START_YEAR). */
+  forecastStartYear?: Maybe<Scalars['Int']['output']>;
+  /** Manufacturer (when grouped by MANUFACTURER). */
+  manufacturer?: Maybe<Scalars['String']['output']>;
+  /** Latest forecastEnd in the group (null when none has one). */
+  maxForecastEnd?: Maybe<Scalars['LocalDate']['output']>;
+  /** Earliest forecastStart in the group (null when none has one). */
+  minForecastStart?: Maybe<Scalars['LocalDate']['output']>;
+  /** Model (when grouped by MODEL). */
+  model?: Maybe<Scalars['String']['output']>;
+  /** Records in the group. */
+  recordCount: Scalars['Int']['output'];
+  /** Source (when grouped by SOURCE). */
+  source?: Maybe<Scalars['String']['output']>;
+  /** Sum of actualCost (actualized records only contribute). */
+  totalActualCost: Scalars['Float']['output'];
+  /** Sum of forecastCost. */
+  totalForecastCost: Scalars['Float']['output'];
+  /** Sum of planCost. */
+  totalPlanCost: Scalars['Float']['output'];
+  /** Sum of variance (forecast − plan). */
+  totalVariance: Scalars['Float']['output'];
+};
+
+/** One value of a field and how many records hold it. */
+export type PfaFieldValue = {
+  __typename?: 'PfaFieldValue';
+  /** Records holding it (as `pfaRecords` would count them for the same filter). */
+  count: Scalars['Int']['output'];
+  /** The value, exactly as stored (use it in `eq` / `in`). */
+  value: Scalars['String']['output'];
+};
+
+/** Group keys of `pfaAggregate` (merged values the caller sees). */
+export type PfaGroupBy =
+  /** Area / silo. */
+  | 'AREA_SILO'
+  /** Equipment category. */
+  | 'CATEGORY'
+  /** Equipment class. */
+  | 'CLASS'
+  /** Division of responsibility. */
+  | 'DOR'
+  /** Month of forecastStart, `YYYY-MM`. */
+  | 'FORECAST_START_MONTH'
+  /** Year of forecastStart. */
+  | 'FORECAST_START_YEAR'
+  /** Manufacturer. */
+  | 'MANUFACTURER'
+  /** Model. */
+  | 'MODEL'
+  /** `Rental` / `Purchase`. */
+  | 'SOURCE';
+
 /** One PFA record as the caller sees it (mirror + pending commits + the caller's own draft). */
 export type PfaRecord = {
   __typename?: 'PfaRecord';
@@ -387,26 +506,30 @@ export type PfaRecord = {
   actualEnd?: Maybe<Scalars['LocalDate']['output']>;
   /** Actual start (PEMS). */
   actualStart?: Maybe<Scalars['LocalDate']['output']>;
-  /** Area / silo. */
+  /** Area / silo. Existing values: `fieldValues(field: AREA_SILO)`. */
   areaSilo?: Maybe<Scalars['String']['output']>;
-  /** Equipment category. */
+  /** Equipment category, e.g. `Cranes`. Existing values: `fieldValues(field: CATEGORY)`. */
   category?: Maybe<Scalars['String']['output']>;
-  /** Equipment class. */
+  /** Equipment class. Existing values: `fieldValues(field: CLASS)`. */
   class?: Maybe<Scalars['String']['output']>;
-  /** Contract. */
+  /** Contract. Existing values: `fieldValues(field: CONTRACT)`. */
   contract?: Maybe<Scalars['String']['output']>;
   /** The merged JSON object, including keys PEMS sends that have no field here. */
   data: Scalars['JSONObject']['output'];
-  /** Division of responsibility. */
+  /** Division of responsibility. Existing values: `fieldValues(field: DOR)`. */
   dor?: Maybe<Scalars['String']['output']>;
   /** The caller's session's open draft of this record, or null. */
   draft?: Maybe<Draft>;
-  /** Equipment tag. */
+  /** Equipment tag. Existing values: `fieldValues(field: EQUIPMENT)`. */
   equipment?: Maybe<Scalars['String']['output']>;
   /** Cost over the forecast dates (purchase price for purchases). */
   forecastCost: Scalars['Float']['output'];
+  /** Forecast length in days (forecastEnd − forecastStart); null when either date is missing. */
+  forecastDurationDays?: Maybe<Scalars['Int']['output']>;
   /** Forecast end (editable). */
   forecastEnd?: Maybe<Scalars['LocalDate']['output']>;
+  /** Days the forecast end lies after the planned end (forecastEnd − originalEnd; negative = earlier); null when either date is missing. Filter with `forecastSlipDays: {gt: 0}` for records whose forecast end slipped past plan. */
+  forecastSlipDays?: Maybe<Scalars['Int']['output']>;
   /** Forecast start (editable). */
   forecastStart?: Maybe<Scalars['LocalDate']['output']>;
   /** Whether the record has actuals (PEMS). */
@@ -425,9 +548,9 @@ export type PfaRecord = {
   isFundsTransferable?: Maybe<Scalars['Boolean']['output']>;
   /** When the mirror last took this record from PEMS. */
   lastSyncedAt: Scalars['DateTime']['output'];
-  /** Manufacturer. */
+  /** Manufacturer. Existing values: `fieldValues(field: MANUFACTURER)`. */
   manufacturer?: Maybe<Scalars['String']['output']>;
-  /** Model. */
+  /** Model. Existing values: `fieldValues(field: MODEL)`. */
   model?: Maybe<Scalars['String']['output']>;
   /** Monthly rental rate (money); null when missing or not a valid amount. */
   monthlyRate?: Maybe<Scalars['Float']['output']>;
@@ -445,12 +568,16 @@ export type PfaRecord = {
   pfaId: Scalars['String']['output'];
   /** Cost over the planned dates (purchase price for purchases). */
   planCost: Scalars['Float']['output'];
+  /** Planned length in days (originalEnd − originalStart); null when either date is missing. */
+  planDurationDays?: Maybe<Scalars['Int']['output']>;
   /** Purchase price (money); null when missing or not a valid amount. */
   purchasePrice?: Maybe<Scalars['Float']['output']>;
   /** When a full read sync found the record gone from PEMS; null while PEMS has it. Removed records are left out of lists, aggregates, KPIs and bounds unless a filter sets `includeRemoved`; single-record lookups still return them. */
   removedFromPemsAt?: Maybe<Scalars['DateTime']['output']>;
-  /** `Rental` or `Purchase`. */
+  /** `Rental` or `Purchase`. Existing values: `fieldValues(field: SOURCE)`. */
   source?: Maybe<Scalars['String']['output']>;
+  /** Days the forecast start lies after the planned start (forecastStart − originalStart); null when either date is missing. */
+  startSlipDays?: Maybe<Scalars['Int']['output']>;
   /** forecastCost − planCost. */
   variance: Scalars['Float']['output'];
   /** Mirror version: starts at 1, +1 on every change of the mirrored data. */
@@ -532,24 +659,28 @@ export type PfaRecordFilter = {
   actualStart?: InputMaybe<DateFilter>;
   /** All of these. */
   and?: InputMaybe<Array<PfaRecordFilter>>;
-  /** Area / silo. */
+  /** Area / silo; exact values from `fieldValues(field: AREA_SILO)`. */
   areaSilo?: InputMaybe<StringFilter>;
-  /** Category. */
+  /** Category; `eq`/`in` match exactly (case matters): list existing values with `fieldValues(field: CATEGORY)`, or use `contains`. */
   category?: InputMaybe<StringFilter>;
-  /** Class. */
+  /** Class; exact values from `fieldValues(field: CLASS)`. */
   class?: InputMaybe<StringFilter>;
-  /** Contract. */
+  /** Contract; exact values from `fieldValues(field: CONTRACT)`. */
   contract?: InputMaybe<StringFilter>;
   /** JSONB containment on the merged data, e.g. `{"manufacturer": "Caterpillar"}`. */
   dataContains?: InputMaybe<Scalars['JSONObject']['input']>;
-  /** Division of responsibility. */
+  /** Division of responsibility; exact values from `fieldValues(field: DOR)`. */
   dor?: InputMaybe<StringFilter>;
-  /** Equipment tag. */
+  /** Equipment tag; exact values from `fieldValues(field: EQUIPMENT)`. */
   equipment?: InputMaybe<StringFilter>;
   /** Forecast cost. */
   forecastCost?: InputMaybe<FloatFilter>;
+  /** forecastEnd − forecastStart in days. */
+  forecastDurationDays?: InputMaybe<IntFilter>;
   /** Forecast end. */
   forecastEnd?: InputMaybe<DateFilter>;
+  /** forecastEnd − originalEnd in days (e.g. `{gt: 0}`: forecast end slipped past plan end); records missing either date match only `isNull: true`. */
+  forecastSlipDays?: InputMaybe<IntFilter>;
   /** Forecast start. */
   forecastStart?: InputMaybe<DateFilter>;
   /** Has actuals (a missing flag is false). */
@@ -566,9 +697,9 @@ export type PfaRecordFilter = {
   isDiscontinued?: InputMaybe<Scalars['Boolean']['input']>;
   /** Funds transferable (a missing flag is false). */
   isFundsTransferable?: InputMaybe<Scalars['Boolean']['input']>;
-  /** Manufacturer. */
+  /** Manufacturer; exact values from `fieldValues(field: MANUFACTURER)`. */
   manufacturer?: InputMaybe<StringFilter>;
-  /** Model. */
+  /** Model; exact values from `fieldValues(field: MODEL)`. */
   model?: InputMaybe<StringFilter>;
   /** Monthly rate. */
   monthlyRate?: InputMaybe<FloatFilter>;
@@ -580,16 +711,22 @@ export type PfaRecordFilter = {
   originalEnd?: InputMaybe<DateFilter>;
   /** Planned start. */
   originalStart?: InputMaybe<DateFilter>;
-  /** PEMS identifier. */
+  /** PEMS identifier (open one record with `pfaRecordByPfaId`). */
   pfaId?: InputMaybe<StringFilter>;
   /** Plan cost. */
   planCost?: InputMaybe<FloatFilter>;
+  /** originalEnd − originalStart in days. */
+  planDurationDays?: InputMaybe<IntFilter>;
   /** Purchase price. */
   purchasePrice?: InputMaybe<FloatFilter>;
+  /** When a full read sync found the record gone from PEMS. Removed records are left out unless `includeRemoved: true` is also given, so without it only `isNull: true` can match. */
+  removedFromPemsAt?: InputMaybe<DateTimeFilter>;
   /** Words separated by whitespace; each must appear (ignoring case) in pfaId, category, class, manufacturer, model, equipment or contract. */
   search?: InputMaybe<Scalars['String']['input']>;
-  /** Source (`Rental`, `Purchase`). */
+  /** Source (`Rental`, `Purchase`); exact values from `fieldValues(field: SOURCE)`. */
   source?: InputMaybe<StringFilter>;
+  /** forecastStart − originalStart in days. */
+  startSlipDays?: InputMaybe<IntFilter>;
   /** Variance (forecast − plan). */
   variance?: InputMaybe<FloatFilter>;
 };
@@ -616,8 +753,12 @@ export type PfaRecordOrderBy =
   | 'EQUIPMENT_DESC'
   | 'FORECAST_COST_ASC'
   | 'FORECAST_COST_DESC'
+  | 'FORECAST_DURATION_DAYS_ASC'
+  | 'FORECAST_DURATION_DAYS_DESC'
   | 'FORECAST_END_ASC'
   | 'FORECAST_END_DESC'
+  | 'FORECAST_SLIP_DAYS_ASC'
+  | 'FORECAST_SLIP_DAYS_DESC'
   | 'FORECAST_START_ASC'
   | 'FORECAST_START_DESC'
   | 'ID_ASC'
@@ -636,10 +777,16 @@ export type PfaRecordOrderBy =
   | 'PFA_ID_DESC'
   | 'PLAN_COST_ASC'
   | 'PLAN_COST_DESC'
+  | 'PLAN_DURATION_DAYS_ASC'
+  | 'PLAN_DURATION_DAYS_DESC'
   | 'PURCHASE_PRICE_ASC'
   | 'PURCHASE_PRICE_DESC'
+  | 'REMOVED_FROM_PEMS_AT_ASC'
+  | 'REMOVED_FROM_PEMS_AT_DESC'
   | 'SOURCE_ASC'
   | 'SOURCE_DESC'
+  | 'START_SLIP_DAYS_ASC'
+  | 'START_SLIP_DAYS_DESC'
   | 'VARIANCE_ASC'
   | 'VARIANCE_DESC';
 
@@ -656,6 +803,27 @@ export type PfaRecordVersion = {
   version: Scalars['Int']['output'];
 };
 
+/** Text fields whose values `fieldValues` lists. */
+export type PfaValueField =
+  /** Area / silo. */
+  | 'AREA_SILO'
+  /** Equipment category. */
+  | 'CATEGORY'
+  /** Equipment class. */
+  | 'CLASS'
+  /** Contract. */
+  | 'CONTRACT'
+  /** Division of responsibility. */
+  | 'DOR'
+  /** Equipment tag. */
+  | 'EQUIPMENT'
+  /** Manufacturer. */
+  | 'MANUFACTURER'
+  /** Model. */
+  | 'MODEL'
+  /** `Rental` / `Purchase`. */
+  | 'SOURCE';
+
 /**
  * Reads over PFA records (Plan / Forecast / Actual equipment lines) as the caller sees them: the
  * PEMS mirror, overlaid by every committed change of the organization not yet written back, overlaid
@@ -666,9 +834,19 @@ export type Query = {
   __typename?: 'Query';
   /**
    * The caller's modifications: open drafts and conflicts, and committed changes still being
-   * written back. Only the current session's unless `allSessions` is true.
+   * written back. Only the current session's (header `X-Session-Id`, BAD_USER_INPUT without it)
+   * unless `allSessions` is true. "Which of my drafts conflict": `drafts(organizationId: "HOLNG",
+   * allSessions: true, state: [CONFLICT])`.
    */
   drafts: Array<Draft>;
+  /**
+   * The values a text field takes in the caller's view of the organization, most frequent first
+   * (ties by value), with how many records hold each. Use it to discover what to put in an `eq`/`in`
+   * filter (e.g. the category is `Cranes`, not `Crane`). Counts follow `pfaRecords` for the same
+   * filter and session (drafts included; discontinued and removed records left out by default).
+   * Records without a value are not listed.
+   */
+  fieldValues: Array<PfaFieldValue>;
   /** Admin: the background job queues (read sync, write-back, KPI refresh, maintenance) and how many jobs each holds per state. */
   jobQueues: JobQueues;
   /**
@@ -676,8 +854,36 @@ export type Query = {
    * after its refresh and for the caller's own drafts. A group appears only when at least one record counts in it.
    */
   kpiSummary: Array<KpiSummary>;
-  /** One record by its id, merged for the caller; FORBIDDEN when it belongs to another organization. */
+  /** Who the caller is: user id, role and the organizations the token grants (use their `id` as `organizationId`). */
+  me: Me;
+  /**
+   * Totals over every record the filter returns (exactly the records `pfaRecords` would list for the
+   * same filter and session: the caller's drafts included, discontinued records only when the filter
+   * names `isDiscontinued`, removed records only with `includeRemoved`), grouped by the given keys.
+   * Without `groupBy`: one row for the whole filter (with `recordCount` 0 when nothing matches).
+   * Rows are ordered by the group keys ascending, nulls last; a group appears only when a record is
+   * in it. Costs follow the KPI rules (DOMAIN §2), unrounded.
+   * Example: "forecast cost of rented cranes in HOLNG per month" →
+   * `pfaAggregate(organizationId: "HOLNG", filter: {category: {eq: "Cranes"}, source: {eq: "Rental"}},
+   * groupBy: [FORECAST_START_MONTH]) { forecastStartMonth recordCount totalForecastCost }`.
+   * How it is computed: one SQL aggregate over the caller's merged view, with the filter applied
+   * inside both halves of the merge, so untouched records are read through the mirror's indexes
+   * (e.g. `category` + `source` + forecast window walk the grid index) and only the records with a
+   * pending change or a draft of this session are re-evaluated on their merged values.
+   */
+  pfaAggregate: Array<PfaAggregate>;
+  /**
+   * One record by its id (digits, `PfaRecord.id`), merged for the caller; FORBIDDEN when it belongs
+   * to another organization. To open a record by the identifier users quote (e.g. `HOLNG-PFA-0000003`),
+   * use `pfaRecordByPfaId`.
+   */
   pfaRecord?: Maybe<PfaRecord>;
+  /**
+   * One record by its PEMS identifier (`pfaId`, what users quote, e.g. `HOLNG-PFA-0000003`), merged
+   * for the caller; null when the organization has no such record. Like `pfaRecord`, it also returns
+   * discontinued records and records removed from PEMS.
+   */
+  pfaRecordByPfaId?: Maybe<PfaRecord>;
   /**
    * A page of the organization's records, filtered and ordered on the merged values the caller sees.
    * Discontinued records are left out unless the filter names `isDiscontinued`.
@@ -699,6 +905,22 @@ export type Query = {
 export type QueryDraftsArgs = {
   allSessions?: InputMaybe<Scalars['Boolean']['input']>;
   organizationId: Scalars['ID']['input'];
+  state?: InputMaybe<Array<SyncState>>;
+};
+
+
+/**
+ * Reads over PFA records (Plan / Forecast / Actual equipment lines) as the caller sees them: the
+ * PEMS mirror, overlaid by every committed change of the organization not yet written back, overlaid
+ * by the caller's own open drafts (session from the `X-Session-Id` header). Other sessions' drafts are
+ * never visible.
+ */
+export type QueryFieldValuesArgs = {
+  field: PfaValueField;
+  filter?: InputMaybe<PfaRecordFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  organizationId: Scalars['ID']['input'];
+  search?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -719,8 +941,33 @@ export type QueryKpiSummaryArgs = {
  * by the caller's own open drafts (session from the `X-Session-Id` header). Other sessions' drafts are
  * never visible.
  */
+export type QueryPfaAggregateArgs = {
+  filter?: InputMaybe<PfaRecordFilter>;
+  groupBy?: InputMaybe<Array<PfaGroupBy>>;
+  organizationId: Scalars['ID']['input'];
+};
+
+
+/**
+ * Reads over PFA records (Plan / Forecast / Actual equipment lines) as the caller sees them: the
+ * PEMS mirror, overlaid by every committed change of the organization not yet written back, overlaid
+ * by the caller's own open drafts (session from the `X-Session-Id` header). Other sessions' drafts are
+ * never visible.
+ */
 export type QueryPfaRecordArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/**
+ * Reads over PFA records (Plan / Forecast / Actual equipment lines) as the caller sees them: the
+ * PEMS mirror, overlaid by every committed change of the organization not yet written back, overlaid
+ * by the caller's own open drafts (session from the `X-Session-Id` header). Other sessions' drafts are
+ * never visible.
+ */
+export type QueryPfaRecordByPfaIdArgs = {
+  organizationId: Scalars['ID']['input'];
+  pfaId: Scalars['String']['input'];
 };
 
 
@@ -975,6 +1222,7 @@ export type ResolversTypes = {
   ConflictResolution: ConflictResolution;
   DateFilter: DateFilter;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  DateTimeFilter: DateTimeFilter;
   DiscardDraftsPayload: ResolverTypeWrapper<DiscardDraftsPayload>;
   Draft: ResolverTypeWrapper<DraftView>;
   FailedJob: ResolverTypeWrapper<FailedJob>;
@@ -983,6 +1231,7 @@ export type ResolversTypes = {
   FloatFilter: FloatFilter;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  IntFilter: IntFilter;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   JSONObject: ResolverTypeWrapper<Scalars['JSONObject']['output']>;
   JobPayload: ResolverTypeWrapper<JobPayload>;
@@ -990,9 +1239,13 @@ export type ResolversTypes = {
   JobQueues: ResolverTypeWrapper<JobQueues>;
   KpiSummary: ResolverTypeWrapper<KpiSummary>;
   LocalDate: ResolverTypeWrapper<Scalars['LocalDate']['output']>;
+  Me: ResolverTypeWrapper<Me>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Organization: ResolverTypeWrapper<Organization>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  PfaAggregate: ResolverTypeWrapper<PfaAggregate>;
+  PfaFieldValue: ResolverTypeWrapper<PfaFieldValue>;
+  PfaGroupBy: PfaGroupBy;
   PfaRecord: ResolverTypeWrapper<MergedRecord>;
   PfaRecordChangesInput: PfaRecordChangesInput;
   PfaRecordConnection: ResolverTypeWrapper<Omit<PfaRecordConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['PfaRecordEdge']>, nodes: Array<ResolversTypes['PfaRecord']> }>;
@@ -1000,6 +1253,7 @@ export type ResolversTypes = {
   PfaRecordFilter: PfaRecordFilter;
   PfaRecordOrderBy: PfaRecordOrderBy;
   PfaRecordVersion: ResolverTypeWrapper<HistoryRow>;
+  PfaValueField: PfaValueField;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ResolveConflictPayload: ResolverTypeWrapper<Omit<ResolveConflictPayload, 'draft' | 'record'> & { draft?: Maybe<ResolversTypes['Draft']>, record: ResolversTypes['PfaRecord'] }>;
   Session: ResolverTypeWrapper<Session>;
@@ -1020,6 +1274,7 @@ export type ResolversParentTypes = {
   CommitDraftsPayload: Omit<CommitDraftsPayload, 'committed' | 'conflicted'> & { committed: Array<ResolversParentTypes['Draft']>, conflicted: Array<ResolversParentTypes['Draft']> };
   DateFilter: DateFilter;
   DateTime: Scalars['DateTime']['output'];
+  DateTimeFilter: DateTimeFilter;
   DiscardDraftsPayload: DiscardDraftsPayload;
   Draft: DraftView;
   FailedJob: FailedJob;
@@ -1028,6 +1283,7 @@ export type ResolversParentTypes = {
   FloatFilter: FloatFilter;
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
+  IntFilter: IntFilter;
   JSON: Scalars['JSON']['output'];
   JSONObject: Scalars['JSONObject']['output'];
   JobPayload: JobPayload;
@@ -1035,9 +1291,12 @@ export type ResolversParentTypes = {
   JobQueues: JobQueues;
   KpiSummary: KpiSummary;
   LocalDate: Scalars['LocalDate']['output'];
+  Me: Me;
   Mutation: Record<PropertyKey, never>;
   Organization: Organization;
   PageInfo: PageInfo;
+  PfaAggregate: PfaAggregate;
+  PfaFieldValue: PfaFieldValue;
   PfaRecord: MergedRecord;
   PfaRecordChangesInput: PfaRecordChangesInput;
   PfaRecordConnection: Omit<PfaRecordConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['PfaRecordEdge']>, nodes: Array<ResolversParentTypes['PfaRecord']> };
@@ -1152,6 +1411,12 @@ export interface LocalDateScalarConfig extends GraphQLScalarTypeConfig<Resolvers
   name: 'LocalDate';
 }
 
+export type MeResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['Me'] = ResolversParentTypes['Me']> = {
+  organizations?: Resolver<Array<ResolversTypes['Organization']>, ParentType, ContextType>;
+  role?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  userId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type MutationResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   bulkUpdatePfaRecords?: Resolver<ResolversTypes['BulkUpdatePfaRecordsPayload'], ParentType, ContextType, RequireFields<MutationBulkUpdatePfaRecordsArgs, 'input'>>;
   commitDrafts?: Resolver<ResolversTypes['CommitDraftsPayload'], ParentType, ContextType, RequireFields<MutationCommitDraftsArgs, 'organizationId'>>;
@@ -1174,6 +1439,31 @@ export type PageInfoResolvers<ContextType = GraphqlContext, ParentType extends R
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
+export type PfaAggregateResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['PfaAggregate'] = ResolversParentTypes['PfaAggregate']> = {
+  actualizedCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  areaSilo?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  category?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  class?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  dor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  forecastStartMonth?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  forecastStartYear?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  manufacturer?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  maxForecastEnd?: Resolver<Maybe<ResolversTypes['LocalDate']>, ParentType, ContextType>;
+  minForecastStart?: Resolver<Maybe<ResolversTypes['LocalDate']>, ParentType, ContextType>;
+  model?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  recordCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  source?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  totalActualCost?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  totalForecastCost?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  totalPlanCost?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  totalVariance?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+};
+
+export type PfaFieldValueResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['PfaFieldValue'] = ResolversParentTypes['PfaFieldValue']> = {
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type PfaRecordResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['PfaRecord'] = ResolversParentTypes['PfaRecord']> = {
   actualCost?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   actualEnd?: Resolver<Maybe<ResolversTypes['LocalDate']>, ParentType, ContextType>;
@@ -1187,7 +1477,9 @@ export type PfaRecordResolvers<ContextType = GraphqlContext, ParentType extends 
   draft?: Resolver<Maybe<ResolversTypes['Draft']>, ParentType, ContextType>;
   equipment?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   forecastCost?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  forecastDurationDays?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   forecastEnd?: Resolver<Maybe<ResolversTypes['LocalDate']>, ParentType, ContextType>;
+  forecastSlipDays?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   forecastStart?: Resolver<Maybe<ResolversTypes['LocalDate']>, ParentType, ContextType>;
   hasActuals?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   hasPlan?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
@@ -1207,9 +1499,11 @@ export type PfaRecordResolvers<ContextType = GraphqlContext, ParentType extends 
   pemsVersion?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   pfaId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   planCost?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  planDurationDays?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   purchasePrice?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   removedFromPemsAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   source?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  startSlipDays?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   variance?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
@@ -1235,9 +1529,13 @@ export type PfaRecordVersionResolvers<ContextType = GraphqlContext, ParentType e
 
 export type QueryResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   drafts?: Resolver<Array<ResolversTypes['Draft']>, ParentType, ContextType, RequireFields<QueryDraftsArgs, 'allSessions' | 'organizationId'>>;
+  fieldValues?: Resolver<Array<ResolversTypes['PfaFieldValue']>, ParentType, ContextType, RequireFields<QueryFieldValuesArgs, 'field' | 'first' | 'organizationId'>>;
   jobQueues?: Resolver<ResolversTypes['JobQueues'], ParentType, ContextType>;
   kpiSummary?: Resolver<Array<ResolversTypes['KpiSummary']>, ParentType, ContextType, RequireFields<QueryKpiSummaryArgs, 'organizationId'>>;
+  me?: Resolver<ResolversTypes['Me'], ParentType, ContextType>;
+  pfaAggregate?: Resolver<Array<ResolversTypes['PfaAggregate']>, ParentType, ContextType, RequireFields<QueryPfaAggregateArgs, 'organizationId'>>;
   pfaRecord?: Resolver<Maybe<ResolversTypes['PfaRecord']>, ParentType, ContextType, RequireFields<QueryPfaRecordArgs, 'id'>>;
+  pfaRecordByPfaId?: Resolver<Maybe<ResolversTypes['PfaRecord']>, ParentType, ContextType, RequireFields<QueryPfaRecordByPfaIdArgs, 'organizationId' | 'pfaId'>>;
   pfaRecords?: Resolver<ResolversTypes['PfaRecordConnection'], ParentType, ContextType, RequireFields<QueryPfaRecordsArgs, 'first' | 'organizationId'>>;
   syncRuns?: Resolver<Array<ResolversTypes['SyncRun']>, ParentType, ContextType, RequireFields<QuerySyncRunsArgs, 'first' | 'organizationId'>>;
   timelineBounds?: Resolver<Maybe<ResolversTypes['TimelineBounds']>, ParentType, ContextType, RequireFields<QueryTimelineBoundsArgs, 'organizationId'>>;
@@ -1306,9 +1604,12 @@ export type Resolvers<ContextType = GraphqlContext> = {
   JobQueues?: JobQueuesResolvers<ContextType>;
   KpiSummary?: KpiSummaryResolvers<ContextType>;
   LocalDate?: GraphQLScalarType;
+  Me?: MeResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Organization?: OrganizationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  PfaAggregate?: PfaAggregateResolvers<ContextType>;
+  PfaFieldValue?: PfaFieldValueResolvers<ContextType>;
   PfaRecord?: PfaRecordResolvers<ContextType>;
   PfaRecordConnection?: PfaRecordConnectionResolvers<ContextType>;
   PfaRecordEdge?: PfaRecordEdgeResolvers<ContextType>;
