@@ -14,6 +14,8 @@ import { DraftsService, type AfterCommit } from './services/drafts.service.js';
 import { QuestionsService } from './services/questions.service.js';
 import { AggregateRepository } from './repositories/aggregate.repository.js';
 import { LruCache } from './util/lru-cache.js';
+import { MemoryEventBus, type EventBus } from './events/bus.js';
+import { PublishingDraftsService } from './events/drafts-events.js';
 
 /** Everything a request or a job needs, built once at boot. */
 export interface Services {
@@ -42,6 +44,8 @@ export interface Services {
   sessionOwners: LruCache<string, string>;
   /** Known organizations (id → name); refreshed on miss. */
   organizations: LruCache<string, string>;
+  /** Live-update events (subscriptions): Redis pub/sub with REDIS_URL, in-process otherwise. */
+  events: EventBus;
 }
 
 export function createServices(deps: {
@@ -51,7 +55,10 @@ export function createServices(deps: {
   db: Db;
   jwtSecret: string;
   jobs: JobGateway;
+  /** Defaults to an in-process bus (one process, tests). */
+  events?: EventBus;
 }): Services {
+  const events = deps.events ?? new MemoryEventBus(deps.log);
   const readDb = createReadDb(deps.pool, deps.config.READ_STATEMENT_TIMEOUT_MS);
   const drafts = new DraftsRepository(deps.db);
   const kpi = new KpiRepository(deps.db);
@@ -59,6 +66,12 @@ export function createServices(deps: {
   // (Redis away) is not lost: the changes stay committed and the scheduled sweep queues them.
   const afterCommit: AfterCommit = {
     changesCommitted(organizationId, reason) {
+      void events.publish({
+        type: 'kpiChanged',
+        organizationId,
+        refreshedAt: new Date().toISOString(),
+        reason,
+      });
       deps.jobs.requestRefresh(reason);
       deps.jobs
         .enqueue('write-sync', organizationId)
@@ -72,7 +85,7 @@ export function createServices(deps: {
     readDb,
     mirror: new MirrorRepository(readDb),
     drafts,
-    draftService: new DraftsService(deps.db, drafts, afterCommit),
+    draftService: new PublishingDraftsService(events, deps.db, drafts, afterCommit),
     kpi,
     questions: new QuestionsService(new AggregateRepository(readDb), kpi),
     sessions: new SessionRepository(deps.db),
@@ -80,5 +93,6 @@ export function createServices(deps: {
     cursors: new CursorCodec(deps.jwtSecret),
     sessionOwners: new LruCache(10_000, 5 * 60_000),
     organizations: new LruCache(1_000, 10 * 60_000),
+    events,
   };
 }

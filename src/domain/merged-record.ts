@@ -11,6 +11,8 @@ export interface MergedRecord {
   lastSyncedAt: Date;
   /** When a full read sync found the record gone from PEMS (null while PEMS has it). */
   removedFromPemsAt: Date | null;
+  /** The session whose view this is (null: the baseline, mirror + pending). */
+  sessionId: string | null;
   /** The caller's open modification of this record, if any. */
   draftId: string | null;
 }

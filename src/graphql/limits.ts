@@ -123,7 +123,7 @@ interface Walk {
   aliases: number;
   maxDepth: number;
   maxIntrospectionDepth: number;
-  badFirst: { field: string; value: number }[];
+  badFirst: { field: string; value: number; argument: string }[];
 }
 
 function argValue(node: ValueNode | undefined, variables: Record<string, unknown>): unknown {
@@ -185,11 +185,17 @@ function fieldCost(
   if (depth > MAX_INTROSPECTION_DEPTH) return 1;
   let multiplier = LIST_SIZE[name] ?? 1;
   if (name in DEFAULT_FIRST) {
-    const firstArg = field.arguments?.find((a) => a.name.value === 'first');
-    const given = argValue(firstArg?.value, w.variables);
-    multiplier = typeof given === 'number' ? given : (DEFAULT_FIRST[name] ?? 1);
-    if (name === 'pfaRecords' && typeof given === 'number' && given > 1000)
-      w.badFirst.push({ field: name, value: given });
+    // A page is `first` rows, or `last` rows when paging backward (pfaRecords).
+    const sizeArgs =
+      field.arguments?.filter((a) => a.name.value === 'first' || a.name.value === 'last') ?? [];
+    const sizes = sizeArgs
+      .map((a) => ({ name: a.name.value, value: argValue(a.value, w.variables) }))
+      .filter((a): a is { name: string; value: number } => typeof a.value === 'number');
+    const given = sizes.length ? Math.max(...sizes.map((a) => a.value)) : undefined;
+    multiplier = given ?? DEFAULT_FIRST[name] ?? 1;
+    for (const a of sizes)
+      if (name === 'pfaRecords' && a.value > 1000)
+        w.badFirst.push({ field: name, value: a.value, argument: a.name });
   }
   if (!field.selectionSet) return 1;
   return 1 + Math.max(1, multiplier) * cost(field.selectionSet, depth + 1, w, seen, false);
@@ -237,9 +243,11 @@ export function checkLimits(
     new GraphQLError(message, { extensions: { code, http: { status: 400 }, ...extra } });
   const bad = w.badFirst[0];
   if (bad)
-    return fail('BAD_USER_INPUT', `first must be between 1 and ${options.maxPageSize} (got ${bad.value})`, {
-      argument: 'first',
-    });
+    return fail(
+      'BAD_USER_INPUT',
+      `${bad.argument} must be between 1 and ${options.maxPageSize} (got ${bad.value})`,
+      { argument: bad.argument },
+    );
   if (w.maxDepth > options.maxDepth)
     return fail(
       'GRAPHQL_VALIDATION_FAILED',

@@ -24,6 +24,7 @@ import {
   type ValueField,
 } from '../repositories/aggregate.repository.js';
 import { addHints } from './hints.js';
+import { subscriptionResolvers } from '../events/subscription-resolvers.js';
 
 const MAX_FIRST = 1000;
 
@@ -110,6 +111,7 @@ const pfaRecordResolvers: PfaRecordResolvers<GraphqlContext, MergedRecord> = {
   version: (r) => r.version,
   pemsVersion: (r) => r.pemsVersion,
   lastSyncedAt: (r) => r.lastSyncedAt,
+  viewKey: (r) => (r.sessionId === null ? 'base' : `session:${r.sessionId}`),
   removedFromPemsAt: (r) => r.removedFromPemsAt,
   planCost: (r) => costsOf(r).planCost,
   forecastCost: (r) => costsOf(r).forecastCost,
@@ -162,39 +164,60 @@ export const resolvers: Resolvers<GraphqlContext> = {
   Query: {
     async pfaRecords(_p, args, ctx, info) {
       const scope = await ctx.scope(args.organizationId);
-      const first = checkFirst(args.first, 100);
+      const backward = args.last != null || args.before != null;
+      if (backward && (args.first != null || args.after != null))
+        throw badInput('page either forward (first/after) or backward (last/before), not both', 'last');
+      const size = backward ? checkFirst(args.last, 100, MAX_FIRST, 'last') : checkFirst(args.first, 100);
       const filter = (args.filter ?? null) as RecordFilter | null;
       const orderBy = parseOrderBy(args.orderBy);
-      const ordering = ctx.services.mirror.planOrdering({ filter, orderBy });
+      // Backward pages read the reversed order from the `before` position, then turn the rows round.
+      const ordering = ctx.services.mirror.planOrdering({ filter, orderBy }, backward);
       const binding: CursorBinding = { ...scope, ordering: ordering.signature, filter };
-      const after = args.after
-        ? ctx.services.cursors.decode(args.after, binding, ordering.keys.length)
+      const from = backward ? args.before : args.after;
+      const position = from
+        ? ctx.services.cursors.decode(from, binding, ordering.keys.length, backward ? 'before' : 'after')
         : null;
       const wantCount = selects(info, 'totalCount');
       const [page, totalCount] = await Promise.all([
-        ctx.services.mirror.findPage(scope, { filter, orderBy, first, after }, ordering),
+        ctx.services.mirror.findPage(scope, { filter, orderBy, first: size, after: position }, ordering),
         wantCount ? ctx.services.mirror.count(scope, filter) : Promise.resolve(0),
       ]);
+      const rows = backward ? [...page.rows].reverse() : page.rows;
       const loader = ctx.loaders.record(scope);
-      const nodes = page.rows.map((row) => {
+      const nodes = rows.map((row) => {
         loader.prime(row.record.id, row.record);
         return row.record;
       });
-      // Cursors cost an encryption each: only for the edges a client asked for, and the page's last one.
-      const cursor = (row: (typeof page.rows)[number]) =>
-        ctx.services.cursors.encode(binding, row.sortValues);
+      // Cursors cost an encryption each: only for the edges a client asked for, and the page's ends.
+      const cursor = (row: (typeof rows)[number]) => ctx.services.cursors.encode(binding, row.sortValues);
       const edges = selects(info, 'edges')
-        ? page.rows.map((row) => ({ cursor: cursor(row), node: row.record }))
+        ? rows.map((row) => ({ cursor: cursor(row), node: row.record }))
         : [];
-      const last = page.rows.at(-1);
+      const firstRow = rows[0];
+      const lastRow = rows.at(-1);
       // Nothing on the first page: say which exact values (eq/in) exist nowhere, and what does.
-      if (nodes.length === 0 && !args.after) addHints(ctx, await ctx.services.questions.hints(scope, filter));
+      if (nodes.length === 0 && !from) addHints(ctx, await ctx.services.questions.hints(scope, filter));
       return {
         edges,
         nodes,
-        pageInfo: { hasNextPage: page.hasNextPage, endCursor: last ? cursor(last) : null },
+        pageInfo: {
+          // More rows beyond the page in the direction read; the other direction is known only
+          // from the cursor (the record it names lies there).
+          hasNextPage: backward ? position !== null : page.hasNextPage,
+          hasPreviousPage: backward ? page.hasNextPage : position !== null,
+          startCursor: firstRow ? cursor(firstRow) : null,
+          endCursor: lastRow ? cursor(lastRow) : null,
+        },
         totalCount,
       };
+    },
+    async node(_p, { id }, ctx) {
+      const [record] = await recordsById(ctx, [id]);
+      return record ?? null;
+    },
+    async nodes(_p, { ids }, ctx) {
+      if (ids.length > MAX_FIRST) throw badInput(`ids has ${ids.length} ids; at most ${MAX_FIRST}`, 'ids');
+      return recordsById(ctx, ids);
     },
     async pfaRecord(_p, { id }, ctx) {
       if (!/^\d{1,18}$/.test(id))
@@ -354,7 +377,7 @@ export const resolvers: Resolvers<GraphqlContext> = {
         );
       if ((startShift !== 0 && 'forecastStart' in changes) || (endShift !== 0 && 'forecastEnd' in changes))
         throw badInput('give either a shift or the same forecast date in changes, not both', 'input');
-      const affectedCount = await ctx.services.draftService.bulkEdit(actorOf(ctx, scope), {
+      return ctx.services.draftService.bulkEdit(actorOf(ctx, scope), {
         filter: input.filter as RecordFilter,
         shiftStartDays: startShift,
         shiftEndDays: endShift,
@@ -362,7 +385,6 @@ export const resolvers: Resolvers<GraphqlContext> = {
         reason: validateReason(input.reason),
         max: ctx.services.config.BULK_UPDATE_MAX,
       });
-      return { affectedCount };
     },
     async commitDrafts(_p, { organizationId, ids }, ctx) {
       const scope = await ctx.scope(organizationId, { needSession: true, action: 'edit' });
@@ -370,8 +392,16 @@ export const resolvers: Resolvers<GraphqlContext> = {
     },
     async discardDrafts(_p, { organizationId, ids }, ctx) {
       const scope = await ctx.scope(organizationId, { needSession: true, action: 'edit' });
-      const discardedCount = await ctx.services.draftService.discard(actorOf(ctx, scope), checkIds(ids));
-      return { discardedCount };
+      const discarded = await ctx.services.draftService.discard(actorOf(ctx, scope), checkIds(ids));
+      const loader = ctx.loaders.record(scope);
+      const records = await Promise.all(
+        [...new Set(discarded.map((d) => d.mirrorId))].map((id) => loader.load(id)),
+      );
+      return {
+        discardedCount: discarded.length,
+        discardedIds: discarded.map((d) => d.id),
+        records: records.filter((r): r is MergedRecord => r !== null),
+      };
     },
     async resolveConflict(_p, { id, resolution }, ctx) {
       const draft = await ctx.services.drafts.findAnywhere(checkId(id));
@@ -408,6 +438,19 @@ export const resolvers: Resolvers<GraphqlContext> = {
     supersededAt: (h) => h.supersededAt,
   },
 
+  Node: {
+    __resolveType: () => 'PfaRecord',
+  },
+
+  BulkUpdatePfaRecordsPayload: {
+    affectedCount: (p) => p.affectedCount,
+    drafts: async (p, { first }, ctx) => {
+      const n = checkFirst(first, 100, MAX_FIRST, 'first');
+      const drafts = await ctx.services.drafts.byIds(p.organizationId, p.draftIds.slice(0, n));
+      return drafts.sort((a, b) => Number(a.id) - Number(b.id));
+    },
+  },
+
   Draft: {
     id: (d) => d.id,
     record: async (d, _a, ctx) => {
@@ -441,6 +484,8 @@ export const resolvers: Resolvers<GraphqlContext> = {
     id: (s) => s.id,
     errors: (s) => s.errors,
   },
+
+  Subscription: subscriptionResolvers,
 };
 
 /** `FORECAST_START_MONTH` → `forecastStartMonth`; each key at most once. */
@@ -463,6 +508,23 @@ function valueFieldOf(value: PfaValueField): ValueField {
 
 const camelCase = (constant: string): string =>
   constant.toLowerCase().replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * Records by id, each merged for the caller in its organization's scope, in the order asked (null
+ * where there is no such record); FORBIDDEN when one belongs to another organization.
+ */
+async function recordsById(ctx: GraphqlContext, ids: readonly string[]): Promise<(MergedRecord | null)[]> {
+  for (const id of ids) checkId(id);
+  const orgs = await ctx.services.mirror.organizationsOf(ids);
+  return Promise.all(
+    ids.map(async (id) => {
+      const org = orgs.get(id);
+      if (!org) return null;
+      if (!ctx.principal.orgs.includes(org)) throw forbidden(`record ${id} belongs to another organization`);
+      return ctx.loaders.record(await ctx.scope(org)).load(id);
+    }),
+  );
+}
 
 /** The caller as the author of draft changes (the scope was checked to carry a session). */
 function actorOf(ctx: GraphqlContext, scope: MergeScope): Actor {

@@ -105,6 +105,8 @@ export interface BulkEditSpec {
 
 export interface BulkEditOutcome {
   affected: number;
+  /** Drafts created or changed (not those emptied), in id order. */
+  draftIds: string[];
   /** Records whose forecast would end before it starts. */
   endsBeforeStart: number;
   /** Records whose shifted forecast date would leave 0001-01-01 … 9999-12-31. */
@@ -301,7 +303,12 @@ export class DraftsRepository {
     const org = actor.organizationId;
     const scope: MergeScope = { organizationId: org, sessionId: actor.sessionId };
     const { shiftStartDays: startDays, shiftEndDays: endDays, changes } = spec;
-    const { rows } = await sql<{ invalid: string; out_of_range: string; affected: string }>`
+    const { rows } = await sql<{
+      invalid: string;
+      out_of_range: string;
+      affected: string;
+      draft_ids: string[];
+    }>`
       WITH target AS (
         SELECT r.id AS mirror_id, r.data AS merged, r.version, r.pems_version, r.has_draft,
                r.forecast_start + ${startDays}::int AS new_start, r.forecast_end + ${endDays}::int AS new_end
@@ -384,12 +391,12 @@ export class DraftsRepository {
       )
       SELECT (SELECT count(*) FROM checked WHERE bad) AS invalid,
              (SELECT count(*) FROM checked WHERE out_of_range) AS out_of_range,
-             (SELECT count(*) FROM upserted) + (SELECT count(*) FROM removed) + 0 * (SELECT count(*) FROM events) AS affected`.execute(
-      tx,
-    );
+             (SELECT count(*) FROM upserted) + (SELECT count(*) FROM removed) + 0 * (SELECT count(*) FROM events) AS affected,
+             ARRAY(SELECT id::text FROM upserted ORDER BY id) AS draft_ids`.execute(tx);
     const r = rows[0];
     return {
       affected: Number(r?.affected ?? 0),
+      draftIds: (r?.draft_ids ?? []).map(String),
       endsBeforeStart: Number(r?.invalid ?? 0),
       outOfRange: Number(r?.out_of_range ?? 0),
     };

@@ -48,7 +48,8 @@ interface MergedRow {
   [sortKey: `sk${number}`]: unknown;
 }
 
-const toRecord = (row: MergedRow): MergedRecord => ({
+const toRecord = (row: MergedRow, sessionId: string | null): MergedRecord => ({
+  sessionId,
   id: String(row.id),
   organizationId: row.organization_id,
   pfaId: row.pfa_id,
@@ -66,8 +67,9 @@ const RECORD_COLUMNS = sql`r.id, r.organization_id, r.pfa_id, r.version, r.pems_
 export class MirrorRepository {
   constructor(private readonly db: Db) {}
 
-  planOrdering(request: Pick<PageRequest, 'filter' | 'orderBy'>): Ordering {
-    return planOrdering(request.orderBy, request.filter);
+  /** The page's ordering; `backward` for `last`/`before` pages (rows come in reverse order). */
+  planOrdering(request: Pick<PageRequest, 'filter' | 'orderBy'>, backward = false): Ordering {
+    return planOrdering(request.orderBy, request.filter, backward);
   }
 
   /**
@@ -97,7 +99,7 @@ export class MirrorRepository {
       ORDER BY ${ordering.outputOrderBy}
       LIMIT ${limit}`.execute(this.db);
     const page = rows.slice(0, request.first).map((row) => ({
-      record: toRecord(row),
+      record: toRecord(row, scope.sessionId),
       sortValues: ordering.keys.map((_, i) => normaliseSortValue(row[`sk${i}`])),
     }));
     return { rows: page, hasNextPage: rows.length > request.first };
@@ -117,7 +119,18 @@ export class MirrorRepository {
       SELECT ${RECORD_COLUMNS} FROM ${mergedSource(scope)} WHERE r.id = ANY(${ids}::bigint[])`.execute(
       this.db,
     );
-    return rows.map(toRecord);
+    return rows.map((row) => toRecord(row, scope.sessionId));
+  }
+
+  /** The organization of each record id that exists. */
+  async organizationsOf(ids: readonly string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('pfa_mirror')
+      .select(['id', 'organization_id'])
+      .where('id', 'in', [...new Set(ids)])
+      .execute();
+    return new Map(rows.map((r) => [String(r.id), r.organization_id]));
   }
 
   /** The organization a record id belongs to (null when there is no such record). */

@@ -432,6 +432,8 @@ interface PlannedKey extends OrderKey {
   expr: RawBuilder<unknown>;
   type: ValueType;
   nonNull: boolean;
+  /** NULLs after every value (the contract's order); false in a reversed (backward) ordering. */
+  nullsLast: boolean;
 }
 
 export interface Ordering {
@@ -442,14 +444,22 @@ export interface Ordering {
   signature: string;
 }
 
-/** Total order: the requested keys, then id in the direction of the first key. NULLs last. */
-export function planOrdering(orderBy: OrderKey[], filter: RecordFilter | null | undefined): Ordering {
+/**
+ * Total order: the requested keys, then id in the direction of the first key. NULLs last.
+ * `backward` plans the exact reverse (every direction flipped, NULLs first), for `last`/`before`
+ * pages; its signature is the forward one, so cursors work in both directions.
+ */
+export function planOrdering(
+  orderBy: OrderKey[],
+  filter: RecordFilter | null | undefined,
+  backward = false,
+): Ordering {
   const requested = orderBy.length ? orderBy : [{ field: 'id', desc: false }];
   const keys: PlannedKey[] = requested.map((k) => {
     const spec = QUERY_FIELDS[k.field] as Column;
     const nonNull =
       k.field === 'id' || k.field === 'pfaId' || spec.type === 'cost' || provenNonNull(filter, k.field);
-    return { ...k, expr: fieldExpr(k.field), type: spec.type, nonNull };
+    return { ...k, expr: fieldExpr(k.field), type: spec.type, nonNull, nullsLast: true };
   });
   if (!keys.some((k) => k.field === 'id')) {
     keys.push({
@@ -458,25 +468,30 @@ export function planOrdering(orderBy: OrderKey[], filter: RecordFilter | null | 
       expr: fieldExpr('id'),
       type: 'id',
       nonNull: true,
+      nullsLast: true,
     });
   }
+  const signature = keys.map((k) => `${k.field}:${k.desc ? 'd' : 'a'}`).join(',');
+  if (backward) for (const k of keys) Object.assign(k, { desc: !k.desc, nullsLast: false });
   // NULLS LAST is the contract; for a key proven non-null the NULLS clause is free, so pick the
   // one a plain btree walked backwards produces (DESC NULLS FIRST) and keep the index order usable.
   const orderSql = (expr: (k: PlannedKey, i: number) => RawBuilder<unknown>) =>
     sql.join(
       keys.map((k, i) =>
         k.desc
-          ? k.nonNull
+          ? k.nonNull || !k.nullsLast
             ? sql`${expr(k, i)} DESC NULLS FIRST`
             : sql`${expr(k, i)} DESC NULLS LAST`
-          : sql`${expr(k, i)} ASC NULLS LAST`,
+          : k.nonNull || k.nullsLast
+            ? sql`${expr(k, i)} ASC NULLS LAST`
+            : sql`${expr(k, i)} ASC NULLS FIRST`,
       ),
     );
   return {
     keys,
     orderBy: orderSql((k) => k.expr),
     outputOrderBy: orderSql((_, i) => sql.ref(`r.sk${i}`)),
-    signature: keys.map((k) => `${k.field}:${k.desc ? 'd' : 'a'}`).join(','),
+    signature,
   };
 }
 
@@ -503,12 +518,13 @@ export function afterCondition(ordering: Ordering, values: readonly unknown[]): 
         : sql<SqlBool>`${p.expr} = ${castParam(pv, p.type)}`;
     });
     let after: RawBuilder<SqlBool>;
-    if (v === null) after = sql<SqlBool>`false`;
+    // NULLs last: nothing follows a NULL, NULLs follow every value; NULLs first: the reverse.
+    if (v === null) after = k.nullsLast ? sql<SqlBool>`false` : sql<SqlBool>`${k.expr} IS NOT NULL`;
     else {
       const cmp = k.desc
         ? sql<SqlBool>`${k.expr} < ${castParam(v, k.type)}`
         : sql<SqlBool>`${k.expr} > ${castParam(v, k.type)}`;
-      after = k.nonNull ? cmp : sql<SqlBool>`(${cmp} OR ${k.expr} IS NULL)`;
+      after = k.nonNull || !k.nullsLast ? cmp : sql<SqlBool>`(${cmp} OR ${k.expr} IS NULL)`;
     }
     alternatives.push(andAll([...equalPrefix, after]));
   }

@@ -33,6 +33,13 @@ export interface BulkEditInput {
   max: number;
 }
 
+export interface BulkEditResult {
+  organizationId: string;
+  affectedCount: number;
+  /** The session's drafts the edit created or changed, in id order. */
+  draftIds: string[];
+}
+
 /** What happens after a transaction that made changes pending (the job system, in production). */
 export interface AfterCommit {
   changesCommitted(organizationId: string, reason: string): void;
@@ -130,7 +137,8 @@ export class DraftsService {
    * statement writes every delta, so a concurrent single edit of the same session and record is
    * either seen (both kept) or sees this (its expectedVersion no longer matches). All or nothing.
    */
-  async bulkEdit(actor: Actor, input: BulkEditInput): Promise<number> {
+  async bulkEdit(actor: Actor, input: BulkEditInput): Promise<BulkEditResult> {
+    const none = { organizationId: actor.organizationId, affectedCount: 0, draftIds: [] };
     return this.db.transaction().execute(async (tx) => {
       const scope = { organizationId: actor.organizationId, sessionId: actor.sessionId };
       const ids = await this.drafts.matchingIds(tx, scope, input.filter, input.max + 1);
@@ -141,7 +149,7 @@ export class DraftsService {
           'input.filter',
         );
       }
-      if (ids.length === 0) return 0;
+      if (ids.length === 0) return none;
       await this.drafts.lockRecords(tx, actor.organizationId, ids);
       const outcome = await this.drafts.bulkEdit(tx, actor, ids, {
         filter: input.filter,
@@ -160,7 +168,11 @@ export class DraftsService {
           `${outcome.endsBeforeStart} matching records would end their forecast before it starts; nothing changed`,
           'input',
         );
-      return outcome.affected;
+      return {
+        organizationId: actor.organizationId,
+        affectedCount: outcome.affected,
+        draftIds: outcome.draftIds,
+      };
     });
   }
 
@@ -247,8 +259,8 @@ export class DraftsService {
     return result;
   }
 
-  /** discardDrafts: removes open drafts and conflicts of the session; returns how many. */
-  async discard(actor: Actor, ids: readonly string[] | null): Promise<number> {
+  /** discardDrafts: removes open drafts and conflicts of the session; returns them as they were. */
+  async discard(actor: Actor, ids: readonly string[] | null): Promise<DraftView[]> {
     return this.db.transaction().execute(async (tx) => {
       const org = actor.organizationId;
       const open = await this.drafts.openOfSession(tx, actor, ids);
@@ -286,7 +298,7 @@ export class DraftsService {
         actor,
         rows.map((d) => event(d, 'discarded', null, d.delta, null, d.syncState, null)),
       );
-      return rows.length;
+      return rows;
     });
   }
 

@@ -1,5 +1,6 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { MergedRecord } from '../../domain/merged-record.js';
+import type { BulkEditResult } from '../../services/drafts.service.js';
 import type { DraftView } from '../../domain/draft.js';
 import type { HistoryRow } from '../../repositories/mirror.repository.js';
 import type { SyncRunRow } from '../../repositories/sync-log.repository.js';
@@ -46,8 +47,16 @@ export type BulkUpdatePfaRecordsInput = {
 /** Result of bulkUpdatePfaRecords. */
 export type BulkUpdatePfaRecordsPayload = {
   __typename?: 'BulkUpdatePfaRecordsPayload';
-  /** Records whose draft was created or changed. */
+  /** Records whose draft was created, changed or emptied. */
   affectedCount: Scalars['Int']['output'];
+  /** The session's drafts this edit created or changed (oldest id first), so a client cache can update without refetching. */
+  drafts: Array<Draft>;
+};
+
+
+/** Result of bulkUpdatePfaRecords. */
+export type BulkUpdatePfaRecordsPayloadDraftsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** Result of commitDrafts. */
@@ -103,6 +112,10 @@ export type DiscardDraftsPayload = {
   __typename?: 'DiscardDraftsPayload';
   /** Drafts removed. */
   discardedCount: Scalars['Int']['output'];
+  /** Ids of the drafts removed (evict them from a client cache). */
+  discardedIds: Array<Scalars['ID']['output']>;
+  /** Their records as the caller now sees them (without the drafts). */
+  records: Array<PfaRecord>;
 };
 
 /** A modification of one record by one session: only the changed keys. */
@@ -142,6 +155,16 @@ export type Draft = {
   updatedAt: Scalars['DateTime']['output'];
   /** User who owns it. */
   userId: Scalars['String']['output'];
+};
+
+export type DraftsChangedEvent = {
+  __typename?: 'DraftsChangedEvent';
+  /** Per-organization event sequence, shared with kpiChanged. */
+  changeSeq: Scalars['Int']['output'];
+  organizationId: Scalars['ID']['output'];
+  /** edit, bulkEdit, commit, discard or resolve */
+  reason: Scalars['String']['output'];
+  sessionId: Scalars['String']['output'];
 };
 
 /** A background job that gave up. */
@@ -223,6 +246,16 @@ export type JobPayload = {
   state: Scalars['String']['output'];
 };
 
+export type JobProgressEvent = {
+  __typename?: 'JobProgressEvent';
+  id: Scalars['ID']['output'];
+  processed: Scalars['Int']['output'];
+  /** active, completed or failed */
+  state: Scalars['String']['output'];
+  /** Known once the job has finished (null while a sync runs). */
+  total?: Maybe<Scalars['Int']['output']>;
+};
+
 /** Jobs of one queue by state. */
 export type JobQueue = {
   __typename?: 'JobQueue';
@@ -251,6 +284,15 @@ export type JobQueues = {
   mode: Scalars['String']['output'];
   /** One entry per queue. */
   queues: Array<JobQueue>;
+};
+
+export type KpiChangedEvent = {
+  __typename?: 'KpiChangedEvent';
+  /** Per-organization event sequence, strictly increasing: a gap means events were missed (refetch anyway). */
+  changeSeq: Scalars['Int']['output'];
+  organizationId: Scalars['ID']['output'];
+  /** When the figures changed (the commit, refresh or sync that caused this event). */
+  refreshedAt: Scalars['DateTime']['output'];
 };
 
 /** KPI totals for one group (DOMAIN §2, §4). */
@@ -407,6 +449,15 @@ export type MutationUpdatePfaRecordArgs = {
   input: UpdatePfaRecordInput;
 };
 
+/**
+ * An object that can be fetched again by its id alone (Relay's Node). Only `PfaRecord` implements
+ * it, and its id stays `pfa_mirror.id` (outside tools compare it with SQL).
+ */
+export type Node = {
+  /** The id to pass to `node(id:)`. */
+  id: Scalars['ID']['output'];
+};
+
 /** An organization (a project portfolio); its code is the id. */
 export type Organization = {
   __typename?: 'Organization';
@@ -416,13 +467,17 @@ export type Organization = {
   name: Scalars['String']['output'];
 };
 
-/** Relay page information. */
+/** Relay page information. Cursors are opaque and valid only for the same organization, session, filter and orderBy. */
 export type PageInfo = {
   __typename?: 'PageInfo';
-  /** Cursor of the last record of the page (null for an empty page). */
+  /** Cursor of the last record of the page (null for an empty page): pass it as `after` to continue. */
   endCursor?: Maybe<Scalars['String']['output']>;
-  /** Whether records follow this page. */
+  /** Whether records follow this page (when paging backward: true when the page was read before a cursor). */
   hasNextPage: Scalars['Boolean']['output'];
+  /** Whether records precede this page (when paging forward: true when the page was read after a cursor). */
+  hasPreviousPage: Scalars['Boolean']['output'];
+  /** Cursor of the first record of the page (null for an empty page): pass it as `before` to page backward. */
+  startCursor?: Maybe<Scalars['String']['output']>;
 };
 
 /**
@@ -497,8 +552,12 @@ export type PfaGroupBy =
   /** `Rental` / `Purchase`. */
   | 'SOURCE';
 
-/** One PFA record as the caller sees it (mirror + pending commits + the caller's own draft). */
-export type PfaRecord = {
+/**
+ * One PFA record as the caller sees it (mirror + pending commits + the caller's own draft).
+ * A session's view of a record is a different object from the baseline view: cache it under
+ * `id` + `viewKey` (Apollo: `typePolicies: { PfaRecord: { keyFields: ['id', 'viewKey'] } }`).
+ */
+export type PfaRecord = Node & {
   __typename?: 'PfaRecord';
   /** Cost over the actual dates when actualized, else 0. */
   actualCost: Scalars['Float']['output'];
@@ -582,10 +641,20 @@ export type PfaRecord = {
   variance: Scalars['Float']['output'];
   /** Mirror version: starts at 1, +1 on every change of the mirrored data. */
   version: Scalars['Int']['output'];
+  /**
+   * Which view of the record this is: `base` (no session: mirror + pending commits) or
+   * `session:<X-Session-Id>` (that session's view, its drafts included). The same record seen in two
+   * sessions has two view keys, so client caches keep both.
+   */
+  viewKey: Scalars['String']['output'];
 };
 
 
-/** One PFA record as the caller sees it (mirror + pending commits + the caller's own draft). */
+/**
+ * One PFA record as the caller sees it (mirror + pending commits + the caller's own draft).
+ * A session's view of a record is a different object from the baseline view: cache it under
+ * `id` + `viewKey` (Apollo: `typePolicies: { PfaRecord: { keyFields: ['id', 'viewKey'] } }`).
+ */
 export type PfaRecordHistoryArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
@@ -856,6 +925,10 @@ export type Query = {
   kpiSummary: Array<KpiSummary>;
   /** Who the caller is: user id, role and the organizations the token grants (use their `id` as `organizationId`). */
   me: Me;
+  /** Relay: the object with this id (a `PfaRecord`, as `pfaRecord(id:)` returns it), or null. */
+  node?: Maybe<Node>;
+  /** Relay: the objects with these ids, in the same order (null where none); at most 1000 ids. */
+  nodes: Array<Maybe<Node>>;
   /**
    * Totals over every record the filter returns (exactly the records `pfaRecords` would list for the
    * same filter and session: the caller's drafts included, discontinued records only when the filter
@@ -941,6 +1014,28 @@ export type QueryKpiSummaryArgs = {
  * by the caller's own open drafts (session from the `X-Session-Id` header). Other sessions' drafts are
  * never visible.
  */
+export type QueryNodeArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/**
+ * Reads over PFA records (Plan / Forecast / Actual equipment lines) as the caller sees them: the
+ * PEMS mirror, overlaid by every committed change of the organization not yet written back, overlaid
+ * by the caller's own open drafts (session from the `X-Session-Id` header). Other sessions' drafts are
+ * never visible.
+ */
+export type QueryNodesArgs = {
+  ids: Array<Scalars['ID']['input']>;
+};
+
+
+/**
+ * Reads over PFA records (Plan / Forecast / Actual equipment lines) as the caller sees them: the
+ * PEMS mirror, overlaid by every committed change of the organization not yet written back, overlaid
+ * by the caller's own open drafts (session from the `X-Session-Id` header). Other sessions' drafts are
+ * never visible.
+ */
 export type QueryPfaAggregateArgs = {
   filter?: InputMaybe<PfaRecordFilter>;
   groupBy?: InputMaybe<Array<PfaGroupBy>>;
@@ -979,8 +1074,10 @@ export type QueryPfaRecordByPfaIdArgs = {
  */
 export type QueryPfaRecordsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<PfaRecordFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<Array<PfaRecordOrderBy>>;
   organizationId: Scalars['ID']['input'];
 };
@@ -1044,6 +1141,55 @@ export type StringFilter = {
   notIn?: InputMaybe<Array<Scalars['String']['input']>>;
   /** Starts with, ignoring case. */
   startsWith?: InputMaybe<Scalars['String']['input']>;
+};
+
+/**
+ * Live updates over graphql-ws on the same port and path (`ws://host:port/graphql`). The connection's
+ * `connectionParams` carry `authorization` ("Bearer <JWT>", the same token rules as HTTP) and
+ * `x-session-id`; the socket is closed with 4401 when the token expires. Each event means "refetch
+ * what you show"; events go out after the commit, from any API process.
+ */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** After the caller's session (connectionParams x-session-id) gained, changed, committed or lost drafts. */
+  draftsChanged: DraftsChangedEvent;
+  /** Progress of a sync or refresh job (the jobId a job mutation returned); admin role. */
+  jobProgress: JobProgressEvent;
+  /** After a commit, a conflict resolution, a KPI refresh or a read sync changed the organization's figures. */
+  kpiChanged: KpiChangedEvent;
+};
+
+
+/**
+ * Live updates over graphql-ws on the same port and path (`ws://host:port/graphql`). The connection's
+ * `connectionParams` carry `authorization` ("Bearer <JWT>", the same token rules as HTTP) and
+ * `x-session-id`; the socket is closed with 4401 when the token expires. Each event means "refetch
+ * what you show"; events go out after the commit, from any API process.
+ */
+export type SubscriptionDraftsChangedArgs = {
+  organizationId: Scalars['ID']['input'];
+};
+
+
+/**
+ * Live updates over graphql-ws on the same port and path (`ws://host:port/graphql`). The connection's
+ * `connectionParams` carry `authorization` ("Bearer <JWT>", the same token rules as HTTP) and
+ * `x-session-id`; the socket is closed with 4401 when the token expires. Each event means "refetch
+ * what you show"; events go out after the commit, from any API process.
+ */
+export type SubscriptionJobProgressArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/**
+ * Live updates over graphql-ws on the same port and path (`ws://host:port/graphql`). The connection's
+ * `connectionParams` carry `authorization` ("Bearer <JWT>", the same token rules as HTTP) and
+ * `x-session-id`; the socket is closed with 4401 when the token expires. Each event means "refetch
+ * what you show"; events go out after the commit, from any API process.
+ */
+export type SubscriptionKpiChangedArgs = {
+  organizationId: Scalars['ID']['input'];
 };
 
 /** One synchronisation run with PEMS. */
@@ -1212,19 +1358,24 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 
 
+/** Mapping of interface types */
+export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = {
+  Node: ( MergedRecord );
+};
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   BulkUpdatePfaRecordsInput: BulkUpdatePfaRecordsInput;
-  BulkUpdatePfaRecordsPayload: ResolverTypeWrapper<BulkUpdatePfaRecordsPayload>;
+  BulkUpdatePfaRecordsPayload: ResolverTypeWrapper<BulkEditResult>;
   CommitDraftsPayload: ResolverTypeWrapper<Omit<CommitDraftsPayload, 'committed' | 'conflicted'> & { committed: Array<ResolversTypes['Draft']>, conflicted: Array<ResolversTypes['Draft']> }>;
   ConflictResolution: ConflictResolution;
   DateFilter: DateFilter;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DateTimeFilter: DateTimeFilter;
-  DiscardDraftsPayload: ResolverTypeWrapper<DiscardDraftsPayload>;
+  DiscardDraftsPayload: ResolverTypeWrapper<Omit<DiscardDraftsPayload, 'records'> & { records: Array<ResolversTypes['PfaRecord']> }>;
   Draft: ResolverTypeWrapper<DraftView>;
+  DraftsChangedEvent: ResolverTypeWrapper<DraftsChangedEvent>;
   FailedJob: ResolverTypeWrapper<FailedJob>;
   FieldConflict: ResolverTypeWrapper<FieldConflict>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
@@ -1235,12 +1386,15 @@ export type ResolversTypes = {
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   JSONObject: ResolverTypeWrapper<Scalars['JSONObject']['output']>;
   JobPayload: ResolverTypeWrapper<JobPayload>;
+  JobProgressEvent: ResolverTypeWrapper<JobProgressEvent>;
   JobQueue: ResolverTypeWrapper<JobQueue>;
   JobQueues: ResolverTypeWrapper<JobQueues>;
+  KpiChangedEvent: ResolverTypeWrapper<KpiChangedEvent>;
   KpiSummary: ResolverTypeWrapper<KpiSummary>;
   LocalDate: ResolverTypeWrapper<Scalars['LocalDate']['output']>;
   Me: ResolverTypeWrapper<Me>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Node: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['Node']>;
   Organization: ResolverTypeWrapper<Organization>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   PfaAggregate: ResolverTypeWrapper<PfaAggregate>;
@@ -1259,6 +1413,7 @@ export type ResolversTypes = {
   Session: ResolverTypeWrapper<Session>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   StringFilter: StringFilter;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   SyncRun: ResolverTypeWrapper<SyncRunRow>;
   SyncState: SyncState;
   TimelineBounds: ResolverTypeWrapper<TimelineBounds>;
@@ -1270,13 +1425,14 @@ export type ResolversTypes = {
 export type ResolversParentTypes = {
   Boolean: Scalars['Boolean']['output'];
   BulkUpdatePfaRecordsInput: BulkUpdatePfaRecordsInput;
-  BulkUpdatePfaRecordsPayload: BulkUpdatePfaRecordsPayload;
+  BulkUpdatePfaRecordsPayload: BulkEditResult;
   CommitDraftsPayload: Omit<CommitDraftsPayload, 'committed' | 'conflicted'> & { committed: Array<ResolversParentTypes['Draft']>, conflicted: Array<ResolversParentTypes['Draft']> };
   DateFilter: DateFilter;
   DateTime: Scalars['DateTime']['output'];
   DateTimeFilter: DateTimeFilter;
-  DiscardDraftsPayload: DiscardDraftsPayload;
+  DiscardDraftsPayload: Omit<DiscardDraftsPayload, 'records'> & { records: Array<ResolversParentTypes['PfaRecord']> };
   Draft: DraftView;
+  DraftsChangedEvent: DraftsChangedEvent;
   FailedJob: FailedJob;
   FieldConflict: FieldConflict;
   Float: Scalars['Float']['output'];
@@ -1287,12 +1443,15 @@ export type ResolversParentTypes = {
   JSON: Scalars['JSON']['output'];
   JSONObject: Scalars['JSONObject']['output'];
   JobPayload: JobPayload;
+  JobProgressEvent: JobProgressEvent;
   JobQueue: JobQueue;
   JobQueues: JobQueues;
+  KpiChangedEvent: KpiChangedEvent;
   KpiSummary: KpiSummary;
   LocalDate: Scalars['LocalDate']['output'];
   Me: Me;
   Mutation: Record<PropertyKey, never>;
+  Node: ResolversInterfaceTypes<ResolversParentTypes>['Node'];
   Organization: Organization;
   PageInfo: PageInfo;
   PfaAggregate: PfaAggregate;
@@ -1308,6 +1467,7 @@ export type ResolversParentTypes = {
   Session: Session;
   String: Scalars['String']['output'];
   StringFilter: StringFilter;
+  Subscription: Record<PropertyKey, never>;
   SyncRun: SyncRunRow;
   TimelineBounds: TimelineBounds;
   UpdatePfaRecordInput: UpdatePfaRecordInput;
@@ -1316,6 +1476,7 @@ export type ResolversParentTypes = {
 
 export type BulkUpdatePfaRecordsPayloadResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['BulkUpdatePfaRecordsPayload'] = ResolversParentTypes['BulkUpdatePfaRecordsPayload']> = {
   affectedCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  drafts?: Resolver<Array<ResolversTypes['Draft']>, ParentType, ContextType, RequireFields<BulkUpdatePfaRecordsPayloadDraftsArgs, 'first'>>;
 };
 
 export type CommitDraftsPayloadResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['CommitDraftsPayload'] = ResolversParentTypes['CommitDraftsPayload']> = {
@@ -1329,6 +1490,8 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
 
 export type DiscardDraftsPayloadResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['DiscardDraftsPayload'] = ResolversParentTypes['DiscardDraftsPayload']> = {
   discardedCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  discardedIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  records?: Resolver<Array<ResolversTypes['PfaRecord']>, ParentType, ContextType>;
 };
 
 export type DraftResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['Draft'] = ResolversParentTypes['Draft']> = {
@@ -1349,6 +1512,13 @@ export type DraftResolvers<ContextType = GraphqlContext, ParentType extends Reso
   syncState?: Resolver<ResolversTypes['SyncState'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   userId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type DraftsChangedEventResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['DraftsChangedEvent'] = ResolversParentTypes['DraftsChangedEvent']> = {
+  changeSeq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  organizationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  sessionId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type FailedJobResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['FailedJob'] = ResolversParentTypes['FailedJob']> = {
@@ -1380,6 +1550,13 @@ export type JobPayloadResolvers<ContextType = GraphqlContext, ParentType extends
   state?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type JobProgressEventResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['JobProgressEvent'] = ResolversParentTypes['JobProgressEvent']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  processed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  total?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+};
+
 export type JobQueueResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['JobQueue'] = ResolversParentTypes['JobQueue']> = {
   active?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   delayed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -1392,6 +1569,12 @@ export type JobQueuesResolvers<ContextType = GraphqlContext, ParentType extends 
   failedJobs?: Resolver<Array<ResolversTypes['FailedJob']>, ParentType, ContextType>;
   mode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   queues?: Resolver<Array<ResolversTypes['JobQueue']>, ParentType, ContextType>;
+};
+
+export type KpiChangedEventResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['KpiChangedEvent'] = ResolversParentTypes['KpiChangedEvent']> = {
+  changeSeq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  organizationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  refreshedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
 export type KpiSummaryResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['KpiSummary'] = ResolversParentTypes['KpiSummary']> = {
@@ -1429,6 +1612,10 @@ export type MutationResolvers<ContextType = GraphqlContext, ParentType extends R
   updatePfaRecord?: Resolver<ResolversTypes['UpdatePfaRecordPayload'], ParentType, ContextType, RequireFields<MutationUpdatePfaRecordArgs, 'input'>>;
 };
 
+export type NodeResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['Node'] = ResolversParentTypes['Node']> = {
+  __resolveType: TypeResolveFn<'PfaRecord', ParentType, ContextType>;
+};
+
 export type OrganizationResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['Organization'] = ResolversParentTypes['Organization']> = {
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1437,6 +1624,8 @@ export type OrganizationResolvers<ContextType = GraphqlContext, ParentType exten
 export type PageInfoResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  hasPreviousPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  startCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type PfaAggregateResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['PfaAggregate'] = ResolversParentTypes['PfaAggregate']> = {
@@ -1506,6 +1695,8 @@ export type PfaRecordResolvers<ContextType = GraphqlContext, ParentType extends 
   startSlipDays?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   variance?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  viewKey?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type PfaRecordConnectionResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['PfaRecordConnection'] = ResolversParentTypes['PfaRecordConnection']> = {
@@ -1533,10 +1724,12 @@ export type QueryResolvers<ContextType = GraphqlContext, ParentType extends Reso
   jobQueues?: Resolver<ResolversTypes['JobQueues'], ParentType, ContextType>;
   kpiSummary?: Resolver<Array<ResolversTypes['KpiSummary']>, ParentType, ContextType, RequireFields<QueryKpiSummaryArgs, 'organizationId'>>;
   me?: Resolver<ResolversTypes['Me'], ParentType, ContextType>;
+  node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, ContextType, RequireFields<QueryNodeArgs, 'id'>>;
+  nodes?: Resolver<Array<Maybe<ResolversTypes['Node']>>, ParentType, ContextType, RequireFields<QueryNodesArgs, 'ids'>>;
   pfaAggregate?: Resolver<Array<ResolversTypes['PfaAggregate']>, ParentType, ContextType, RequireFields<QueryPfaAggregateArgs, 'organizationId'>>;
   pfaRecord?: Resolver<Maybe<ResolversTypes['PfaRecord']>, ParentType, ContextType, RequireFields<QueryPfaRecordArgs, 'id'>>;
   pfaRecordByPfaId?: Resolver<Maybe<ResolversTypes['PfaRecord']>, ParentType, ContextType, RequireFields<QueryPfaRecordByPfaIdArgs, 'organizationId' | 'pfaId'>>;
-  pfaRecords?: Resolver<ResolversTypes['PfaRecordConnection'], ParentType, ContextType, RequireFields<QueryPfaRecordsArgs, 'first' | 'organizationId'>>;
+  pfaRecords?: Resolver<ResolversTypes['PfaRecordConnection'], ParentType, ContextType, RequireFields<QueryPfaRecordsArgs, 'organizationId'>>;
   syncRuns?: Resolver<Array<ResolversTypes['SyncRun']>, ParentType, ContextType, RequireFields<QuerySyncRunsArgs, 'first' | 'organizationId'>>;
   timelineBounds?: Resolver<Maybe<ResolversTypes['TimelineBounds']>, ParentType, ContextType, RequireFields<QueryTimelineBoundsArgs, 'organizationId'>>;
 };
@@ -1550,6 +1743,12 @@ export type SessionResolvers<ContextType = GraphqlContext, ParentType extends Re
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   organizationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type SubscriptionResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  draftsChanged?: SubscriptionResolver<ResolversTypes['DraftsChangedEvent'], "draftsChanged", ParentType, ContextType, RequireFields<SubscriptionDraftsChangedArgs, 'organizationId'>>;
+  jobProgress?: SubscriptionResolver<ResolversTypes['JobProgressEvent'], "jobProgress", ParentType, ContextType, RequireFields<SubscriptionJobProgressArgs, 'id'>>;
+  kpiChanged?: SubscriptionResolver<ResolversTypes['KpiChangedEvent'], "kpiChanged", ParentType, ContextType, RequireFields<SubscriptionKpiChangedArgs, 'organizationId'>>;
 };
 
 export type SyncRunResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['SyncRun'] = ResolversParentTypes['SyncRun']> = {
@@ -1595,17 +1794,21 @@ export type Resolvers<ContextType = GraphqlContext> = {
   DateTime?: GraphQLScalarType;
   DiscardDraftsPayload?: DiscardDraftsPayloadResolvers<ContextType>;
   Draft?: DraftResolvers<ContextType>;
+  DraftsChangedEvent?: DraftsChangedEventResolvers<ContextType>;
   FailedJob?: FailedJobResolvers<ContextType>;
   FieldConflict?: FieldConflictResolvers<ContextType>;
   JSON?: GraphQLScalarType;
   JSONObject?: GraphQLScalarType;
   JobPayload?: JobPayloadResolvers<ContextType>;
+  JobProgressEvent?: JobProgressEventResolvers<ContextType>;
   JobQueue?: JobQueueResolvers<ContextType>;
   JobQueues?: JobQueuesResolvers<ContextType>;
+  KpiChangedEvent?: KpiChangedEventResolvers<ContextType>;
   KpiSummary?: KpiSummaryResolvers<ContextType>;
   LocalDate?: GraphQLScalarType;
   Me?: MeResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  Node?: NodeResolvers<ContextType>;
   Organization?: OrganizationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   PfaAggregate?: PfaAggregateResolvers<ContextType>;
@@ -1617,6 +1820,7 @@ export type Resolvers<ContextType = GraphqlContext> = {
   Query?: QueryResolvers<ContextType>;
   ResolveConflictPayload?: ResolveConflictPayloadResolvers<ContextType>;
   Session?: SessionResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   SyncRun?: SyncRunResolvers<ContextType>;
   TimelineBounds?: TimelineBoundsResolvers<ContextType>;
   UpdatePfaRecordPayload?: UpdatePfaRecordPayloadResolvers<ContextType>;
