@@ -49,7 +49,13 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<string> {
 }
 
 async function main(config: Config): Promise<void> {
-  const log = pino({ level: config.LOG_LEVEL, base: { service: 'pfa-vanguard' } });
+  // Synchronous writes: each log line is out before the next statement runs, so the start banner
+  // (written to stdout after them) is the last thing printed even when stdout is a pipe, and a
+  // crash loses no line. One write per line costs nothing at this service's log volume.
+  const log = pino(
+    { level: config.LOG_LEVEL, base: { service: 'pfa-vanguard' } },
+    pino.destination({ dest: 1, sync: true }),
+  );
   // A lost PostgreSQL/Redis connection is logged and served through; any other uncaught error exits.
   installProcessGuards(log);
   const embeddedMode = !config.DATABASE_URL;

@@ -1,8 +1,11 @@
 /**
- * A calm terminal: request lines are debug messages outside production (info in production), and
- * GraphQL error responses carry no stack trace unless DEBUG_ERRORS asks, whatever NODE_ENV says.
+ * A calm terminal: request lines are debug messages outside production (info in production),
+ * GraphQL error responses carry no stack trace unless DEBUG_ERRORS asks, whatever NODE_ENV says,
+ * and the start banner is the last thing `src/main.ts` prints at start.
  */
+import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pino from 'pino';
 import { loadConfig } from '../src/config.js';
@@ -130,4 +133,55 @@ describe('request log lines', () => {
       await s.close();
     }
   });
+});
+
+describe('the start banner', () => {
+  it('is the last thing printed at start, also when stdout is a pipe', async () => {
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        NODE_ENV: 'development',
+        DATABASE_URL: database.url,
+        AUTH_JWT_SECRET: TEST_SECRET,
+        HOST: '127.0.0.1',
+        PORT: '0',
+        LOG_LEVEL: 'info',
+        KPI_REFRESH_INTERVAL_MS: '0',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // The banner ends with the Jobs line and a blank line; stop the service as soon as it is out.
+    await new Promise<void>((resolve, reject) => {
+      const poll = setInterval(() => {
+        if (/ {2}Jobs: .*\n\n/.test(out)) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 20);
+      void exited.then((code) => {
+        clearInterval(poll);
+        reject(new Error(`src/main.ts exited (${code}) before its banner:\n${out}${err}`));
+      });
+    });
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+
+    const bannerStart = out.indexOf('  GraphQL + GraphiQL:');
+    const bannerEnd = out.indexOf('\n\n', out.indexOf('  Jobs: ')) + 2;
+    const before = out.slice(0, bannerStart).split('\n').filter(Boolean);
+    const after = out.slice(bannerEnd).split('\n').filter(Boolean);
+    // Every start-up line comes before the banner; after it, only what SIGTERM caused.
+    expect(before.map((l) => (JSON.parse(l) as { msg: string }).msg)).toContain('PFA Vanguard is up');
+    expect((JSON.parse(after[0] ?? '{}') as { msg?: string }).msg).toBe(
+      'shutting down: finishing in-flight requests',
+    );
+  }, 120_000);
 });
