@@ -45,6 +45,26 @@ export const COMMIT_MUTATION = `mutation Commit($org: ID!) {
   commitDrafts(organizationId: $org) { committed { id syncState } conflicted { id } }
 }`;
 
+/** pfaAggregate (issue 12): totals per group over a filter, the caller's drafts included. */
+export const AGGREGATE_QUERY = `query Aggregate($org: ID!, $filter: PfaRecordFilter, $groupBy: [PfaGroupBy!]) {
+  pfaAggregate(organizationId: $org, filter: $filter, groupBy: $groupBy) {
+    category recordCount actualizedCount totalPlanCost totalForecastCost totalActualCost totalVariance
+    minForecastStart maxForecastEnd
+  }
+}`;
+
+/** fieldValues (issue 12): the values of a text field with their counts, most frequent first. */
+export const FIELD_VALUES_QUERY = `query FieldValues($org: ID!, $field: PfaValueField!, $filter: PfaRecordFilter) {
+  fieldValues(organizationId: $org, field: $field, filter: $filter) { value count }
+}`;
+
+/** Grid with a slip filter: forecast end more than 30 days past plan end, in a forecast window. */
+export const SLIP_FILTER = {
+  forecastSlipDays: { gt: 30 },
+  forecastStart: { gte: '2025-01-01' },
+  forecastEnd: { lte: '2025-12-31' },
+};
+
 export interface Connection {
   pfaRecords: { nodes: { id: string }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
 }

@@ -24,8 +24,11 @@ import { GraphqlClient } from './graphql-client.js';
 import { runLoad, type LoadResult } from './load.js';
 import { machineInfo, type MachineInfo } from './machine.js';
 import {
+  AGGREGATE_QUERY,
   BOUNDS_QUERY,
   BULK_MUTATION,
+  FIELD_VALUES_QUERY,
+  SLIP_FILTER,
   COMMIT_MUTATION,
   GRID_FILTER,
   KPI_QUERY,
@@ -504,6 +507,79 @@ async function main(): Promise<void> {
             const r = await reader.post<{ timelineBounds: unknown }>(BOUNDS_QUERY, { org: ORG });
             return { ms: r.ms, rows: r.data.timelineBounds ? 1 : 0, bytes: r.bytes };
           },
+        ),
+      );
+
+    // ---------------------------------------------------------------- 5b. questions (issue 12)
+    if (wanted('aggregate'))
+      results.push(
+        await measureRead(
+          server,
+          direct,
+          newResult({
+            key: 'aggregate',
+            title: `pfaAggregate(${ORG}, grid filter, groupBy [CATEGORY]) with session ${session.id} (${session.drafts} drafts)`,
+            target: { ms: 50, label: '≤ 50 ms median' },
+          }),
+          async () => {
+            const r = await reader.post<{ pfaAggregate: unknown[] }>(AGGREGATE_QUERY, {
+              org: ORG,
+              filter: GRID_FILTER,
+              groupBy: ['CATEGORY'],
+            });
+            return { ms: r.ms, rows: r.data.pfaAggregate.length, bytes: r.bytes };
+          },
+        ),
+      );
+    if (wanted('field-values'))
+      results.push(
+        await measureRead(
+          server,
+          direct,
+          newResult({
+            key: 'field-values',
+            title: `fieldValues(${ORG}, CATEGORY), no filter, with session ${session.id}`,
+            target: { ms: 30, label: '≤ 30 ms median' },
+          }),
+          async () => {
+            const r = await reader.post<{ fieldValues: unknown[] }>(FIELD_VALUES_QUERY, {
+              org: ORG,
+              field: 'CATEGORY',
+            });
+            return { ms: r.ms, rows: r.data.fieldValues.length, bytes: r.bytes };
+          },
+        ),
+      );
+    if (wanted('field-values-filtered'))
+      results.push(
+        await measureRead(
+          server,
+          direct,
+          newResult({
+            key: 'field-values-filtered',
+            title: `fieldValues(${ORG}, MANUFACTURER, filter category + source) with session ${session.id}`,
+          }),
+          async () => {
+            const r = await reader.post<{ fieldValues: unknown[] }>(FIELD_VALUES_QUERY, {
+              org: ORG,
+              field: 'MANUFACTURER',
+              filter: SIMPLE_FILTER,
+            });
+            return { ms: r.ms, rows: r.data.fieldValues.length, bytes: r.bytes };
+          },
+        ),
+      );
+    if (wanted('slip-grid'))
+      results.push(
+        await measureRead(
+          server,
+          direct,
+          newResult({
+            key: 'slip-grid',
+            title: `Grid with a slip filter: ${ORG} + forecastSlipDays > 30 + forecast range, FORECAST_START_ASC, first 1000, 20 fields`,
+            target: { ms: 40, label: '≤ 40 ms median (the grid target)' },
+          }),
+          records1({ filter: SLIP_FILTER, orderBy: ['FORECAST_START_ASC'], first: 1000 }),
         ),
       );
 
