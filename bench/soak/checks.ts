@@ -14,7 +14,7 @@ import type { PemsSimulator } from '../../src/pems/simulator.js';
 import type { GraphqlClient } from './client.js';
 import { sleep, type SoakDatabase } from './infra.js';
 import type { SoakUser } from './users.js';
-import { canonicalDelta, sameDelta, sameValue, type World } from './world.js';
+import { SOAK_FIELDS, canonicalDelta, sameDelta, sameValue, type World } from './world.js';
 
 const j = (v: unknown): string => JSON.stringify(v);
 
@@ -41,7 +41,74 @@ interface ModRow {
 export async function runChecks(ctx: CheckContext): Promise<void> {
   await checkCommits(ctx);
   await checkDrafts(ctx);
+  await checkMirror(ctx);
   await checkKpis(ctx);
+}
+
+/**
+ * mirror-converges: after a read sync started once everything was written back, the mirror
+ * holds what PEMS holds (data and recordid) for every record the soak wrote that has no pending
+ * change left — a stale read page merged over a newer write-back would stay wrong for ever
+ * (an incremental read never lists that record again).
+ */
+async function checkMirror(ctx: CheckContext): Promise<void> {
+  const { world, db, sim, admin, orgs } = ctx;
+  const started = await db.pool.query<{ n: string }>(`SELECT coalesce(max(id), 0) AS n FROM pfa_sync_log`);
+  const after = Number(started.rows[0]?.n ?? 0);
+  for (const org of orgs) {
+    const out = await admin.request('mutation($o: ID!) { syncFromPems(organizationId: $o) { jobId } }', {
+      o: org,
+    });
+    if (!out.ok) world.error('syncFromPems', out.code, out.message);
+  }
+  let done = false;
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline && !done;) {
+    const { rows } = await db.pool.query<{ n: string }>(
+      `SELECT count(DISTINCT organization_id) AS n FROM pfa_sync_log
+       WHERE id > $1 AND direction = 'read' AND status IN ('succeeded', 'partial') AND finished_at IS NOT NULL`,
+      [after],
+    );
+    done = Number(rows[0]?.n ?? 0) >= orgs.length;
+    if (!done) await sleep(500);
+  }
+  if (!done) {
+    world.violate('mirror-converges', 'syncFromPems was queued but no read sync finished within 60 s');
+    return;
+  }
+  const { rows } = await db.pool.query<{
+    organization_id: string;
+    id: string;
+    pfa_id: string;
+    data: Record<string, unknown>;
+    pems_version: string | null;
+  }>(
+    `SELECT m.organization_id, m.id::text, m.pfa_id, m.data, m.pems_version FROM pfa_mirror m
+     WHERE m.id = ANY($1::bigint[]) AND NOT EXISTS (
+       SELECT 1 FROM pfa_modification p WHERE p.organization_id = m.organization_id AND p.mirror_id = m.id
+         AND p.sync_state IN ('committed', 'syncing'))`,
+    [[...world.records.values()].map((r) => r.id)],
+  );
+  let compared = 0;
+  for (const r of rows) {
+    const rec = world.record(r.organization_id, r.id);
+    if (!rec) continue;
+    const pems = sim.getRecord(r.organization_id, r.pfa_id);
+    if (!pems) continue;
+    compared += 1;
+    const diffs = SOAK_FIELDS.filter(
+      (f) =>
+        !sameValue(f, r.data[f] ?? null, pems.data[f] ?? null) &&
+        (r.data[f] ?? null) !== (pems.data[f] ?? null),
+    );
+    if (diffs.length || r.pems_version !== pems.recordid)
+      world.violate(
+        'mirror-converges',
+        `${rec.cls} record ${r.pfa_id} (${r.id}): mirror recordid ${r.pems_version}, PEMS ${pems.recordid}; ${
+          diffs.map((f) => `${f} mirror ${j(r.data[f])} PEMS ${j(pems.data[f])}`).join(', ') || 'same values'
+        }`,
+      );
+  }
+  ctx.info.push(`mirror compared with PEMS after a read sync: ${compared} records without pending changes`);
 }
 
 async function checkCommits(ctx: CheckContext): Promise<void> {
@@ -96,14 +163,22 @@ async function checkCommits(ctx: CheckContext): Promise<void> {
       else world.violate('commit-settled', `${what}: the modification no longer exists`);
       continue;
     }
-    if (!sameDelta(row.delta, o.delta)) {
+    // Its own values, exactly; more keys only from the same session's later commits of the record
+    // (a write-back conflict merges those into it).
+    const lost = Object.keys(o.delta).filter(
+      (k) => !(k in row.delta) || !sameValue(k, row.delta[k], o.delta[k]),
+    );
+    const foreign = Object.keys(row.delta).filter(
+      (k) => !(k in o.delta) && !world.committedBy(o.session, o.record, k, row.delta[k]),
+    );
+    if (lost.length || foreign.length) {
       world.violate('commit-settled', `${what}: the stored delta is now ${j(row.delta)}`);
     }
     bump(row.sync_state);
     switch (row.sync_state) {
       case 'synced': {
         const applied = (writesOf.get(`${o.org}/${o.record.pfaId}`) ?? []).filter((w) =>
-          sameDelta(w.changes, o.delta),
+          sameDelta(w.changes, row.delta),
         );
         if (applied.length !== 1)
           world.violate(

@@ -13,7 +13,6 @@ import {
   TRACKED_FIELDS,
   newModel,
   resetModel,
-  sameDelta,
   sameValue,
   type DraftModel,
   type SoakRecord,
@@ -586,7 +585,13 @@ export class SoakUser {
         if (!draft)
           this.world.violate('resolve-answer', `KEEP_MINE of write-back conflict ${d.id} answered no draft`);
         else {
-          if (!sameDelta(draft.delta, o.delta))
+          const lost = Object.keys(o.delta).filter(
+            (k) => !(k in draft.delta) || !sameValue(k, draft.delta[k], o.delta[k]),
+          );
+          const foreign = Object.keys(draft.delta).filter(
+            (k) => !(k in o.delta) && !this.world.committedBy(o.session, o.record, k, draft.delta[k]),
+          );
+          if (lost.length || foreign.length)
             this.world.violate(
               'draft-survives',
               `KEEP_MINE of write-back conflict ${d.id} (${o.record.pfaId}): delta ${j(draft.delta)}, acknowledged ${j(o.delta)}`,
