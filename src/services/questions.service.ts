@@ -118,7 +118,10 @@ export class QuestionsService {
       if (seen.has(key)) continue;
       seen.add(key);
       if (seen.size > MAX_HINTED_VALUES) break;
-      const s = await this.aggregates.suggest(scope, x.field, x.value, CLOSEST);
+      // A hint is a courtesy: when it cannot be had (statement timeout, a busy database), the
+      // answer goes out without it rather than failing.
+      const s = await this.aggregates.suggest(scope, x.field, x.value, CLOSEST).catch(() => null);
+      if (s === null) break;
       if (s.exists) continue;
       const names = s.closest.map((c) => JSON.stringify(c.value)).join(', ');
       hints.push({

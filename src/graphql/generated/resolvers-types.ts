@@ -913,7 +913,9 @@ export type Query = {
    * (ties by value), with how many records hold each. Use it to discover what to put in an `eq`/`in`
    * filter (e.g. the category is `Cranes`, not `Crane`). Counts follow `pfaRecords` for the same
    * filter and session (drafts included; discontinued and removed records left out by default).
-   * Records without a value are not listed.
+   * Records without a value are not listed. Without a filter, CATEGORY, SOURCE and DOR are counted
+   * from the KPI cache corrected live for commits and the caller's drafts (as `kpiSummary` is):
+   * changes from PEMS count once the refresh that every sync triggers has run.
    */
   fieldValues: Array<PfaFieldValue>;
   /** Admin: the background job queues (read sync, write-back, KPI refresh, maintenance) and how many jobs each holds per state. */
