@@ -2,8 +2,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { MIRROR_INDEXES } from '../../migrations/20261127T1500_initial_schema.js';
 import { generateRecord, planOrganizations, type GeneratedOrganization } from '../domain/generator.js';
+import { MIRROR_INDEXES } from './mirror-indexes.js';
 
 /**
  * Bulk seed of a demo / benchmark database: organizations, 1M generated mirror records through
@@ -96,7 +96,7 @@ interface MirrorIndex {
   gin: boolean;
 }
 
-/** Index names are parsed out of the migration's statements, so the seed never drifts from it. */
+/** Index names are parsed out of the statements (test/mirror-indexes.test.ts: the same as the migrations). */
 export function mirrorIndexes(): MirrorIndex[] {
   return MIRROR_INDEXES.map((statement) => {
     const match =

@@ -1,8 +1,9 @@
 import type { ColumnType, Generated, GeneratedAlways } from 'kysely';
+import type { SyncState } from '../domain/draft.js';
 
 /** JSON object as stored in JSONB columns; values are unknown until validated. */
 export type JsonObject = Record<string, unknown>;
-export type SyncState = 'draft' | 'committed' | 'syncing' | 'synced' | 'conflict';
+export type { SyncState };
 
 type Gen<T> = GeneratedAlways<T>;
 /** bigint ids come back from pg as strings (exact), go in as numbers or strings. */

@@ -1,4 +1,5 @@
-import type { SyncState } from '../db/tables.js';
+/** Where a modification is in its life cycle (the database's enum pfa_sync_state). */
+export type SyncState = 'draft' | 'committed' | 'syncing' | 'synced' | 'conflict';
 
 export interface FieldConflict {
   field: string;

@@ -3,10 +3,7 @@ import http from 'node:http';
 import type { ApolloServerPlugin } from '@apollo/server';
 import client from 'prom-client';
 import type pg from 'pg';
-
-/** One Prometheus registry for the process: HTTP/GraphQL, pool, jobs, caches. */
-const registry = new client.Registry();
-client.collectDefaultMetrics({ register: registry });
+import { jobDuration, jobFailures, registerGauge, registry } from '../metrics.js';
 
 const graphqlDuration = new client.Histogram({
   name: 'pfa_graphql_request_duration_seconds',
@@ -16,20 +13,8 @@ const graphqlDuration = new client.Histogram({
   registers: [registry],
 });
 
-export const jobDuration = new client.Histogram({
-  name: 'pfa_job_duration_seconds',
-  help: 'Background job duration by job name and outcome',
-  labelNames: ['job', 'outcome'] as const,
-  buckets: [0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
-  registers: [registry],
-});
-
-export const jobFailures = new client.Counter({
-  name: 'pfa_job_failures_total',
-  help: 'Background job failures by job name',
-  labelNames: ['job'] as const,
-  registers: [registry],
-});
+// The registry and the job instruments live in src/metrics.ts (jobs record into them too).
+export { jobDuration, jobFailures, registerGauge };
 
 export const metrics = { registry, graphqlDuration, jobDuration, jobFailures };
 
@@ -44,19 +29,6 @@ export function registerPoolMetrics(pool: pg.Pool): void {
       this.set({ state: 'total' }, pool.totalCount);
       this.set({ state: 'idle' }, pool.idleCount);
       this.set({ state: 'waiting' }, pool.waitingCount);
-    },
-  });
-}
-
-/** A gauge whose value is computed at scrape time (seconds since refresh, queue depth, …). */
-export function registerGauge(name: string, help: string, read: () => Promise<number | null>): void {
-  new client.Gauge({
-    name,
-    help,
-    registers: [registry],
-    async collect() {
-      const v = await read().catch(() => null);
-      if (v !== null) this.set(v);
     },
   });
 }

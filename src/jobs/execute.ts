@@ -1,4 +1,4 @@
-import { jobDuration, jobFailures } from '../http/metrics.js';
+import { jobDuration, jobFailures } from '../metrics.js';
 import { PemsError } from '../pems/client.js';
 import type { JobName } from './gateway.js';
 import {

@@ -1,6 +1,6 @@
 import client from 'prom-client';
 import type { Db } from '../db/database.js';
-import { metrics, registerGauge } from '../http/metrics.js';
+import { registerGauge, registry } from '../metrics.js';
 import { MaintenanceRepository } from '../repositories/maintenance.repository.js';
 import { WriteBackRepository } from '../repositories/write-back.repository.js';
 import type { JobName } from './gateway.js';
@@ -44,7 +44,7 @@ export function registerJobMetrics(
     name: 'pfa_queue_jobs',
     help: 'Jobs per queue and state (failed: kept failed jobs)',
     labelNames: ['queue', 'state'] as const,
-    registers: [metrics.registry],
+    registers: [registry],
     async collect() {
       const counts = await Promise.resolve(current()?.counts?.()).catch(() => undefined);
       if (!counts) return;
@@ -57,7 +57,7 @@ export function registerJobMetrics(
     name: 'pfa_write_back_oldest_pending_seconds',
     help: 'Per organization, age in seconds of the oldest change committed but not yet written back to PEMS (0: none)',
     labelNames: ['organization'] as const,
-    registers: [metrics.registry],
+    registers: [registry],
     async collect() {
       const source = current();
       const ages = await source?.writeBack.oldestPendingAgeByOrganization().catch(() => undefined);
