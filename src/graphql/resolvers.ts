@@ -24,6 +24,7 @@ import {
   type ValueField,
 } from '../repositories/aggregate.repository.js';
 import { addHints } from './hints.js';
+import { auditEvents, pfaRecordAsOf, pfaRecordsAsOf } from './history-resolvers.js';
 import { subscriptionResolvers } from '../events/subscription-resolvers.js';
 
 const MAX_FIRST = 1000;
@@ -163,6 +164,8 @@ export const resolvers: Resolvers<GraphqlContext> = {
 
   Query: {
     async pfaRecords(_p, args, ctx, info) {
+      if (args.asOf != null)
+        return pfaRecordsAsOf({ ...args, asOf: args.asOf }, ctx, selects(info, 'totalCount'));
       const scope = await ctx.scope(args.organizationId);
       const backward = args.last != null || args.before != null;
       if (backward && (args.first != null || args.after != null))
@@ -219,7 +222,7 @@ export const resolvers: Resolvers<GraphqlContext> = {
       if (ids.length > MAX_FIRST) throw badInput(`ids has ${ids.length} ids; at most ${MAX_FIRST}`, 'ids');
       return recordsById(ctx, ids);
     },
-    async pfaRecord(_p, { id }, ctx) {
+    async pfaRecord(_p, { id, asOf }, ctx) {
       if (!/^\d{1,18}$/.test(id))
         throw badInput(
           `id must be a record id (digits, PfaRecord.id), got "${id.slice(0, 40)}"; to open a record by its PEMS identifier use pfaRecordByPfaId(organizationId: ..., pfaId: "${id.slice(0, 40)}")`,
@@ -228,8 +231,12 @@ export const resolvers: Resolvers<GraphqlContext> = {
       const org = await ctx.services.mirror.organizationOf(checkId(id));
       if (!org) return null;
       if (!ctx.principal.orgs.includes(org)) throw forbidden(`record ${id} belongs to another organization`);
+      if (asOf != null) return pfaRecordAsOf(ctx, org, id, asOf);
       const scope = await ctx.scope(org);
       return ctx.loaders.record(scope).load(id);
+    },
+    async auditEvents(_p, args, ctx) {
+      return auditEvents(args, ctx);
     },
     async pfaRecordByPfaId(_p, { organizationId, pfaId }, ctx) {
       const scope = await ctx.scope(organizationId);

@@ -26,6 +26,32 @@ export type Scalars = {
   LocalDate: { input: string; output: string; }
 };
 
+/** One change in the audit trail. */
+export type AuditEvent = {
+  __typename?: 'AuditEvent';
+  /** What: created, edited, emptied, discarded, committed, conflicted, accepted-theirs, kept-mine, synced, sync-failed, sync-conflict, pems-changed, … */
+  action: Scalars['String']['output'];
+  /** Values of those fields after (empty when the change was dropped). */
+  after: Scalars['JSONObject']['output'];
+  /** When it happened. */
+  at: Scalars['DateTime']['output'];
+  /** Values of those fields before (for a commit or write-back: the values the change was based on). */
+  before: Scalars['JSONObject']['output'];
+  /** The record fields involved. */
+  fields: Array<Scalars['String']['output']>;
+  /** The record (`PfaRecord.id`). */
+  recordId: Scalars['ID']['output'];
+  /** Who: the user id of the token, `system:pems` (PEMS-side change) or `system:write-sync` (write-back). */
+  userId: Scalars['String']['output'];
+};
+
+/** A page of audit events, newest first. */
+export type AuditEventConnection = {
+  __typename?: 'AuditEventConnection';
+  nodes: Array<AuditEvent>;
+  pageInfo: PageInfo;
+};
+
 /** A what-if change over every record matching a filter. */
 export type BulkUpdatePfaRecordsInput = {
   /** Keys to set on every matching record. */
@@ -902,6 +928,12 @@ export type PfaValueField =
 export type Query = {
   __typename?: 'Query';
   /**
+   * Who changed what, newest first: commits, conflict resolutions, write-backs and PEMS-side changes
+   * of the organization, plus draft events (created, edited, emptied, discarded, conflicted) of the
+   * caller's own sessions only. PEMS changes have `userId` `system:pems` and action `pems-changed`.
+   */
+  auditEvents: AuditEventConnection;
+  /**
    * The caller's modifications: open drafts and conflicts, and committed changes still being
    * written back. Only the current session's (header `X-Session-Id`, BAD_USER_INPUT without it)
    * unless `allSessions` is true. "Which of my drafts conflict": `drafts(organizationId: "HOLNG",
@@ -968,6 +1000,23 @@ export type Query = {
   syncRuns: Array<SyncRun>;
   /** Earliest and latest plan, forecast and actual dates of the organization, as the caller sees them. */
   timelineBounds?: Maybe<TimelineBounds>;
+};
+
+
+/**
+ * Reads over PFA records (Plan / Forecast / Actual equipment lines) as the caller sees them: the
+ * PEMS mirror, overlaid by every committed change of the organization not yet written back, overlaid
+ * by the caller's own open drafts (session from the `X-Session-Id` header). Other sessions' drafts are
+ * never visible.
+ */
+export type QueryAuditEventsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  organizationId: Scalars['ID']['input'];
+  recordId?: InputMaybe<Scalars['ID']['input']>;
+  since?: InputMaybe<Scalars['DateTime']['input']>;
+  until?: InputMaybe<Scalars['DateTime']['input']>;
+  userId?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -1052,6 +1101,7 @@ export type QueryPfaAggregateArgs = {
  * never visible.
  */
 export type QueryPfaRecordArgs = {
+  asOf?: InputMaybe<Scalars['DateTime']['input']>;
   id: Scalars['ID']['input'];
 };
 
@@ -1076,6 +1126,7 @@ export type QueryPfaRecordByPfaIdArgs = {
  */
 export type QueryPfaRecordsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  asOf?: InputMaybe<Scalars['DateTime']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<PfaRecordFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -1367,6 +1418,8 @@ export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  AuditEvent: ResolverTypeWrapper<AuditEvent>;
+  AuditEventConnection: ResolverTypeWrapper<AuditEventConnection>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   BulkUpdatePfaRecordsInput: BulkUpdatePfaRecordsInput;
   BulkUpdatePfaRecordsPayload: ResolverTypeWrapper<BulkEditResult>;
@@ -1425,6 +1478,8 @@ export type ResolversTypes = {
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
+  AuditEvent: AuditEvent;
+  AuditEventConnection: AuditEventConnection;
   Boolean: Scalars['Boolean']['output'];
   BulkUpdatePfaRecordsInput: BulkUpdatePfaRecordsInput;
   BulkUpdatePfaRecordsPayload: BulkEditResult;
@@ -1474,6 +1529,21 @@ export type ResolversParentTypes = {
   TimelineBounds: TimelineBounds;
   UpdatePfaRecordInput: UpdatePfaRecordInput;
   UpdatePfaRecordPayload: Omit<UpdatePfaRecordPayload, 'draft' | 'record'> & { draft?: Maybe<ResolversParentTypes['Draft']>, record: ResolversParentTypes['PfaRecord'] };
+};
+
+export type AuditEventResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['AuditEvent'] = ResolversParentTypes['AuditEvent']> = {
+  action?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  after?: Resolver<ResolversTypes['JSONObject'], ParentType, ContextType>;
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  before?: Resolver<ResolversTypes['JSONObject'], ParentType, ContextType>;
+  fields?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  recordId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  userId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type AuditEventConnectionResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['AuditEventConnection'] = ResolversParentTypes['AuditEventConnection']> = {
+  nodes?: Resolver<Array<ResolversTypes['AuditEvent']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
 };
 
 export type BulkUpdatePfaRecordsPayloadResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['BulkUpdatePfaRecordsPayload'] = ResolversParentTypes['BulkUpdatePfaRecordsPayload']> = {
@@ -1721,6 +1791,7 @@ export type PfaRecordVersionResolvers<ContextType = GraphqlContext, ParentType e
 };
 
 export type QueryResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  auditEvents?: Resolver<ResolversTypes['AuditEventConnection'], ParentType, ContextType, RequireFields<QueryAuditEventsArgs, 'organizationId'>>;
   drafts?: Resolver<Array<ResolversTypes['Draft']>, ParentType, ContextType, RequireFields<QueryDraftsArgs, 'allSessions' | 'organizationId'>>;
   fieldValues?: Resolver<Array<ResolversTypes['PfaFieldValue']>, ParentType, ContextType, RequireFields<QueryFieldValuesArgs, 'field' | 'first' | 'organizationId'>>;
   jobQueues?: Resolver<ResolversTypes['JobQueues'], ParentType, ContextType>;
@@ -1791,6 +1862,8 @@ export type UpdatePfaRecordPayloadResolvers<ContextType = GraphqlContext, Parent
 };
 
 export type Resolvers<ContextType = GraphqlContext> = {
+  AuditEvent?: AuditEventResolvers<ContextType>;
+  AuditEventConnection?: AuditEventConnectionResolvers<ContextType>;
   BulkUpdatePfaRecordsPayload?: BulkUpdatePfaRecordsPayloadResolvers<ContextType>;
   CommitDraftsPayload?: CommitDraftsPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
