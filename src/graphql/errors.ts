@@ -3,7 +3,7 @@ import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import { connectionErrorSummary, isConnectionError } from '../db/database.js';
-import { DomainError } from '../domain/errors.js';
+import { DomainError, type ErrorCode } from '../domain/errors.js';
 
 const KNOWN_CODES = new Set([
   'UNAUTHENTICATED',
@@ -20,6 +20,7 @@ const KNOWN_CODES = new Set([
   'SERVICE_UNAVAILABLE',
 ]);
 
+/** Inside a GraphQL answer only these codes change the HTTP status (the rest answer 200). */
 const HTTP_STATUS: Record<string, number> = {
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
@@ -36,15 +37,37 @@ export const SERVICE_UNAVAILABLE_MESSAGE =
 /** Extensions every SERVICE_UNAVAILABLE error carries on the wire (DOMAIN §5). */
 const unavailableExtensions = () => ({ code: 'SERVICE_UNAVAILABLE', retryable: true });
 
-/** A GraphQL error for a domain error: the one place codes reach the wire. */
-export function toGraphQLError(e: DomainError): GraphQLError {
-  return new GraphQLError(e.message, {
+/** The HTTP status of a domain error answered outside GraphQL execution (plain HTTP routes). */
+export const DOMAIN_HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
+  BAD_USER_INPUT: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  VERSION_CONFLICT: 409,
+  SERVICE_UNAVAILABLE: 503,
+};
+
+/**
+ * The wire form of a domain error — its message and extensions (code, details, `retryable` for
+ * SERVICE_UNAVAILABLE): the one place domain errors are mapped. GraphQL answers (formatError,
+ * toGraphQLError) and plain HTTP answers all take it from here.
+ */
+export function domainErrorBody(e: DomainError): { message: string; extensions: Record<string, unknown> } {
+  return {
+    message: e.message,
     extensions: {
       code: e.code,
       ...e.details,
       ...(e.code === 'SERVICE_UNAVAILABLE' ? { retryable: true } : {}),
-      ...(HTTP_STATUS[e.code] ? { http: { status: HTTP_STATUS[e.code] } } : {}),
     },
+  };
+}
+
+/** A GraphQL error for a domain error (thrown outside execution, where Apollo takes the HTTP status from it). */
+export function toGraphQLError(e: DomainError): GraphQLError {
+  const { message, extensions } = domainErrorBody(e);
+  return new GraphQLError(message, {
+    extensions: { ...extensions, ...(HTTP_STATUS[e.code] ? { http: { status: HTTP_STATUS[e.code] } } : {}) },
   });
 }
 
@@ -105,15 +128,12 @@ export function createErrorFormatter(log: Logger, development: boolean) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = error instanceof GraphQLError ? error.originalError : error;
     if (original instanceof DomainError) {
+      const { message, extensions } = domainErrorBody(original);
       return {
-        message: original.message,
+        message,
         ...(formatted.locations ? { locations: formatted.locations } : {}),
         ...(formatted.path ? { path: formatted.path } : {}),
-        extensions: {
-          code: original.code,
-          ...original.details,
-          ...(original.code === 'SERVICE_UNAVAILABLE' ? { retryable: true } : {}),
-        },
+        extensions,
       };
     }
     const code = formatted.extensions?.code;

@@ -17,6 +17,8 @@ import { DomainError } from '../domain/errors.js';
 import { createContext, SESSION_HEADER, type GraphqlContext } from '../graphql/context.js';
 import {
   createErrorFormatter,
+  DOMAIN_HTTP_STATUS,
+  domainErrorBody,
   isServiceUnavailable,
   serviceUnavailableError,
   serviceUnavailablePlugin,
@@ -83,7 +85,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   const requestLogLevel = config.NODE_ENV === 'production' ? 'info' : 'debug';
   const schema = makeExecutableSchema<GraphqlContext>({
     typeDefs: readFileSync(SCHEMA_PATH, 'utf8'),
-    resolvers: resolvers as never,
+    resolvers,
   });
   const documentStore = new BoundedDocumentStore();
   const apollo = new ApolloServer<GraphqlContext>({
@@ -254,8 +256,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
     };
     route().catch((err: unknown) => {
       if (err instanceof DomainError) {
-        if (!res.headersSent)
-          sendJson(res, 400, { errors: [{ message: err.message, extensions: { code: err.code } }] });
+        if (!res.headersSent) sendJson(res, DOMAIN_HTTP_STATUS[err.code], { errors: [domainErrorBody(err)] });
         return;
       }
       if (isServiceUnavailable(err)) {

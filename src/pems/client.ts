@@ -23,7 +23,6 @@
  *   PemsTransientError     network error, timeout, 5xx, 408 — retry with backoff;
  *   PemsRequestError       any other 4xx or an unusable response — not retried.
  */
-import type { Config } from '../config.js';
 import {
   PEMS_API_KEY_HEADER,
   PEMS_CHANGE_SEQ_FIELD,
@@ -480,18 +479,4 @@ export class PemsClient {
     if (messages.length > 0) throw new PemsRequestError(`${what}: ${detail}`, status);
     return body;
   }
-}
-
-/** The client the configuration describes, or null when no PEMS_URL is configured. */
-export function createPemsClient(config: Config): PemsClient | null {
-  if (!config.PEMS_URL) return null;
-  return new PemsClient({
-    baseUrl: config.PEMS_URL,
-    tenant: config.PEMS_TENANT,
-    ...(config.PEMS_API_KEY ? { apiKey: config.PEMS_API_KEY } : {}),
-    ...(config.PEMS_USERNAME !== undefined ? { username: config.PEMS_USERNAME } : {}),
-    ...(config.PEMS_PASSWORD !== undefined ? { password: config.PEMS_PASSWORD } : {}),
-    timeoutMs: config.PEMS_TIMEOUT_MS,
-    rateLimitPerSecond: config.PEMS_RATE_LIMIT_PER_SECOND,
-  });
 }
