@@ -27,6 +27,18 @@ export interface Bounds {
   refreshedAt: Date | null;
 }
 
+/** Counts and date bounds aggregated over merged records (the live correction and from scratch). */
+interface BoundsAggregate {
+  n: string;
+  actualized: string;
+  min_os: string | null;
+  max_oe: string | null;
+  min_fs: string | null;
+  max_fe: string | null;
+  min_as: string | null;
+  max_ae: string | null;
+}
+
 interface GroupRow {
   category: string | null;
   source: string | null;
@@ -190,18 +202,7 @@ export class KpiRepository {
   async timelineBounds(scope: MergeScope): Promise<Bounds | null> {
     const cached = await this.boundsRow(scope.organizationId);
     if (!cached) return this.boundsFromScratch(scope, null);
-    const { rows } = await sql<{
-      sign: number;
-      n: string;
-      actualized: string;
-      min_os: string | null;
-      max_oe: string | null;
-      min_fs: string | null;
-      max_fe: string | null;
-      min_as: string | null;
-      max_ae: string | null;
-      touches: boolean;
-    }>`
+    const { rows } = await sql<BoundsAggregate & { sign: number; touches: boolean }>`
       WITH ${affectedStates(scope, cached.refresh_snapshot)}
       SELECT sign, count(*) AS n, count(*) FILTER (WHERE is_actualized) AS actualized,
              min(original_start) AS min_os, max(original_end) AS max_oe,
@@ -274,16 +275,7 @@ export class KpiRepository {
   }
 
   async boundsFromScratch(scope: MergeScope, refreshedAt: Date | null): Promise<Bounds | null> {
-    const { rows } = await sql<{
-      n: string;
-      actualized: string;
-      min_os: string | null;
-      max_oe: string | null;
-      min_fs: string | null;
-      max_fe: string | null;
-      min_as: string | null;
-      max_ae: string | null;
-    }>`
+    const { rows } = await sql<BoundsAggregate>`
       SELECT count(*) AS n, count(*) FILTER (WHERE r.is_actualized) AS actualized,
              min(r.original_start) AS min_os, max(r.original_end) AS max_oe,
              min(r.forecast_start) AS min_fs, max(r.forecast_end) AS max_fe,

@@ -1,6 +1,6 @@
-import { sql, type Transaction } from 'kysely';
+import { sql, type Selectable, type Transaction } from 'kysely';
 import type { Db } from '../db/database.js';
-import type { Database, JsonObject } from '../db/tables.js';
+import type { Database, JsonObject, PfaMirrorTable, PfaModificationTable } from '../db/tables.js';
 import type { FieldConflict } from '../domain/draft.js';
 
 /**
@@ -29,19 +29,19 @@ export interface PendingChange {
   removedFromPemsAt: Date | null;
 }
 
-interface ClaimRow {
-  id: string;
-  mirror_id: string;
-  pfa_id: string;
-  session_id: string;
-  user_id: string;
-  delta: JsonObject;
-  base_values: JsonObject;
-  base_pems_version: string | null;
-  sync_attempts: number;
-  committed_at: Date;
-  removed_from_pems_at: Date | null;
-}
+/** What claim's UPDATE … RETURNING gives: the change, its record's pfa_id and removal (committed_at is set: committed). */
+type ClaimRow = Pick<
+  Selectable<PfaModificationTable>,
+  | 'id'
+  | 'mirror_id'
+  | 'session_id'
+  | 'user_id'
+  | 'delta'
+  | 'base_values'
+  | 'base_pems_version'
+  | 'sync_attempts'
+> &
+  Pick<Selectable<PfaMirrorTable>, 'pfa_id' | 'removed_from_pems_at'> & { committed_at: Date };
 
 export class WriteBackRepository {
   constructor(private readonly db: Db) {}
