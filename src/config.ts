@@ -48,6 +48,7 @@ const schema = z.object({
   KPI_REFRESH_INTERVAL_MS: z.coerce.number().int().min(0).default(300_000),
   /** Write-back sweep: queue write-sync for every organization with old committed changes; 0 off. */
   WRITE_SYNC_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
+  WRITE_SYNC_LEASE_MS: z.coerce.number().int().min(1_000).default(120_000),
   /** Scheduled incremental read sync of every organization; 0 off (always off without PEMS). */
   READ_SYNC_INTERVAL_MS: z.coerce.number().int().min(0).default(900_000),
   /** Nightly maintenance deletes audit events (pfa_modification_event) older than this; 0 keeps them. */
@@ -66,6 +67,10 @@ const schema = z.object({
   BULK_UPDATE_MAX: z.coerce.number().int().positive().default(50_000),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
   DATA_DIR: z.string().default('.data'),
+  /** apq (Apollo's automatic persisted queries), only (the operations/ manifest only), off (DOMAIN §5.1). */
+  PERSISTED_QUERIES: z.enum(['apq', 'only', 'off']).default('apq'),
+  /** The manifest `only` runs (default operations/generated/persisted-documents.json). */
+  PERSISTED_QUERIES_MANIFEST: z.string().optional(),
   DEMO_RECORDS: z.coerce.number().int().min(0).default(60_000),
 });
 

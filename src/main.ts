@@ -21,6 +21,8 @@ import { createApp } from './http/server.js';
 import { registerPoolMetrics } from './http/metrics.js';
 import { startJobs } from './jobs/boot.js';
 import { createServices } from './services.js';
+import { createEventBus } from './events/bus.js';
+import { publishJobEvents } from './events/job-events.js';
 
 const DEMO_DB = 'pfa_vanguard';
 
@@ -111,7 +113,11 @@ async function main(config: Config): Promise<void> {
   const jobs = await startJobs({ config, log, pool, db, embeddedMode, demoRecords: config.DEMO_RECORDS });
   cleanup.unshift(() => jobs.close());
 
-  const services = createServices({ config, log, pool, db, jwtSecret, jobs: jobs.gateway });
+  // Live updates: Redis pub/sub when the jobs use Redis (several processes), else in-process.
+  const events = await createEventBus(jobs.gateway.mode === 'bullmq' ? config.REDIS_URL : undefined, log);
+  cleanup.unshift(() => events.close());
+  publishJobEvents(events, db, log);
+  const services = createServices({ config, log, pool, db, jwtSecret, jobs: jobs.gateway, events });
 
   // Demo tokens: the editor owns the first seeded session, so GraphiQL opens on real drafts.
   let graphiqlHeaders: Record<string, string> | undefined;

@@ -8,6 +8,8 @@ import { ConfigError, loadConfig } from './config.js';
 import { createDb, createPool, installProcessGuards } from './db/database.js';
 import { startWorker } from './jobs/bullmq-worker.js';
 import { redisAnswers } from './jobs/queues.js';
+import { createEventBus } from './events/bus.js';
+import { publishJobEvents } from './events/job-events.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -31,6 +33,9 @@ async function main(): Promise<void> {
   });
   const db = createDb(pool);
   const worker = await startWorker({ config, log, pool, db }, config.REDIS_URL);
+  // Job progress and kpiChanged after syncs/refreshes reach the API processes through Redis.
+  const events = await createEventBus(config.REDIS_URL, log);
+  publishJobEvents(events, db, log);
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -46,6 +51,7 @@ async function main(): Promise<void> {
     hard.unref();
     void (async () => {
       await worker.close();
+      await events.close();
       await db.destroy();
       log.info('worker stopped');
       process.exit(0);

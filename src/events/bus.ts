@@ -132,8 +132,8 @@ export class RedisEventBus extends BaseBus implements EventBus {
   static async connect(url: string, log: Logger): Promise<RedisEventBus> {
     const bus = new RedisEventBus(url, log);
     const subscribed = bus.sub.subscribe(EVENTS_CHANNEL);
-    await Promise.race([subscribed, new Promise((r) => setTimeout(r, 2_000).unref())]).catch(
-      (err: unknown) => log.warn({ err }, 'events: not subscribed yet (Redis unreachable); retrying'),
+    await Promise.race([subscribed, new Promise((r) => setTimeout(r, 2_000).unref())]).catch((err: unknown) =>
+      log.warn({ err }, 'events: not subscribed yet (Redis unreachable); retrying'),
     );
     subscribed.catch(() => undefined);
     return bus;

@@ -9,10 +9,7 @@ import type { EventBus } from './bus.js';
  * `kpiChanged`, through the AfterCommit hook (src/services.ts).
  */
 export class PublishingDraftsService extends DraftsService {
-  constructor(
-    events: EventBus,
-    ...args: ConstructorParameters<typeof DraftsService>
-  ) {
+  constructor(events: EventBus, ...args: ConstructorParameters<typeof DraftsService>) {
     super(...args);
     this.events = events;
   }

@@ -37,8 +37,23 @@ const PROGRESS_INTERVAL_MS = 250;
 export function publishJobEvents(bus: EventBus, db: Db, log: Logger): void {
   const maintenance = new MaintenanceRepository(db);
   const lastProgress = new Map<string, number>();
-  const progress = (id: string, job: string, payload: unknown, state: string, processed: number, total: number | null) =>
-    void bus.publish({ type: 'jobProgress', id, job, state, processed, total, organizationId: organizationOf(payload) });
+  const progress = (
+    id: string,
+    job: string,
+    payload: unknown,
+    state: string,
+    processed: number,
+    total: number | null,
+  ) =>
+    void bus.publish({
+      type: 'jobProgress',
+      id,
+      job,
+      state,
+      processed,
+      total,
+      organizationId: organizationOf(payload),
+    });
   const kpiChanged = (organizationId: string, reason: string) =>
     void bus.publish({ type: 'kpiChanged', organizationId, refreshedAt: new Date().toISOString(), reason });
   sink = {

@@ -30,8 +30,11 @@ import { limitsPlugin, MAX_DOCUMENT_TOKENS } from '../graphql/limits.js';
 import { resolvers } from '../graphql/resolvers.js';
 import type { Services } from '../services.js';
 import { createGraphiqlHandler } from './graphiql.js';
+import { createExportHandler } from './export.js';
 import { BoundedDocumentStore } from './document-store.js';
 import { createMetricsServer, metricsPlugin, serveMetrics } from './metrics.js';
+import { createPersistedQueries } from './persisted-queries.js';
+import { attachSubscriptions, type Subscriptions } from './subscriptions.js';
 
 export const SCHEMA_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schema.graphql');
 const MAX_BODY_BYTES = 1_000_000;
@@ -44,6 +47,8 @@ export interface App {
   metricsServer: http.Server | null;
   /** Apollo's cache of parsed documents, bounded (new documents cannot grow memory without limit). */
   documentStore: BoundedDocumentStore;
+  /** graphql-ws on the same port and path (DOMAIN §5.1). */
+  subscriptions: Subscriptions;
   listen(port: number, host: string): Promise<string>;
   /** Stops taking requests, lets in-flight ones finish, stops Apollo. */
   close(): Promise<void>;
@@ -88,16 +93,23 @@ export async function createApp(services: Services, options: AppOptions = {}): P
     resolvers,
   });
   const documentStore = new BoundedDocumentStore();
+  const persisted = createPersistedQueries(
+    config.PERSISTED_QUERIES,
+    ...(config.PERSISTED_QUERIES_MANIFEST ? [config.PERSISTED_QUERIES_MANIFEST] : []),
+  );
+  const formatError = createErrorFormatter(log, debugErrors);
   const apollo = new ApolloServer<GraphqlContext>({
     schema,
     introspection: true, // authenticated callers only: every request needs a token
     includeStacktraceInErrorResponses: debugErrors,
-    formatError: createErrorFormatter(log, debugErrors),
+    formatError,
+    // apq: Apollo's APQ in its bounded default cache; only/off: src/http/persisted-queries.ts.
+    ...(config.PERSISTED_QUERIES === 'apq' ? {} : { persistedQueries: false as const }),
     // Apollo's default is JSON.stringify(value, null, 2): bigger bodies and slower to write.
     stringifyResult: (value) => JSON.stringify(value),
+    documentStore,
     // Parsing and validating cost time linear in the document: a bounded document (GRAPHQL_PARSE_FAILED beyond).
     parseOptions: { maxTokens: MAX_DOCUMENT_TOKENS },
-    documentStore,
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
       // Installed by default, it wraps every field resolver (willResolveField) to compute HTTP cache
@@ -115,6 +127,8 @@ export async function createApp(services: Services, options: AppOptions = {}): P
     ...(options.graphiqlHeaders ? { defaultHeaders: options.graphiqlHeaders } : {}),
   });
   const tokens = tokenVerifierFromConfig(config, services.jwtSecret);
+  // GET /export: same token and X-Session-Id rules as /graphql (createContext().scope).
+  const handleExport = createExportHandler({ services, tokens, schema, log });
   const metricsServer =
     config.METRICS_PORT !== undefined ? createMetricsServer({ token: config.METRICS_TOKEN }) : null;
 
@@ -142,11 +156,16 @@ export async function createApp(services: Services, options: AppOptions = {}): P
         return;
       }
     }
+    const admitted = persisted.admit(body, url.search);
+    if ('code' in admitted) {
+      sendJson(res, 400, { errors: [{ message: admitted.message, extensions: { code: admitted.code } }] });
+      return;
+    }
     const httpGraphQLRequest: HTTPGraphQLRequest = {
       method: req.method ?? 'GET',
       headers,
-      search: url.search,
-      body,
+      search: admitted.search,
+      body: admitted.body,
     };
     const reqLog = log.child({ requestId });
     const response = await apollo.executeHTTPGraphQLRequest({
@@ -244,6 +263,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
         return;
       }
       if (url.pathname.startsWith('/graphiql/') && graphiql(req, res)) return;
+      if (url.pathname === '/export') return handleExport(req, res, url, requestId);
       if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'alive' });
       if (url.pathname === '/readyz') {
         const r = await readiness();
@@ -287,11 +307,21 @@ export async function createApp(services: Services, options: AppOptions = {}): P
     });
   });
   server.keepAliveTimeout = 65_000;
+  const subscriptions = attachSubscriptions({
+    server,
+    schema,
+    services,
+    tokens,
+    persisted,
+    log,
+    formatError,
+  });
 
   return {
     server,
     metricsServer,
     documentStore,
+    subscriptions,
     listen: async (port, host) => {
       if (metricsServer) {
         const metricsPort = config.METRICS_PORT ?? 0;
@@ -314,6 +344,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
     },
     async close() {
       closing = true;
+      await subscriptions.close().catch((err: unknown) => log.warn({ err }, 'closing subscriptions'));
       if (metricsServer?.listening) {
         metricsServer.close();
         metricsServer.closeAllConnections();

@@ -1,3 +1,4 @@
+import { jobEvents } from '../events/job-events.js';
 import { jobDuration, jobFailures } from '../metrics.js';
 import { PemsError } from '../pems/client.js';
 import type { JobName } from './gateway.js';
@@ -25,16 +26,28 @@ export async function executeJob<N extends JobName>(
   run: JobRun,
 ): Promise<JobResults[N]> {
   const end = jobDuration.startTimer({ job: name });
+  // Live updates (jobProgress, kpiChanged after a sync or refresh): src/events/job-events.ts.
+  jobEvents.started(run.jobId, name, payload);
+  const report = run.progress;
+  const observed: JobRun = {
+    ...run,
+    progress: (p) => {
+      report?.(p);
+      jobEvents.progress(run.jobId, name, payload, p.done, p.total ?? null);
+    },
+  };
   try {
     const result = await (handlers[name] as (p: JobPayloads[N], r: JobRun) => Promise<JobResults[N]>)(
       payload,
-      run,
+      observed,
     );
     end({ outcome: 'ok' });
+    jobEvents.finished(run.jobId, name, payload, result);
     return result;
   } catch (error) {
     end({ outcome: 'error' });
     jobFailures.inc({ job: name });
+    jobEvents.failed(run.jobId, name, payload);
     run.log.warn({ job: name, jobId: run.jobId, attempt: run.attempt, err: error }, 'job failed');
     throw error;
   }
