@@ -83,18 +83,36 @@ export const EXPORT_FIELDS: Readonly<Record<string, Getter>> = {
 export const DEFAULT_EXPORT_FIELDS: readonly string[] = Object.keys(EXPORT_FIELDS);
 
 const COST_FIELDS = new Set(['planCost', 'forecastCost', 'actualCost', 'variance']);
+const SLIP_FIELDS = new Set([
+  'forecastSlipDays',
+  'startSlipDays',
+  'forecastDurationDays',
+  'planDurationDays',
+]);
 
 /**
- * A row builder for the chosen fields: costs are computed once per record when several cost
- * fields are asked for.
+ * A row builder for the chosen fields: costs and slips are computed once per record however many
+ * of their fields are asked for.
  */
 export function rowValues(fields: readonly string[]): (r: ExportRecord) => Value[] {
   const getters = fields.map((f) => EXPORT_FIELDS[f] as Getter);
-  const costIndexes = fields.flatMap((f, i) => (COST_FIELDS.has(f) ? [i] : []));
-  if (costIndexes.length < 2) return (r) => getters.map((g) => g(r));
+  const kinds = fields.map((f) => (COST_FIELDS.has(f) ? 1 : SLIP_FIELDS.has(f) ? 2 : 0));
+  if (!kinds.some((k) => k !== 0)) return (r) => getters.map((g) => g(r));
   return (r) => {
-    const costs = recordCosts(r.data) as unknown as Record<string, number>;
-    return fields.map((f, i) => (COST_FIELDS.has(f) ? (costs[f] as number) : (getters[i] as Getter)(r)));
+    let costs: Record<string, number> | undefined;
+    let slips: Record<string, number | null> | undefined;
+    const out: Value[] = new Array<Value>(fields.length);
+    for (let i = 0; i < fields.length; i++) {
+      const kind = kinds[i];
+      const f = fields[i] as string;
+      if (kind === 1)
+        out[i] = (costs ??= recordCosts(r.data) as unknown as Record<string, number>)[f] as number;
+      else if (kind === 2)
+        out[i] = (slips ??= recordSlips(r.data) as unknown as Record<string, number | null>)[f] as
+          number | null;
+      else out[i] = (getters[i] as Getter)(r);
+    }
+    return out;
   };
 }
 
