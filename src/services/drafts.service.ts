@@ -1,4 +1,6 @@
+import type { Transaction } from 'kysely';
 import type { Db } from '../db/database.js';
+import type { Database } from '../db/tables.js';
 import type { DraftView, FieldConflict } from '../domain/draft.js';
 import {
   baseValuesOf,
@@ -184,17 +186,7 @@ export class DraftsService {
   async commit(actor: Actor, ids: readonly string[] | null): Promise<CommitResult> {
     const result = await this.db.transaction().execute(async (tx) => {
       const org = actor.organizationId;
-      const open = await this.drafts.openOfSession(tx, actor, ids);
-      if (ids)
-        assertAllFound(
-          ids,
-          open.map((o) => o.id),
-        );
-      await this.drafts.lockRecords(
-        tx,
-        org,
-        open.map((o) => o.mirrorId),
-      );
+      const open = await this.lockOpenDrafts(tx, actor, ids);
       const rows = await this.drafts.openWithTheirs(
         tx,
         actor,
@@ -263,17 +255,7 @@ export class DraftsService {
   async discard(actor: Actor, ids: readonly string[] | null): Promise<DraftView[]> {
     return this.db.transaction().execute(async (tx) => {
       const org = actor.organizationId;
-      const open = await this.drafts.openOfSession(tx, actor, ids);
-      if (ids)
-        assertAllFound(
-          ids,
-          open.map((o) => o.id),
-        );
-      await this.drafts.lockRecords(
-        tx,
-        org,
-        open.map((o) => o.mirrorId),
-      );
+      const open = await this.lockOpenDrafts(tx, actor, ids);
       const rows = (
         await this.drafts.byIds(
           org,
@@ -341,6 +323,30 @@ export class DraftsService {
     });
     if (resolved) this.after?.changesCommitted(org, 'resolve');
     return resolved;
+  }
+
+  /**
+   * The session's open modifications (all, or the named ones: NOT_FOUND for any missing), with
+   * their records locked in id order. Callers re-read the modifications afterwards: one may have
+   * changed before the lock was granted.
+   */
+  private async lockOpenDrafts(
+    tx: Transaction<Database>,
+    actor: Actor,
+    ids: readonly string[] | null,
+  ): Promise<{ id: string; mirrorId: string }[]> {
+    const open = await this.drafts.openOfSession(tx, actor, ids);
+    if (ids)
+      assertAllFound(
+        ids,
+        open.map((o) => o.id),
+      );
+    await this.drafts.lockRecords(
+      tx,
+      actor.organizationId,
+      open.map((o) => o.mirrorId),
+    );
+    return open;
   }
 }
 
