@@ -151,6 +151,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       PEMS_TIMEOUT_MS: '5000',
       KPI_REFRESH_INTERVAL_MS: '5000',
       WRITE_SYNC_SWEEP_INTERVAL_MS: '2000',
+      // The planned worker SIGKILL leaves claims behind: they return after this lease.
+      WRITE_SYNC_LEASE_MS: '15000',
       READ_SYNC_INTERVAL_MS: '15000',
       DB_POOL_MAX: '10',
       ...options.env,

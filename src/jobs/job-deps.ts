@@ -47,7 +47,7 @@ export const DEFAULT_JOB_SETTINGS: Readonly<JobSettings> = Object.freeze({
   readLoaders: 3,
   fullSyncEveryMs: 24 * 3_600_000,
   writeConcurrency: 12,
-  writeLeaseMs: 5 * 60_000,
+  writeLeaseMs: 120_000,
   attemptsPerRun: 4,
   retryBaseMs: 250,
   archiveAfterDays: 30,
@@ -66,6 +66,7 @@ export function settingsFromConfig(config: Config): Partial<JobSettings> {
     historyRetentionDays: config.HISTORY_RETENTION_DAYS,
     refreshLogRetentionDays: config.REFRESH_LOG_RETENTION_DAYS,
     sessionIdleDays: config.SESSION_IDLE_DAYS,
+    writeLeaseMs: config.WRITE_SYNC_LEASE_MS,
   };
 }
 
