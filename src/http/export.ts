@@ -10,7 +10,7 @@ import {
 import type { Logger } from 'pino';
 import type { TokenVerifier } from '../auth/tokens.js';
 import { isConnectionError } from '../db/database.js';
-import { DomainError, badInput, type ErrorCode } from '../domain/errors.js';
+import { DomainError, badInput } from '../domain/errors.js';
 import {
   DEFAULT_EXPORT_FIELDS,
   EXPORT_FIELDS,
@@ -20,7 +20,12 @@ import {
   type ExportRecord,
 } from '../domain/export-format.js';
 import { createContext, SESSION_HEADER } from '../graphql/context.js';
-import { isServiceUnavailable, SERVICE_UNAVAILABLE_MESSAGE } from '../graphql/errors.js';
+import {
+  DOMAIN_HTTP_STATUS,
+  domainErrorBody,
+  isServiceUnavailable,
+  SERVICE_UNAVAILABLE_MESSAGE,
+} from '../graphql/errors.js';
 import { ExportRepository, type ExportCursor } from '../repositories/export.repository.js';
 import { parseOrderBy, planOrdering, type RecordFilter } from '../repositories/record-query.js';
 import type { Services } from '../services.js';
@@ -28,17 +33,12 @@ import type { Services } from '../services.js';
 /** Longest `filter` parameter accepted (the GraphQL body limit is far larger; a URL is not). */
 const MAX_FILTER_CHARS = 100_000;
 
-const STATUS: Record<ErrorCode, number> = {
-  BAD_USER_INPUT: 400,
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  VERSION_CONFLICT: 409,
-  SERVICE_UNAVAILABLE: 503,
-};
-
-function sendError(res: http.ServerResponse, status: number, message: string, code: string): void {
-  const text = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+function sendError(
+  res: http.ServerResponse,
+  status: number,
+  error: { message: string; extensions: Record<string, unknown> },
+): void {
+  const text = JSON.stringify({ errors: [error] });
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
@@ -175,10 +175,13 @@ export function createExportHandler(deps: {
       const ordering = planOrdering(parseOrderBy(request.orderBy), request.filter);
       cursor = await repository.open(scope, request.filter, ordering);
     } catch (e) {
-      if (e instanceof DomainError) return sendError(res, STATUS[e.code], e.message, e.code);
+      if (e instanceof DomainError) return sendError(res, DOMAIN_HTTP_STATUS[e.code], domainErrorBody(e));
       if (isServiceUnavailable(e) || isConnectionError(e)) {
         reqLog.warn({ err: e }, 'export: database unavailable');
-        return sendError(res, 503, SERVICE_UNAVAILABLE_MESSAGE, 'SERVICE_UNAVAILABLE');
+        return sendError(res, 503, {
+          message: SERVICE_UNAVAILABLE_MESSAGE,
+          extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true },
+        });
       }
       throw e;
     }
