@@ -519,6 +519,33 @@ describe('pfaAggregate', () => {
     }
   });
 
+  // Without a filter and without the forecast bounds, CATEGORY/SOURCE/DOR totals come from the
+  // live-corrected KPI cache (refreshed in beforeAll before the drafts and commits were made).
+  const KPI_AGG_QUERY = AGG_QUERY.replace('minForecastStart maxForecastEnd', '');
+  it.each(
+    [[], ['CATEGORY'], ['SOURCE', 'DOR'], ['DOR', 'CATEGORY', 'SOURCE']].flatMap((g) => [
+      [g, 'sA'] as const,
+      [g, null] as const,
+    ]),
+  )(
+    'from the KPI cache: groupBy %j (session %s) equals sums over the merged JSON',
+    async (groupBy, session) => {
+      const expected = aggregateInTs(selected(await mergedInTs('HOLNG', session), {}), [...groupBy]);
+      const data = await gqlOk<{ pfaAggregate: Agg[] }>(KPI_AGG_QUERY, { org: 'HOLNG', groupBy }, session);
+      expect(data.pfaAggregate).toHaveLength(expected.size);
+      for (const got of data.pfaAggregate) {
+        const want = expected.get(JSON.stringify(groupBy.map((g) => got[FIELD_OF[g] as string])));
+        if (!want) throw new Error(`unexpected group ${JSON.stringify(got)}`);
+        expect(got.recordCount).toBe(want.recordCount);
+        expect(got.actualizedCount).toBe(want.actualizedCount);
+        closeTo(got.totalPlanCost, want.totalPlanCost);
+        closeTo(got.totalForecastCost, want.totalForecastCost);
+        closeTo(got.totalActualCost, want.totalActualCost);
+        closeTo(got.totalVariance, want.totalVariance);
+      }
+    },
+  );
+
   it("each session sees its own drafts in the totals, never another's", async () => {
     const filter = { category: { in: ['Cranes', 'Secret Category'] } };
     const q = (session: string | null, token = editorToken) =>

@@ -245,11 +245,12 @@ export const resolvers: Resolvers<GraphqlContext> = {
       const id = await ctx.services.mirror.idOfPfaId(organizationId, pfaId);
       return id === null ? null : ctx.loaders.record(scope).load(id);
     },
-    async pfaAggregate(_p, args, ctx) {
+    async pfaAggregate(_p, args, ctx, info) {
       const scope = await ctx.scope(args.organizationId);
       const filter = (args.filter ?? null) as RecordFilter | null;
       const groupBy = groupKeysOf(args.groupBy);
-      const rows = await ctx.services.questions.aggregate(scope, filter, groupBy);
+      const needBounds = selects(info, 'minForecastStart') || selects(info, 'maxForecastEnd');
+      const rows = await ctx.services.questions.aggregate(scope, filter, groupBy, needBounds);
       if (rows.every((r) => r.recordCount === 0))
         addHints(ctx, await ctx.services.questions.hints(scope, filter));
       return rows.map((r) => ({

@@ -1,4 +1,5 @@
 import type {
+  AggregateKeys,
   AggregateRepository,
   AggregateRow,
   FieldValueCount,
@@ -69,12 +70,55 @@ export class QuestionsService {
     private readonly kpi: KpiRepository,
   ) {}
 
-  aggregate(
+  /**
+   * Totals per group. Without a filter, grouped by nothing or by CATEGORY / SOURCE / DOR, and when
+   * the forecast bounds are not asked for, they are summed from the KPI cache as `kpiSummary`
+   * corrects it for the caller (~90 cached rows instead of a pass over the organization); else one
+   * SQL aggregate over the merge (AggregateRepository.aggregate).
+   */
+  async aggregate(
     scope: MergeScope,
     filter: RecordFilter | null,
     groupBy: readonly GroupKey[],
+    needBounds = true,
   ): Promise<AggregateRow[]> {
-    return this.aggregates.aggregate(scope, filter, groupBy);
+    if (needBounds || !isUnrestricted(filter) || !groupBy.every((k) => KPI_FIELDS.has(k as ValueField)))
+      return this.aggregates.aggregate(scope, filter, groupBy);
+    const kpiKey = (k: GroupKey) => k as 'category' | 'source' | 'dor';
+    const groups = new Map<string, AggregateRow>();
+    for (const g of await this.kpi.kpiSummary(scope)) {
+      const values = groupBy.map((k) => g[kpiKey(k)]);
+      const id = JSON.stringify(values);
+      const row = groups.get(id) ?? {
+        ...emptyRow(),
+        keys: Object.fromEntries(groupBy.map((k, i) => [k, values[i]])) as AggregateKeys,
+      };
+      row.recordCount += g.recordCount;
+      row.actualizedCount += g.actualizedCount;
+      row.totalPlanCost += g.totalPlanCost;
+      row.totalForecastCost += g.totalForecastCost;
+      row.totalActualCost += g.totalActualCost;
+      row.totalVariance += g.totalVariance;
+      groups.set(id, row);
+    }
+    const rows = [...groups.values()].filter((r) => r.recordCount > 0);
+    const keyOrder = (a: string | null | undefined, b: string | null | undefined) =>
+      a === b
+        ? 0
+        : a === null || a === undefined
+          ? 1
+          : b === null || b === undefined
+            ? -1
+            : byCodepoint(a, b);
+    rows.sort((a, b) => {
+      for (const k of groupBy) {
+        const c = keyOrder(a.keys[kpiKey(k)], b.keys[kpiKey(k)]);
+        if (c !== 0) return c;
+      }
+      return 0;
+    });
+    // Without keys the answer is one row, also when nothing counts.
+    return groupBy.length > 0 || rows.length > 0 ? rows : [emptyRow()];
   }
 
   /**
@@ -136,6 +180,18 @@ export class QuestionsService {
     return hints;
   }
 }
+
+const emptyRow = (): AggregateRow => ({
+  keys: {},
+  recordCount: 0,
+  actualizedCount: 0,
+  totalPlanCost: 0,
+  totalForecastCost: 0,
+  totalActualCost: 0,
+  totalVariance: 0,
+  minForecastStart: null,
+  maxForecastEnd: null,
+});
 
 /** `areaSilo` → `AREA_SILO`. */
 export function constantCase(key: string): string {

@@ -976,7 +976,10 @@ export type Query = {
    * How it is computed: one SQL aggregate over the caller's merged view, with the filter applied
    * inside both halves of the merge, so untouched records are read through the mirror's indexes
    * (e.g. `category` + `source` + forecast window walk the grid index) and only the records with a
-   * pending change or a draft of this session are re-evaluated on their merged values.
+   * pending change or a draft of this session are re-evaluated on their merged values. Without a
+   * filter, grouped by nothing or by CATEGORY / SOURCE / DOR, and with `minForecastStart` and
+   * `maxForecastEnd` not selected, the totals come from the KPI cache corrected live for commits and
+   * the caller's drafts (as `kpiSummary`; PEMS changes count once the refresh every sync triggers has run).
    */
   pfaAggregate: Array<PfaAggregate>;
   /**
