@@ -12,6 +12,7 @@ export default tseslint.config(
       'test/*.mjs',
       'src/http/graphiql-assets/**',
       'src/graphql/generated/**',
+      'operations/generated/**',
       'src/http/graphiql-assets/**',
     ],
   },

@@ -72,7 +72,9 @@ export function loadManifest(file: string): Map<string, string> {
     throw new Error(`PERSISTED_QUERIES=only needs the operation manifest ${file} (npm run codegen)`);
   const parsed = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   const manifest = new Map<string, string>();
-  for (const [hash, text] of Object.entries(parsed)) if (typeof text === 'string') manifest.set(hash, text);
+  // GraphQL Code Generator writes "sha256:<hex>" keys; Apollo's protocol sends the bare hex.
+  for (const [hash, text] of Object.entries(parsed))
+    if (typeof text === 'string') manifest.set(hash.replace(/^sha256:/, ''), text);
   return manifest;
 }
 
