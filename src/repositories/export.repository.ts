@@ -11,7 +11,7 @@ import {
 } from './record-query.js';
 
 /** Rows one FETCH returns: enough to amortise the round trip, small enough for constant memory. */
-export const EXPORT_BATCH = 5000;
+export const EXPORT_BATCH = 1000;
 
 /** An open export: the first batch is already read (so a failing query fails before any byte). */
 export interface ExportCursor {
