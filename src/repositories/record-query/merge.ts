@@ -1,0 +1,75 @@
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { RECORD_FIELDS } from '../../domain/record-fields.js';
+import type { MergeScope } from './fields.js';
+
+const relevantModification = (scope: MergeScope): RawBuilder<SqlBool> =>
+  scope.sessionId === null
+    ? sql<SqlBool>`d.sync_state IN ('committed', 'syncing')`
+    : sql<SqlBool>`(d.sync_state IN ('committed', 'syncing') OR (d.session_id = ${scope.sessionId} AND d.sync_state IN ('draft', 'conflict')))`;
+
+const MIRROR_OUTPUT = RECORD_FIELDS.map((f) => sql.ref(`m.${f.column}`));
+const MERGED_OUTPUT = RECORD_FIELDS.map((f) => {
+  const parse = { text: 'pfa_text', money: 'pfa_money', date: 'pfa_date', boolean: 'pfa_bool' }[f.type];
+  return sql`${sql.raw(parse)}(j.data -> ${sql.lit(f.key)}) AS ${sql.ref(f.column)}`;
+});
+
+/**
+ * The two halves of the merged relation, each a parenthesised SELECT with the columns listed for
+ * `mergedSource`: records untouched by any relevant modification (straight from the mirror's
+ * indexed columns) and the few touched ones (merged JSON re-parsed).
+ *
+ * A query that orders and limits must do so inside each half (see `MirrorRepository.findPage`):
+ * PostgreSQL cannot flatten a UNION ALL member that has a WHERE clause or a join, so it plans
+ * each half as a separate subquery that knows nothing of the outer ORDER BY/LIMIT and the outer
+ * query sorts every matching row.
+ */
+export function mergedBranches(scope: MergeScope): [RawBuilder<unknown>, RawBuilder<unknown>] {
+  const org = scope.organizationId;
+  const relevant = relevantModification(scope);
+  return [
+    sql`(
+    SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
+           NULL::bigint AS draft_id, false AS has_draft, m.data, m.search_text, ${sql.join(MIRROR_OUTPUT)}
+    FROM pfa_mirror m
+    WHERE m.organization_id = ${org}
+      AND NOT EXISTS (SELECT 1 FROM pfa_modification d
+                      WHERE d.organization_id = ${org} AND d.mirror_id = m.id AND ${relevant}))`,
+    sql`(
+    SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
+           x.draft_id, x.draft_id IS NOT NULL AS has_draft, j.data,
+           pfa_search_text(m.pfa_id, j.data) AS search_text, ${sql.join(MERGED_OUTPUT)}
+    FROM (SELECT d.mirror_id,
+                 jsonb_concat_agg(d.delta ORDER BY d.sync_state IN ('draft', 'conflict'), d.committed_at, d.id) AS delta,
+                 max(d.id) FILTER (WHERE d.sync_state IN ('draft', 'conflict')) AS draft_id
+          FROM pfa_modification d
+          WHERE d.organization_id = ${org} AND ${relevant}
+          GROUP BY d.mirror_id) x
+    JOIN pfa_mirror m ON m.organization_id = ${org} AND m.id = x.mirror_id
+    -- OFFSET 0 keeps the merged document computed once: inlined, every parse function rebuilt it.
+    CROSS JOIN LATERAL (SELECT m.data || x.delta AS data OFFSET 0) j)`,
+  ];
+}
+
+/**
+ * "Theirs" of DOMAIN §3 for the mirror row aliased `m`: its data overlaid by every pending delta
+ * of the organization (the caller's own earlier pending changes included) in commit order. The
+ * one definition used by edits (the baseline a delta is minimised against), bulk edits, commit
+ * and conflict resolution.
+ */
+export function pendingOverlay(organizationId: string, mirror = 'm'): RawBuilder<Record<string, unknown>> {
+  const m = sql.ref(mirror);
+  return sql<Record<string, unknown>>`(${m}.data || coalesce((
+    SELECT jsonb_concat_agg(o.delta ORDER BY o.committed_at, o.id) FROM pfa_modification o
+    WHERE o.organization_id = ${organizationId} AND o.mirror_id = ${m}.id
+      AND o.sync_state IN ('committed', 'syncing')), '{}'))`;
+}
+
+/**
+ * The merged relation for one organization and session, as a derived table `r` with columns:
+ * id, organization_id, pfa_id, version, pems_version, last_synced_at, removed_from_pems_at, draft_id, has_draft, data,
+ * search_text and every generated column of pfa_mirror.
+ */
+export function mergedSource(scope: MergeScope): RawBuilder<unknown> {
+  const [untouched, touched] = mergedBranches(scope);
+  return sql`(${untouched} UNION ALL ${touched}) AS r`;
+}
