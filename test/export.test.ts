@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import http from 'node:http';
+import { sql } from 'kysely';
 import { csvCell, csvLine, plainNumber } from '../src/domain/export-format.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { insertModification, insertRecords } from './helpers/fixtures.js';
@@ -308,6 +309,45 @@ describe('GET /export', () => {
     while (app.database.pool.totalCount - app.database.pool.idleCount > 0 && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 50));
     expect(app.database.pool.totalCount - app.database.pool.idleCount).toBe(0);
+  });
+});
+
+describe('GET /export when the database fails mid-stream', () => {
+  it('aborts the response (no clean end), and the server keeps serving', async () => {
+    const token = await app.token('viewer', ['BIGX']);
+    for (let i = 0; i < 3; i++) {
+      const ended = await new Promise<boolean>((resolve, reject) => {
+        const req = http.get(
+          `${app.url}/export?organizationId=BIGX&format=csv`,
+          { headers: { authorization: `Bearer ${token}` } },
+          (res) => {
+            expect(res.statusCode).toBe(200);
+            let clean = false;
+            res.once('data', () => {
+              res.pause();
+              // Kill the export's connection (in this test's own database only) while it waits.
+              void sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                       WHERE datname = current_database() AND query LIKE 'FETCH%' AND pid <> pg_backend_pid()`
+                .execute(app.database.db)
+                .then(() => res.resume(), reject);
+            });
+            res.on('data', () => undefined);
+            res.on('end', () => (clean = true));
+            res.on('error', () => undefined);
+            res.on('close', () => resolve(clean));
+          },
+        );
+        req.on('error', () => resolve(false));
+      });
+      expect(ended).toBe(false);
+    }
+    const r = await exportText({
+      organizationId: ORG,
+      fields: 'id',
+      filter: '{"pfaId":{"startsWith":"HOLNG-TRICKY"}}',
+    });
+    expect(r.status).toBe(200);
+    expect(r.text.split('\r\n').length).toBe(4);
   });
 });
 
