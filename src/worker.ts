@@ -32,10 +32,11 @@ async function main(): Promise<void> {
     log, // every client has an 'error' listener: a lost connection fails its job (retried), not the process
   });
   const db = createDb(pool);
-  const worker = await startWorker({ config, log, pool, db }, config.REDIS_URL);
-  // Job progress and kpiChanged after syncs/refreshes reach the API processes through Redis.
+  // Job progress and kpiChanged after syncs/refreshes reach the API processes through Redis
+  // (before the worker takes its first job).
   const events = await createEventBus(config.REDIS_URL, log);
   publishJobEvents(events, db, log);
+  const worker = await startWorker({ config, log, pool, db }, config.REDIS_URL);
 
   let stopping = false;
   const stop = (signal: string): void => {

@@ -9,6 +9,7 @@ import { ignoreDropRace } from './helpers/jobs.js';
 import {
   startApiProcess,
   startPrivateRedis,
+  startServiceProcess,
   type PrivateRedis,
   type ServiceProcess,
 } from './helpers/service-process.js';
@@ -35,6 +36,7 @@ const apis: { api: ServiceProcess; baseUrl: string }[] = [];
 let editor: string;
 let pfaIds: string[];
 const clients: Client[] = [];
+let worker: ServiceProcess | undefined;
 
 async function gql(baseUrl: string, query: string, variables: Record<string, unknown>, session?: string) {
   const res = await fetch(`${baseUrl}/graphql`, {
@@ -148,6 +150,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of clients) await c.dispose();
+  await worker?.stop();
   for (const a of apis) await a.api.stop();
   await redis?.close();
   await t?.drop();
@@ -257,4 +260,47 @@ describe('subscriptions across two API processes', () => {
     expect(JSON.stringify(forbidden.errors)).toContain('FORBIDDEN');
     expect(JSON.stringify(query.errors)).toContain('BAD_REQUEST');
   }, 30_000);
+
+  it('jobProgress and kpiChanged of a refresh run by the worker process reach an API process', async () => {
+    const [a, b] = [apis[0]!, apis[1]!];
+    const admin = await signToken(TEST_SECRET, { sub: 'admin-1', orgs: [ORG], role: 'admin' });
+    const res = await fetch(`${a.baseUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+      body: JSON.stringify({
+        query: `mutation($o: ID!) { refreshKpis(organizationId: $o) { jobId state } }`,
+        variables: { o: ORG },
+      }),
+    });
+    const body = (await res.json()) as { data?: { refreshKpis: { jobId: string } }; errors?: unknown };
+    expect(body.errors).toBeUndefined();
+    const jobId = body.data!.refreshKpis.jobId;
+    // The job waits in Redis (no worker yet): subscribe on the other API process, then start one.
+    const adminClient = wsClient(b.baseUrl, admin);
+    const progress = collect<{ jobProgress: { id: string; state: string; processed: number } }>(
+      adminClient,
+      `subscription($id: ID!) { jobProgress(id: $id) { id state processed total } }`,
+      { id: jobId },
+    );
+    const kpi = collect<{ kpiChanged: { organizationId: string } }>(adminClient, KPI, { org: ORG });
+    const viewer = await signToken(TEST_SECRET, { sub: 'viewer-1', orgs: [ORG], role: 'viewer' });
+    const notAdmin = collect(wsClient(b.baseUrl, viewer), `subscription { jobProgress(id: "1") { id } }`, {});
+    await new Promise((r) => setTimeout(r, 500));
+    worker = await startServiceProcess(
+      'src/worker.ts',
+      { ...ENV, DATABASE_URL: t.url, REDIS_URL: redis.url },
+      (l) => /worker/i.test(l.msg),
+    );
+    const states = () => progress.events.map((e) => e.jobProgress.state);
+    for (let i = 0; i < 600 && !states().includes('completed'); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    await kpi.until(1, 30_000);
+    // A failed attempt (retried by BullMQ) shows as active → failed before the next active.
+    expect(states()[0]).toBe('active');
+    expect(states()[states().length - 1]).toBe('completed');
+    expect(states().every((s) => ['active', 'failed', 'completed'].includes(s))).toBe(true);
+    expect(progress.events.every((e) => e.jobProgress.id === jobId)).toBe(true);
+    expect(kpi.events[0]!.kpiChanged.organizationId).toBe(ORG);
+    expect(JSON.stringify(notAdmin.errors)).toContain('FORBIDDEN');
+  }, 120_000);
 });
