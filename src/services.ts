@@ -10,7 +10,7 @@ import { MirrorRepository } from './repositories/mirror.repository.js';
 import { CursorCodec } from './repositories/cursor-codec.js';
 import { SessionRepository } from './repositories/session.repository.js';
 import { SyncLogRepository } from './repositories/sync-log.repository.js';
-import { DraftsService, type AfterCommit } from './services/drafts.service.js';
+import type { AfterCommit, DraftsService } from './services/drafts.service.js';
 import { QuestionsService } from './services/questions.service.js';
 import { AggregateRepository } from './repositories/aggregate.repository.js';
 import { LruCache } from './util/lru-cache.js';
