@@ -78,10 +78,18 @@ describe('settings', () => {
       historyRetentionDays: 365,
       refreshLogRetentionDays: 30,
       sessionIdleDays: 90,
+      writeLeaseMs: 120_000,
     });
     expect(
-      settingsFromConfig(loadConfig({ NODE_ENV: 'test', AUDIT_RETENTION_DAYS: '7', SESSION_IDLE_DAYS: '0' })),
-    ).toMatchObject({ auditRetentionDays: 7, sessionIdleDays: 0 });
+      settingsFromConfig(
+        loadConfig({
+          NODE_ENV: 'test',
+          AUDIT_RETENTION_DAYS: '7',
+          SESSION_IDLE_DAYS: '0',
+          WRITE_SYNC_LEASE_MS: '9000',
+        }),
+      ),
+    ).toMatchObject({ auditRetentionDays: 7, sessionIdleDays: 0, writeLeaseMs: 9000 });
     expect(() => loadConfig({ NODE_ENV: 'test', HISTORY_RETENTION_DAYS: '-1' })).toThrow(
       /HISTORY_RETENTION_DAYS/,
     );
