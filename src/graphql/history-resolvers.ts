@@ -3,7 +3,8 @@ import type { MergedRecord } from '../domain/merged-record.js';
 import { AuditRepository, type AuditEventRow } from '../repositories/audit.repository.js';
 import type { CursorBinding } from '../repositories/cursor-codec.js';
 import { HistoryRepository } from '../repositories/history.repository.js';
-import { parseOrderBy, planOrdering, type RecordFilter } from '../repositories/record-query.js';
+import { planOrdering, type RecordFilter } from '../repositories/record-query.js';
+import { parseOrderBy } from './order-by.js';
 import type { Services } from '../services.js';
 import type { GraphqlContext } from './context.js';
 

@@ -27,7 +27,8 @@ import {
   SERVICE_UNAVAILABLE_MESSAGE,
 } from '../graphql/errors.js';
 import { ExportRepository, type ExportCursor } from '../repositories/export.repository.js';
-import { parseOrderBy, planOrdering, type RecordFilter } from '../repositories/record-query.js';
+import { parseOrderBy } from '../graphql/order-by.js';
+import { planOrdering, type RecordFilter } from '../repositories/record-query.js';
 import type { Services } from '../services.js';
 
 /** Longest `filter` parameter accepted (the GraphQL body limit is far larger; a URL is not). */

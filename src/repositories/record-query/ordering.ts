@@ -1,5 +1,4 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
-import { badInput } from '../../domain/errors.js';
 import { QUERY_FIELDS, castParam, fieldExpr, type Column, type ValueType } from './fields.js';
 import { andAll, provenNonNull, type RecordFilter } from './filter.js';
 
@@ -8,21 +7,6 @@ import { andAll, provenNonNull, type RecordFilter } from './filter.js';
 export interface OrderKey {
   field: string;
   desc: boolean;
-}
-
-/** `FORECAST_START_DESC` → { field: 'forecastStart', desc: true }. */
-export function parseOrderBy(values: readonly string[] | null | undefined): OrderKey[] {
-  const keys: OrderKey[] = [];
-  for (const v of values ?? []) {
-    const m = /^([A-Z_]+)_(ASC|DESC)$/.exec(v);
-    if (!m || !m[1]) throw badInput(`unknown orderBy value ${v}`, 'orderBy');
-    const field = m[1].toLowerCase().replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-    if (!QUERY_FIELDS[field]) throw badInput(`unknown orderBy value ${v}`, 'orderBy');
-    if (keys.some((k) => k.field === field)) throw badInput(`orderBy names ${field} twice`, 'orderBy');
-    keys.push({ field, desc: m[2] === 'DESC' });
-    if (field === 'id') break; // id is unique: later keys cannot matter
-  }
-  return keys;
 }
 
 interface PlannedKey extends OrderKey {
