@@ -1,5 +1,6 @@
 import { recordCosts } from './costs.js';
 import { recordSlips } from './slips.js';
+import { RECORD_FIELDS } from './record-fields.js';
 import { readBool, readDate, readMoney, readText } from './values.js';
 
 /** One exported record: the merged row as the export query returns it. */
@@ -18,22 +19,15 @@ export interface ExportRecord {
 type Value = string | number | boolean | null;
 type Getter = (r: ExportRecord) => Value;
 
-const text =
-  (key: string): Getter =>
-  (r) =>
-    readText(r.data[key]);
-const money =
-  (key: string): Getter =>
-  (r) =>
-    readMoney(r.data[key]);
-const date =
-  (key: string): Getter =>
-  (r) =>
-    readDate(r.data[key]);
-const bool =
-  (key: string): Getter =>
-  (r) =>
-    readBool(r.data[key]);
+const READERS = { text: readText, money: readMoney, date: readDate, boolean: readBool } as const;
+
+/** Every record key of DOMAIN §1, read from the merged data as the GraphQL resolvers read it. */
+const RECORD_GETTERS: Record<string, Getter> = Object.fromEntries(
+  RECORD_FIELDS.map((f): [string, Getter] => {
+    const read = READERS[f.type];
+    return [f.key, (r) => read(r.data[f.key])];
+  }),
+);
 
 /**
  * The PfaRecord scalar fields an export can hold, in their default order, with the same values
@@ -44,28 +38,7 @@ export const EXPORT_FIELDS: Readonly<Record<string, Getter>> = {
   viewKey: (r) => (r.sessionId === null ? 'base' : `session:${r.sessionId}`),
   organizationId: (r) => r.organizationId,
   pfaId: (r) => r.pfaId,
-  category: text('category'),
-  class: text('class'),
-  source: text('source'),
-  dor: text('dor'),
-  areaSilo: text('areaSilo'),
-  manufacturer: text('manufacturer'),
-  model: text('model'),
-  contract: text('contract'),
-  equipment: text('equipment'),
-  monthlyRate: money('monthlyRate'),
-  purchasePrice: money('purchasePrice'),
-  originalStart: date('originalStart'),
-  originalEnd: date('originalEnd'),
-  forecastStart: date('forecastStart'),
-  forecastEnd: date('forecastEnd'),
-  actualStart: date('actualStart'),
-  actualEnd: date('actualEnd'),
-  isActualized: bool('isActualized'),
-  hasActuals: bool('hasActuals'),
-  hasPlan: bool('hasPlan'),
-  isDiscontinued: bool('isDiscontinued'),
-  isFundsTransferable: bool('isFundsTransferable'),
+  ...RECORD_GETTERS,
   version: (r) => r.version,
   pemsVersion: (r) => r.pemsVersion,
   lastSyncedAt: (r) => r.lastSyncedAt.toISOString(),
