@@ -9,6 +9,7 @@ import { outcomeUnknown, type GraphqlClient, type Outcome } from './client.js';
 import { sleep } from './infra.js';
 import { rnd } from './rng.js';
 import {
+  ANY,
   SOAK_FIELDS,
   TRACKED_FIELDS,
   newModel,
@@ -227,7 +228,10 @@ export class SoakUser {
     alone: boolean,
   ): Promise<void> {
     const changes: Record<string, unknown> = {};
-    for (const f of fields) changes[f] = this.world.freshValue(f);
+    for (const f of fields) {
+      changes[f] = this.world.freshValue(f);
+      this.world.sent(s.key, rec, f, changes[f]);
+    }
     const out = await this.call<{
       updatePfaRecord: { draft: DraftOut | null; record: { data: Record<string, unknown> } };
     }>('edit', EDIT, { input: { id: rec.id, expectedVersion: m.version ?? 0, changes, reason: 'soak' } }, s);
@@ -282,6 +286,10 @@ export class SoakUser {
         reason: 'soak bulk',
       };
       if (shift) input.shiftForecastDays = shift;
+      for (const r of recs) {
+        this.world.sent(s.key, r, 'areaSilo', value);
+        if (shift) for (const f of ['forecastStart', 'forecastEnd']) this.world.sent(s.key, r, f, ANY);
+      }
       const out = await this.call<{ bulkUpdatePfaRecords: { affectedCount: number } }>(
         'bulk',
         BULK,
@@ -328,6 +336,7 @@ export class SoakUser {
         if ((m.state as DraftModel['state']) === 'conflict') return;
       }
       const value = this.world.freshValue('manufacturer');
+      this.world.sent(s.key, rec, 'manufacturer', value);
       const [, bulk] = await Promise.all([
         this.editKnown(s, rec, ['model'], m, false),
         this.call<{ bulkUpdatePfaRecords: { affectedCount: number } }>(

@@ -117,6 +117,9 @@ export function canonicalDelta(d: Record<string, unknown>): string {
   );
 }
 
+/** Stands for "some value" in `World.sent` (a forecast shift). */
+export const ANY = Symbol('any value');
+
 export class World {
   readonly started = Date.now();
   readonly violations: Violation[] = [];
@@ -208,8 +211,25 @@ export class World {
   /** "session/recordId" → when its owner last discarded or ACCEPT_THEIRS'd an open draft of it. */
   readonly dropped = new Map<string, number>();
 
-  /** Did this session commit (acknowledged) this value of this field of the record? */
+  /**
+   * Every value a session sent for a field of a record (edits and bulk edits, answered or not;
+   * `ANY` for a forecast shift, whose result the harness does not compute). Values are fresh, so
+   * a value found here in a stored delta can only have come from that session: an edit lands in
+   * the session's open modification, which may be a write-back conflict of its earlier commit.
+   */
+  private readonly sentValues = new Map<string, unknown[]>();
+
+  sent(session: string, rec: SoakRecord, field: string, value: unknown): void {
+    const key = `${session}/${rec.org}/${rec.id}/${field}`;
+    const list = this.sentValues.get(key);
+    if (list) list.push(value);
+    else this.sentValues.set(key, [value]);
+  }
+
+  /** Did this session commit (acknowledged), or send in an edit, this value of this field of the record? */
   committedBy(session: string, rec: SoakRecord, field: string, value: unknown): boolean {
+    for (const v of this.sentValues.get(`${session}/${rec.org}/${rec.id}/${field}`) ?? [])
+      if (v === ANY || sameValue(field, v, value)) return true;
     for (const o of this.obligations.values())
       if (
         o.session === session &&

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { formatReport, runSoak } from './harness.js';
+import { formatReport, runSoak } from '../bench/soak/harness.js';
 
 /**
  * The soak test in CI (issue 9, point 6), small: 6 users for 40 s on 3,000 records, against the
