@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { createDb, createPool } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrator.js';
@@ -56,6 +57,8 @@ interface Marker extends Sizes {
   preparedAt: string;
   seedMs: number;
   seedPhasesMs: Partial<Record<SeedPhase, number>>;
+  /** Migrations applied on top of the prepared database later (see `migrationsAddedSince`). */
+  migratedLater?: string[];
 }
 
 function withDatabase(url: string, database: string): string {
@@ -64,12 +67,16 @@ function withDatabase(url: string, database: string): string {
   return u.toString();
 }
 
-/** Hash of everything that decides what the seeded data looks like. */
-function fingerprint(): string {
-  const hash = createHash('sha256');
-  const migrations = readdirSync(path.join(ROOT, 'migrations'))
-    .filter((f) => /\.(ts|js)$/.test(f))
+/** Migration files on disk, in the order the migrator applies them. */
+function migrationFiles(): string[] {
+  return readdirSync(path.join(ROOT, 'migrations'))
+    .filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts'))
     .sort();
+}
+
+/** Hash of everything that decides what the seeded data looks like (by default every migration on disk). */
+function fingerprint(migrations: readonly string[] = migrationFiles()): string {
+  const hash = createHash('sha256');
   const files = [
     ...migrations.map((f) => path.join('migrations', f)),
     'src/db/seed.ts',
@@ -82,6 +89,30 @@ function fingerprint(): string {
       .update(readFileSync(path.join(ROOT, file)))
       .update('\0');
   return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * Migrations added on disk since the database was prepared, when that is the only difference:
+ * the migrations it applied are unchanged files and, with the seed and generator, hash to the
+ * marker's fingerprint. Migrations are append-only, so the new ones are applied on top, as an
+ * upgrade in production would (a new index need not cost a 1M-record reseed). Null otherwise.
+ */
+async function migrationsAddedSince(url: string, marker: Marker): Promise<string[] | null> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ name: string }>('SELECT name FROM kysely_migration ORDER BY name');
+    const files = migrationFiles();
+    const byName = new Map(files.map((f) => [f.replace(/\.(ts|js)$/, ''), f]));
+    const applied = rows.map((r) => byName.get(r.name));
+    if (applied.some((f) => f === undefined)) return null;
+    if (fingerprint(applied as string[]) !== marker.fingerprint) return null;
+    return files.filter((f) => !applied.includes(f));
+  } catch {
+    return null;
+  } finally {
+    await client.end();
+  }
 }
 
 async function readMarker(admin: pg.Client, database: string): Promise<Marker | null> {
@@ -145,9 +176,34 @@ async function reuseProblem(
   for (const key of ['records', 'orgs', 'drafts', 'committed'] as const) {
     if (marker[key] !== options[key]) return `prepared with ${key}=${marker[key]}, requested ${options[key]}`;
   }
-  if (marker.fingerprint !== fingerprint())
-    return 'migrations, seed or generator changed since it was prepared';
+  if (marker.fingerprint !== fingerprint()) {
+    const added = await migrationsAddedSince(withDatabase(options.adminUrl, options.database), marker);
+    if (!added?.length) return 'migrations, seed or generator changed since it was prepared';
+  }
   return null;
+}
+
+/** Applies the migrations added since preparation (see `migrationsAddedSince`) and records them in the marker. */
+async function migrateOnTop(url: string, database: string, marker: Marker): Promise<Marker> {
+  const pool = createPool({ connectionString: url, max: 2, applicationName: 'pfa-bench-migrate' });
+  const db = createDb(pool);
+  try {
+    const applied = await migrateToLatest(db);
+    say(`prepare: applied ${applied.join(', ')} on top of ${database} (no reseed)`);
+    // Statistics for new indexes or columns; an all-visible map for index-only scans.
+    await sql`VACUUM (ANALYZE) pfa_mirror`.execute(db);
+    const updated: Marker = {
+      ...marker,
+      fingerprint: fingerprint(),
+      migratedLater: [...(marker.migratedLater ?? []), ...applied],
+    };
+    await sql
+      .raw(`COMMENT ON DATABASE ${database} IS ${pg.escapeLiteral(JSON.stringify(updated))}`)
+      .execute(db);
+    return updated;
+  } finally {
+    await db.destroy();
+  }
 }
 
 /** Creates (or reuses) the benchmark database, seeded, vacuumed, analyzed, views refreshed. */
@@ -181,6 +237,9 @@ async function prepareData(options: PrepareOptions): Promise<Prepared> {
   } finally {
     await admin.end();
   }
+
+  if (problem === null && marker && marker.fingerprint !== fingerprint())
+    marker = await migrateOnTop(url, options.database, marker);
 
   if (problem === null && marker) {
     const pool = createPool({ connectionString: url, max: 2, applicationName: 'pfa-bench-prepare' });
