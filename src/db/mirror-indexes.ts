@@ -9,8 +9,9 @@ export const MIRROR_INDEXES: readonly string[] = [
   `CREATE INDEX idx_pfa_mirror_id ON pfa_mirror (id)`,
   // Grid: org + category + source (+ forecast range), ORDER BY forecastStart — an ordered range scan.
   `CREATE INDEX idx_pfa_mirror_grid ON pfa_mirror (organization_id, category, source, forecast_start, id) WHERE is_discontinued IS NOT TRUE`,
-  // Timeline viewport (org + forecast range ordered by forecastStart), keyset by (forecast_start, id), min bound.
-  `CREATE INDEX idx_pfa_mirror_forecast_start ON pfa_mirror (organization_id, forecast_start, id) WHERE is_discontinued IS NOT TRUE`,
+  // Timeline viewport (org + forecast range ordered by forecastStart), keyset by (forecast_start, id), min bound;
+  // carries the columns of a Gantt bar, so timelineBars is an index-only scan.
+  `CREATE INDEX idx_pfa_mirror_forecast_start ON pfa_mirror (organization_id, forecast_start, id) INCLUDE (forecast_end, pfa_id, category, original_start, original_end, actual_start, actual_end, removed_from_pems_at) WHERE is_discontinued IS NOT TRUE`,
   // Max forecast end bound, forecastEnd filters.
   `CREATE INDEX idx_pfa_mirror_forecast_end ON pfa_mirror (organization_id, forecast_end) WHERE is_discontinued IS NOT TRUE`,
   // Default order of the grid (id) for not-discontinued records: deep keyset pages by id.

@@ -18,6 +18,7 @@ import {
 } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { checkLiterals, checkVariables } from './input-guard.js';
+import { TIMELINE_BARS_PER_COST_UNIT, TIMELINE_MAX_BARS } from '../domain/timeline.js';
 
 export interface LimitOptions {
   maxDepth: number;
@@ -123,7 +124,8 @@ interface Walk {
   aliases: number;
   maxDepth: number;
   maxIntrospectionDepth: number;
-  badFirst: { field: string; value: number; argument: string }[];
+  /** Size arguments out of range (`max` when it is not the page size). */
+  badFirst: { field: string; value: number; argument: string; max?: number }[];
 }
 
 function argValue(node: ValueNode | undefined, variables: Record<string, unknown>): unknown {
@@ -183,6 +185,7 @@ function fieldCost(
   w.maxDepth = Math.max(w.maxDepth, depth);
   // Past the depth limit the request is refused anyway: no need to walk (or recurse) further.
   if (depth > MAX_INTROSPECTION_DEPTH) return 1;
+  if (name === 'timelineBars') return timelineBarsCost(field, depth, w, seen);
   let multiplier = LIST_SIZE[name] ?? 1;
   if (name in DEFAULT_FIRST) {
     // A page is `first` rows, or `last` rows when paging backward (pfaRecords).
@@ -199,6 +202,25 @@ function fieldCost(
   }
   if (!field.selectionSet) return 1;
   return 1 + Math.max(1, multiplier) * cost(field.selectionSet, depth + 1, w, seen, false);
+}
+
+/**
+ * `timelineBars` has its own rule: its answer is up to `limit` bars (50,000 when omitted) written
+ * into parallel arrays, so it costs a unit per TIMELINE_BARS_PER_COST_UNIT bars of `limit`
+ * (12,500 at the default) plus its selection, whose arrays count once each (they are not
+ * multiplied by the bars: a column of bars is far cheaper than a list of objects). A `limit`
+ * outside 1–50,000 is BAD_USER_INPUT before anything runs, so no value can lower the estimate.
+ */
+function timelineBarsCost(field: FieldNode, depth: number, w: Walk, seen: Set<string>): number {
+  const arg = field.arguments?.find((a) => a.name.value === 'limit');
+  const value = argValue(arg?.value, w.variables);
+  const limit = typeof value === 'number' ? value : TIMELINE_MAX_BARS;
+  if (!Number.isInteger(limit) || limit < 1 || limit > TIMELINE_MAX_BARS)
+    w.badFirst.push({ field: field.name.value, value: limit, argument: 'limit', max: TIMELINE_MAX_BARS });
+  const bars = Math.min(Math.max(1, limit), TIMELINE_MAX_BARS);
+  return (
+    1 + Math.ceil(bars / TIMELINE_BARS_PER_COST_UNIT) + cost(field.selectionSet, depth + 1, w, seen, false)
+  );
 }
 
 /** The variables an operation runs with: those sent, and the declared default of any not sent. */
@@ -245,7 +267,7 @@ export function checkLimits(
   if (bad)
     return fail(
       'BAD_USER_INPUT',
-      `${bad.argument} must be between 1 and ${options.maxPageSize} (got ${bad.value})`,
+      `${bad.argument} must be between 1 and ${bad.max ?? options.maxPageSize} (got ${bad.value})`,
       { argument: bad.argument },
     );
   if (w.maxDepth > options.maxDepth)
