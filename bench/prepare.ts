@@ -107,7 +107,11 @@ async function migrationsAddedSince(url: string, marker: Marker): Promise<string
     const applied = rows.map((r) => byName.get(r.name));
     if (applied.some((f) => f === undefined)) return null;
     if (fingerprint(applied as string[]) !== marker.fingerprint) return null;
-    return files.filter((f) => !applied.includes(f));
+    const added = files.filter((f) => !applied.includes(f));
+    // One that sorts before an applied one cannot be applied on top (the migrator refuses).
+    const last = applied.at(-1);
+    if (last !== undefined && added.some((f) => f < last)) return null;
+    return added;
   } catch {
     return null;
   } finally {
