@@ -72,7 +72,7 @@ const FILTER = {
   isActualized: false,
 };
 const ORDER_BY = [{ field: 'forecastStart', desc: true }];
-const SNAPSHOT = '812:812:';
+const HELD_SEQ = '41';
 
 interface Operation {
   /** File name under sql/ (without .sql). */
@@ -124,7 +124,7 @@ const OPERATIONS: Operation[] = [
     title: 'kpiSummary with a session: the materialized cache, corrected by the changed records',
     run: async (db, pool) => {
       const kpi = new KpiRepository(db);
-      const cached = [{ organization_id: ORG, refresh_snapshot: SNAPSHOT, refreshed_at: new Date(0) }];
+      const cached = [{ organization_id: ORG, refresh_seq: HELD_SEQ, refreshed_at: new Date(0) }];
       return [await capture(pool, 'KpiRepository.kpiSummary', [cached, []], () => kpi.kpiSummary(scope))];
     },
   },
@@ -135,7 +135,7 @@ const OPERATIONS: Operation[] = [
       const kpi = new KpiRepository(db);
       const cached = {
         organization_id: ORG,
-        refresh_snapshot: SNAPSHOT,
+        refresh_seq: HELD_SEQ,
         refreshed_at: new Date(0),
         plan_start: '2025-01-01',
         plan_end: '2028-12-31',

@@ -17,35 +17,40 @@ FOR UPDATE;
 -- $4 = 'ORG-SAMPLE'
 -- $5 = '00000000-0000-4000-8000-000000000001'
 -- $6 = 'ORG-SAMPLE'
--- $7 = '00000000-0000-4000-8000-000000000001'
+-- $7 = 'ORG-SAMPLE'
 -- $8 = 'ORG-SAMPLE'
--- $9 = ARRAY['101', '102', '103']
--- $10 = ARRAY['Cranes', 'Generators']
--- $11 = '2026-01-01'
--- $12 = '2027-01-01'
--- $13 = 'ORG-SAMPLE'
--- $14 = 'ORG-SAMPLE'
--- $15 = 0
--- $16 = 14
--- $17 = '{"contract":"C-2026-7"}'
+-- $9 = '00000000-0000-4000-8000-000000000001'
+-- $10 = 'ORG-SAMPLE'
+-- $11 = 'ORG-SAMPLE'
+-- $12 = 'ORG-SAMPLE'
+-- $13 = '00000000-0000-4000-8000-000000000001'
+-- $14 = ARRAY['101', '102', '103']
+-- $15 = ARRAY['Cranes', 'Generators']
+-- $16 = '2026-01-01'
+-- $17 = '2027-01-01'
 -- $18 = 'ORG-SAMPLE'
--- $19 = '00000000-0000-4000-8000-000000000001'
--- $20 = false
--- $21 = 0
--- $22 = 14
+-- $19 = 'ORG-SAMPLE'
+-- $20 = 0
+-- $21 = 14
+-- $22 = '{"contract":"C-2026-7"}'
 -- $23 = 'ORG-SAMPLE'
 -- $24 = '00000000-0000-4000-8000-000000000001'
--- $25 = 'planner@example.com'
--- $26 = 'extension'
--- $27 = 'ORG-SAMPLE'
+-- $25 = false
+-- $26 = 0
+-- $27 = 14
 -- $28 = 'ORG-SAMPLE'
 -- $29 = '00000000-0000-4000-8000-000000000001'
 -- $30 = 'planner@example.com'
 -- $31 = 'extension'
 -- $32 = 'ORG-SAMPLE'
--- $33 = '00000000-0000-4000-8000-000000000001'
--- $34 = 'planner@example.com'
--- $35 = 'extension'
+-- $33 = 'ORG-SAMPLE'
+-- $34 = '00000000-0000-4000-8000-000000000001'
+-- $35 = 'planner@example.com'
+-- $36 = 'extension'
+-- $37 = 'ORG-SAMPLE'
+-- $38 = '00000000-0000-4000-8000-000000000001'
+-- $39 = 'planner@example.com'
+-- $40 = 'extension'
 WITH target AS (
     SELECT r.id AS mirror_id, r.data AS merged, r.version, r.pems_version, r.has_draft,
            r.forecast_start + $1::int AS new_start, r.forecast_end + $2::int AS new_end
@@ -55,19 +60,22 @@ SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_sync
 FROM pfa_mirror m
 WHERE m.organization_id = $3
   AND NOT EXISTS (SELECT 1 FROM pfa_modification d
-                  WHERE d.organization_id = $4 AND d.mirror_id = m.id AND (d.sync_state IN ('committed', 'syncing') OR (d.session_id = $5 AND d.sync_state IN ('draft', 'conflict'))))) UNION ALL (
+                  WHERE d.organization_id = $4 AND d.mirror_id = m.id AND (d.sync_state IN ('committed', 'syncing') OR (d.session_id = $5 AND d.sync_state IN ('draft', 'conflict'))))) UNION ALL ((
 SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
-       x.draft_id, x.draft_id IS NOT NULL AS has_draft, j.data,
+       NULL::bigint AS draft_id, false AS has_draft, p.data, p.search_text, "p"."category", "p"."class", "p"."source", "p"."dor", "p"."area_silo", "p"."manufacturer", "p"."model", "p"."contract", "p"."equipment", "p"."monthly_rate", "p"."purchase_price", "p"."original_start", "p"."original_end", "p"."forecast_start", "p"."forecast_end", "p"."actual_start", "p"."actual_end", "p"."is_actualized", "p"."has_actuals", "p"."has_plan", "p"."is_discontinued", "p"."is_funds_transferable"
+FROM pfa_pending_record p
+JOIN pfa_mirror m ON m.organization_id = $6 AND m.id = p.id
+WHERE p.organization_id = $7 AND NOT EXISTS (SELECT 1 FROM pfa_modification d WHERE d.organization_id = $8 AND d.session_id = $9 AND d.sync_state IN ('draft', 'conflict') AND d.mirror_id = p.id))
+UNION ALL (
+SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
+       d.id AS draft_id, true AS has_draft, j.data,
        pfa_search_text(m.pfa_id, j.data) AS search_text, pfa_text(j.data -> 'category') AS "category", pfa_text(j.data -> 'class') AS "class", pfa_text(j.data -> 'source') AS "source", pfa_text(j.data -> 'dor') AS "dor", pfa_text(j.data -> 'areaSilo') AS "area_silo", pfa_text(j.data -> 'manufacturer') AS "manufacturer", pfa_text(j.data -> 'model') AS "model", pfa_text(j.data -> 'contract') AS "contract", pfa_text(j.data -> 'equipment') AS "equipment", pfa_money(j.data -> 'monthlyRate') AS "monthly_rate", pfa_money(j.data -> 'purchasePrice') AS "purchase_price", pfa_date(j.data -> 'originalStart') AS "original_start", pfa_date(j.data -> 'originalEnd') AS "original_end", pfa_date(j.data -> 'forecastStart') AS "forecast_start", pfa_date(j.data -> 'forecastEnd') AS "forecast_end", pfa_date(j.data -> 'actualStart') AS "actual_start", pfa_date(j.data -> 'actualEnd') AS "actual_end", pfa_bool(j.data -> 'isActualized') AS "is_actualized", pfa_bool(j.data -> 'hasActuals') AS "has_actuals", pfa_bool(j.data -> 'hasPlan') AS "has_plan", pfa_bool(j.data -> 'isDiscontinued') AS "is_discontinued", pfa_bool(j.data -> 'isFundsTransferable') AS "is_funds_transferable"
-FROM (SELECT d.mirror_id,
-             jsonb_concat_agg(d.delta ORDER BY d.sync_state IN ('draft', 'conflict'), d.committed_at, d.id) AS delta,
-             max(d.id) FILTER (WHERE d.sync_state IN ('draft', 'conflict')) AS draft_id
-      FROM pfa_modification d
-      WHERE d.organization_id = $6 AND (d.sync_state IN ('committed', 'syncing') OR (d.session_id = $7 AND d.sync_state IN ('draft', 'conflict')))
-      GROUP BY d.mirror_id) x
-JOIN pfa_mirror m ON m.organization_id = $8 AND m.id = x.mirror_id
+FROM pfa_modification d
+JOIN pfa_mirror m ON m.organization_id = $10 AND m.id = d.mirror_id
+LEFT JOIN pfa_pending_record p ON p.organization_id = $11 AND p.id = d.mirror_id
 -- OFFSET 0 keeps the merged document computed once: inlined, every parse function rebuilt it.
-CROSS JOIN LATERAL (SELECT m.data || x.delta AS data OFFSET 0) j)) AS r WHERE r.id = ANY($9::bigint[]) AND (("r"."category" = ANY($10::text[]) AND "r"."forecast_start" >= $11::date AND "r"."forecast_start" < $12::date AND "r"."is_actualized" IS NOT TRUE) AND r.is_discontinued IS NOT TRUE AND r.removed_from_pems_at IS NULL)
+CROSS JOIN LATERAL (SELECT coalesce(p.data, m.data) || d.delta AS data OFFSET 0) j
+WHERE d.organization_id = $12 AND d.session_id = $13 AND d.sync_state IN ('draft', 'conflict')))) AS r WHERE r.id = ANY($14::bigint[]) AND (("r"."category" = ANY($15::text[]) AND "r"."forecast_start" >= $16::date AND "r"."forecast_start" < $17::date AND "r"."is_actualized" IS NOT TRUE) AND r.is_discontinued IS NOT TRUE AND r.removed_from_pems_at IS NULL)
   ),
   -- MATERIALIZED: inlined, baseline (the whole merged document) and wanted were recomputed at
   -- every reference below, once per row each. The baseline ("theirs": mirror + pending, without
@@ -76,25 +84,23 @@ CROSS JOIN LATERAL (SELECT m.data || x.delta AS data OFFSET 0) j)) AS r WHERE r.
   computed AS MATERIALIZED (
     SELECT t.mirror_id, t.version, t.pems_version, t.new_start, t.new_end,
            CASE WHEN t.has_draft THEN (
-             SELECT ("m".data || coalesce((
-SELECT jsonb_concat_agg(o.delta ORDER BY o.committed_at, o.id) FROM pfa_modification o
-WHERE o.organization_id = $13 AND o.mirror_id = "m".id
-  AND o.sync_state IN ('committed', 'syncing')), '{}')) FROM pfa_mirror m WHERE m.organization_id = $14 AND m.id = t.mirror_id)
+             SELECT coalesce((
+SELECT o.data FROM pfa_pending_record o WHERE o.organization_id = $18 AND o.id = "m".id), "m".data) FROM pfa_mirror m WHERE m.organization_id = $19 AND m.id = t.mirror_id)
            ELSE t.merged END AS baseline,
            own.id AS own_id, own.delta AS own_delta, own.base_values AS own_base, own.sync_state AS own_state,
            coalesce(own.delta, '{}')
              || jsonb_strip_nulls(jsonb_build_object(
-                  'forecastStart', CASE WHEN $15::int <> 0 THEN to_jsonb(to_char(t.new_start, 'YYYY-MM-DD')) END,
-                  'forecastEnd', CASE WHEN $16::int <> 0 THEN to_jsonb(to_char(t.new_end, 'YYYY-MM-DD')) END))
-             || $17::jsonb AS wanted
+                  'forecastStart', CASE WHEN $20::int <> 0 THEN to_jsonb(to_char(t.new_start, 'YYYY-MM-DD')) END,
+                  'forecastEnd', CASE WHEN $21::int <> 0 THEN to_jsonb(to_char(t.new_end, 'YYYY-MM-DD')) END))
+             || $22::jsonb AS wanted
     FROM target t
-    LEFT JOIN pfa_modification own ON t.has_draft AND own.organization_id = $18 AND own.mirror_id = t.mirror_id
-      AND own.session_id = $19 AND own.sync_state IN ('draft', 'conflict')
+    LEFT JOIN pfa_modification own ON t.has_draft AND own.organization_id = $23 AND own.mirror_id = t.mirror_id
+      AND own.session_id = $24 AND own.sync_state IN ('draft', 'conflict')
   ),
   -- A pure shift of a record without a draft needs no comparison: a date moved by N ≠ 0 days
   -- never equals its baseline, so the delta is what is wanted.
   stripped AS MATERIALIZED (
-    SELECT c.*, CASE WHEN c.own_delta IS NULL AND $20::boolean THEN c.wanted
+    SELECT c.*, CASE WHEN c.own_delta IS NULL AND $25::boolean THEN c.wanted
                 ELSE coalesce((SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each(c.wanted) e
                                WHERE e.value IS DISTINCT FROM c.baseline -> e.key), '{}') END AS delta
     FROM computed c WHERE c.own_state IS DISTINCT FROM 'conflict'
@@ -103,8 +109,8 @@ WHERE o.organization_id = $13 AND o.mirror_id = "m".id
     -- (baseline || delta) -> k without building the merged document: a delta never holds JSON null.
     SELECT s.*, pfa_date(coalesce(s.delta -> 'forecastEnd', s.baseline -> 'forecastEnd'))
                   < pfa_date(coalesce(s.delta -> 'forecastStart', s.baseline -> 'forecastStart')) AS bad,
-           ($21::int <> 0 AND s.new_start NOT BETWEEN DATE '0001-01-01' AND DATE '9999-12-31')
-             OR ($22::int <> 0 AND s.new_end NOT BETWEEN DATE '0001-01-01' AND DATE '9999-12-31') AS out_of_range
+           ($26::int <> 0 AND s.new_start NOT BETWEEN DATE '0001-01-01' AND DATE '9999-12-31')
+             OR ($27::int <> 0 AND s.new_end NOT BETWEEN DATE '0001-01-01' AND DATE '9999-12-31') AS out_of_range
     FROM stripped s
   ),
   verdict AS (
@@ -113,11 +119,11 @@ WHERE o.organization_id = $13 AND o.mirror_id = "m".id
   upserted AS (
     INSERT INTO pfa_modification AS pm (organization_id, mirror_id, session_id, user_id, delta, modified_fields,
       base_values, base_version, base_pems_version, change_reason)
-    SELECT $23, c.mirror_id, $24, $25, c.delta,
+    SELECT $28, c.mirror_id, $29, $30, c.delta,
            ARRAY(SELECT jsonb_object_keys(c.delta)),
            (SELECT jsonb_object_agg(k, coalesce(c.baseline -> k, 'null'::jsonb)) FROM jsonb_object_keys(c.delta) k)
              || coalesce((SELECT jsonb_object_agg(k, c.own_base -> k) FROM jsonb_object_keys(c.delta) k WHERE c.own_base ? k), '{}'),
-           c.version, c.pems_version, $26
+           c.version, c.pems_version, $31
     FROM checked c, verdict v
     WHERE v.ok AND c.delta <> '{}' AND c.delta IS DISTINCT FROM c.own_delta
     ON CONFLICT (organization_id, mirror_id, session_id) WHERE sync_state IN ('draft', 'conflict')
@@ -130,19 +136,19 @@ WHERE o.organization_id = $13 AND o.mirror_id = "m".id
   removed AS (
     DELETE FROM pfa_modification pm USING checked c, verdict v
     WHERE v.ok AND c.delta = '{}' AND c.own_id IS NOT NULL
-      AND pm.organization_id = $27 AND pm.id = c.own_id AND pm.sync_state = 'draft'
+      AND pm.organization_id = $32 AND pm.id = c.own_id AND pm.sync_state = 'draft'
     RETURNING pm.id, pm.mirror_id, pm.delta
   ),
   events AS (
     INSERT INTO pfa_modification_event (organization_id, modification_id, mirror_id, session_id, user_id, action,
       reason, old_delta, new_delta, from_state, to_state)
-    SELECT $28, u.id, u.mirror_id, $29, $30,
-           CASE WHEN u.current_version = 1 THEN 'created' ELSE 'edited' END, $31,
+    SELECT $33, u.id, u.mirror_id, $34, $35,
+           CASE WHEN u.current_version = 1 THEN 'created' ELSE 'edited' END, $36,
            c.own_delta, u.delta, CASE WHEN c.own_id IS NULL THEN NULL ELSE 'draft'::pfa_sync_state END,
            'draft'::pfa_sync_state
     FROM upserted u JOIN checked c ON c.mirror_id = u.mirror_id
     UNION ALL
-    SELECT $32, x.id, x.mirror_id, $33, $34, 'emptied', $35, x.delta, NULL,
+    SELECT $37, x.id, x.mirror_id, $38, $39, 'emptied', $40, x.delta, NULL,
            'draft'::pfa_sync_state, NULL
     FROM removed x
     RETURNING 1

@@ -16,10 +16,8 @@ FOR UPDATE;
 -- $3 = '00000000-0000-4000-8000-000000000001'
 -- $4 = ARRAY['11', '12']
 -- $5 = 'ORG-SAMPLE'
-SELECT d.*, ("m".data || coalesce((
-  SELECT jsonb_concat_agg(o.delta ORDER BY o.committed_at, o.id) FROM pfa_modification o
-  WHERE o.organization_id = $1 AND o.mirror_id = "m".id
-    AND o.sync_state IN ('committed', 'syncing')), '{}')) AS theirs, m.version AS mirror_version,
+SELECT d.*, coalesce((
+  SELECT o.data FROM pfa_pending_record o WHERE o.organization_id = $1 AND o.id = "m".id), "m".data) AS theirs, m.version AS mirror_version,
            m.pems_version AS mirror_pems_version, m.removed_from_pems_at
     FROM (
       SELECT id, organization_id, mirror_id, session_id, user_id, delta, modified_fields, base_values,
@@ -38,7 +36,7 @@ committed_at, last_error FROM pfa_modification
 -- $2 = '[{"id":"11","rebase":false,"base_values":null,"version":null,"pems":null},{"id":"12","rebase":true,"base_values":{"forecastEnd":"2026-09-30"},"version":4,"pems":"R-88"}]'
 -- $3 = 'ORG-SAMPLE'
 UPDATE pfa_modification pm SET sync_state = 'committed', committed_at = now(), committed_by = $1,
-  commit_xid = pg_current_xact_id(), updated_at = now(), conflicts = NULL, last_error = NULL,
+  updated_at = now(), conflicts = NULL, last_error = NULL,
   base_version = CASE WHEN c.rebase THEN c.version ELSE pm.base_version END,
   base_pems_version = CASE WHEN c.rebase THEN c.pems ELSE pm.base_pems_version END,
   base_values = CASE WHEN c.rebase THEN c.base_values ELSE pm.base_values END

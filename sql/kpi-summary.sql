@@ -8,83 +8,56 @@ select * from "pfa_kpi_summary" where "organization_id" = $1;
 
 -- KpiRepository.kpiSummary (statement 2 of 2)
 -- $1 = 'ORG-SAMPLE'
--- $2 = '812:812:'
--- $3 = '00000000-0000-4000-8000-000000000001'
--- $4 = 'ORG-SAMPLE'
--- $5 = '812:812:'
--- $6 = 'ORG-SAMPLE'
--- $7 = 'ORG-SAMPLE'
--- $8 = 'ORG-SAMPLE'
--- $9 = '00000000-0000-4000-8000-000000000001'
--- $10 = 'ORG-SAMPLE'
--- $11 = '00000000-0000-4000-8000-000000000001'
--- $12 = 'ORG-SAMPLE'
+-- $2 = 'ORG-SAMPLE'
+-- $3 = 'ORG-SAMPLE'
+-- $4 = '00000000-0000-4000-8000-000000000001'
+-- $5 = 'ORG-SAMPLE'
+-- $6 = '41'
 WITH
-affected AS (
-  SELECT DISTINCT d.mirror_id FROM pfa_modification d
-  WHERE d.organization_id = $1 AND d.sync_state <> 'synced'
-    AND ((d.sync_state IN ('committed', 'syncing') AND NOT pg_visible_in_snapshot(d.commit_xid, $2::pg_snapshot))
-         OR (d.session_id = $3 AND d.sync_state IN ('draft', 'conflict')))),
-before AS MATERIALIZED (
-  SELECT m.id, m.data || coalesce((
-    SELECT jsonb_concat_agg(d.delta ORDER BY d.committed_at, d.id) FROM pfa_modification d
-    WHERE d.organization_id = $4 AND d.mirror_id = m.id AND d.sync_state IN ('committed', 'syncing')
-      AND pg_visible_in_snapshot(d.commit_xid, $5::pg_snapshot)), '{}') AS data
-  FROM affected a JOIN pfa_mirror m ON m.organization_id = $6 AND m.id = a.mirror_id
-  WHERE m.removed_from_pems_at IS NULL),
-after AS MATERIALIZED (
-  SELECT r.id, r.data FROM ((
-SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
-       NULL::bigint AS draft_id, false AS has_draft, m.data, m.search_text, "m"."category", "m"."class", "m"."source", "m"."dor", "m"."area_silo", "m"."manufacturer", "m"."model", "m"."contract", "m"."equipment", "m"."monthly_rate", "m"."purchase_price", "m"."original_start", "m"."original_end", "m"."forecast_start", "m"."forecast_end", "m"."actual_start", "m"."actual_end", "m"."is_actualized", "m"."has_actuals", "m"."has_plan", "m"."is_discontinued", "m"."is_funds_transferable"
-FROM pfa_mirror m
-WHERE m.organization_id = $7
-  AND NOT EXISTS (SELECT 1 FROM pfa_modification d
-                  WHERE d.organization_id = $8 AND d.mirror_id = m.id AND (d.sync_state IN ('committed', 'syncing') OR (d.session_id = $9 AND d.sync_state IN ('draft', 'conflict'))))) UNION ALL (
-SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
-       x.draft_id, x.draft_id IS NOT NULL AS has_draft, j.data,
-       pfa_search_text(m.pfa_id, j.data) AS search_text, pfa_text(j.data -> 'category') AS "category", pfa_text(j.data -> 'class') AS "class", pfa_text(j.data -> 'source') AS "source", pfa_text(j.data -> 'dor') AS "dor", pfa_text(j.data -> 'areaSilo') AS "area_silo", pfa_text(j.data -> 'manufacturer') AS "manufacturer", pfa_text(j.data -> 'model') AS "model", pfa_text(j.data -> 'contract') AS "contract", pfa_text(j.data -> 'equipment') AS "equipment", pfa_money(j.data -> 'monthlyRate') AS "monthly_rate", pfa_money(j.data -> 'purchasePrice') AS "purchase_price", pfa_date(j.data -> 'originalStart') AS "original_start", pfa_date(j.data -> 'originalEnd') AS "original_end", pfa_date(j.data -> 'forecastStart') AS "forecast_start", pfa_date(j.data -> 'forecastEnd') AS "forecast_end", pfa_date(j.data -> 'actualStart') AS "actual_start", pfa_date(j.data -> 'actualEnd') AS "actual_end", pfa_bool(j.data -> 'isActualized') AS "is_actualized", pfa_bool(j.data -> 'hasActuals') AS "has_actuals", pfa_bool(j.data -> 'hasPlan') AS "has_plan", pfa_bool(j.data -> 'isDiscontinued') AS "is_discontinued", pfa_bool(j.data -> 'isFundsTransferable') AS "is_funds_transferable"
-FROM (SELECT d.mirror_id,
-             jsonb_concat_agg(d.delta ORDER BY d.sync_state IN ('draft', 'conflict'), d.committed_at, d.id) AS delta,
-             max(d.id) FILTER (WHERE d.sync_state IN ('draft', 'conflict')) AS draft_id
-      FROM pfa_modification d
-      WHERE d.organization_id = $10 AND (d.sync_state IN ('committed', 'syncing') OR (d.session_id = $11 AND d.sync_state IN ('draft', 'conflict')))
-      GROUP BY d.mirror_id) x
-JOIN pfa_mirror m ON m.organization_id = $12 AND m.id = x.mirror_id
--- OFFSET 0 keeps the merged document computed once: inlined, every parse function rebuilt it.
-CROSS JOIN LATERAL (SELECT m.data || x.delta AS data OFFSET 0) j)) AS r
-  WHERE r.id = ANY(ARRAY(SELECT mirror_id FROM affected)) AND r.removed_from_pems_at IS NULL),
+own AS MATERIALIZED (
+  SELECT coalesce(p.data, m.data) AS theirs, d.delta
+  FROM pfa_modification d
+  JOIN pfa_mirror m ON m.organization_id = $1 AND m.id = d.mirror_id
+  LEFT JOIN pfa_pending_record p ON p.organization_id = $2 AND p.id = d.mirror_id
+  WHERE d.organization_id = $3 AND d.session_id = $4 AND d.sync_state IN ('draft', 'conflict')
+    AND m.removed_from_pems_at IS NULL),
 states AS (
-  SELECT -1 AS sign, c.* FROM before b CROSS JOIN LATERAL (
-SELECT pfa_text(b.data -> 'category') AS category, pfa_text(b.data -> 'source') AS source,
-       pfa_text(b.data -> 'dor') AS dor,
-       pfa_cost(pfa_text(b.data -> 'source'), pfa_date(b.data -> 'originalStart'), pfa_date(b.data -> 'originalEnd'),
-                pfa_money(b.data -> 'monthlyRate'), pfa_money(b.data -> 'purchasePrice')) AS plan,
-       pfa_cost(pfa_text(b.data -> 'source'), pfa_date(b.data -> 'forecastStart'), pfa_date(b.data -> 'forecastEnd'),
-                pfa_money(b.data -> 'monthlyRate'), pfa_money(b.data -> 'purchasePrice')) AS forecast,
-       CASE WHEN pfa_bool(b.data -> 'isActualized') THEN
-         pfa_cost(pfa_text(b.data -> 'source'), pfa_date(b.data -> 'actualStart'), pfa_date(b.data -> 'actualEnd'),
-                  pfa_money(b.data -> 'monthlyRate'), pfa_money(b.data -> 'purchasePrice')) ELSE 0 END AS actual,
-       pfa_bool(b.data -> 'isActualized') IS TRUE AS is_actualized,
-       pfa_bool(b.data -> 'isDiscontinued') IS TRUE AS is_discontinued,
-       pfa_date(b.data -> 'originalStart') AS original_start, pfa_date(b.data -> 'originalEnd') AS original_end,
-       pfa_date(b.data -> 'forecastStart') AS forecast_start, pfa_date(b.data -> 'forecastEnd') AS forecast_end,
-       pfa_date(b.data -> 'actualStart') AS actual_start, pfa_date(b.data -> 'actualEnd') AS actual_end) c
+  SELECT k.sign::int AS sign, k.category, k.source, k.dor, k.plan, k.forecast, k.actual, k.is_actualized,
+         false AS is_discontinued, k.original_start, k.original_end, k.forecast_start, k.forecast_end,
+         k.actual_start, k.actual_end
+  FROM pfa_kpi_delta k WHERE k.organization_id = $5 AND k.seq > $6::bigint
   UNION ALL
-  SELECT 1 AS sign, c.* FROM after a CROSS JOIN LATERAL (
-SELECT pfa_text(a.data -> 'category') AS category, pfa_text(a.data -> 'source') AS source,
-       pfa_text(a.data -> 'dor') AS dor,
-       pfa_cost(pfa_text(a.data -> 'source'), pfa_date(a.data -> 'originalStart'), pfa_date(a.data -> 'originalEnd'),
-                pfa_money(a.data -> 'monthlyRate'), pfa_money(a.data -> 'purchasePrice')) AS plan,
-       pfa_cost(pfa_text(a.data -> 'source'), pfa_date(a.data -> 'forecastStart'), pfa_date(a.data -> 'forecastEnd'),
-                pfa_money(a.data -> 'monthlyRate'), pfa_money(a.data -> 'purchasePrice')) AS forecast,
-       CASE WHEN pfa_bool(a.data -> 'isActualized') THEN
-         pfa_cost(pfa_text(a.data -> 'source'), pfa_date(a.data -> 'actualStart'), pfa_date(a.data -> 'actualEnd'),
-                  pfa_money(a.data -> 'monthlyRate'), pfa_money(a.data -> 'purchasePrice')) ELSE 0 END AS actual,
-       pfa_bool(a.data -> 'isActualized') IS TRUE AS is_actualized,
-       pfa_bool(a.data -> 'isDiscontinued') IS TRUE AS is_discontinued,
-       pfa_date(a.data -> 'originalStart') AS original_start, pfa_date(a.data -> 'originalEnd') AS original_end,
-       pfa_date(a.data -> 'forecastStart') AS forecast_start, pfa_date(a.data -> 'forecastEnd') AS forecast_end,
-       pfa_date(a.data -> 'actualStart') AS actual_start, pfa_date(a.data -> 'actualEnd') AS actual_end) c)
+  SELECT -1 AS sign, c.* FROM own o CROSS JOIN LATERAL (
+SELECT pfa_text(o.theirs -> 'category') AS category, pfa_text(o.theirs -> 'source') AS source,
+       pfa_text(o.theirs -> 'dor') AS dor,
+       pfa_cost(pfa_text(o.theirs -> 'source'), pfa_date(o.theirs -> 'originalStart'), pfa_date(o.theirs -> 'originalEnd'),
+                pfa_money(o.theirs -> 'monthlyRate'), pfa_money(o.theirs -> 'purchasePrice')) AS plan,
+       pfa_cost(pfa_text(o.theirs -> 'source'), pfa_date(o.theirs -> 'forecastStart'), pfa_date(o.theirs -> 'forecastEnd'),
+                pfa_money(o.theirs -> 'monthlyRate'), pfa_money(o.theirs -> 'purchasePrice')) AS forecast,
+       CASE WHEN pfa_bool(o.theirs -> 'isActualized') THEN
+         pfa_cost(pfa_text(o.theirs -> 'source'), pfa_date(o.theirs -> 'actualStart'), pfa_date(o.theirs -> 'actualEnd'),
+                  pfa_money(o.theirs -> 'monthlyRate'), pfa_money(o.theirs -> 'purchasePrice')) ELSE 0 END AS actual,
+       pfa_bool(o.theirs -> 'isActualized') IS TRUE AS is_actualized,
+       pfa_bool(o.theirs -> 'isDiscontinued') IS TRUE AS is_discontinued,
+       pfa_date(o.theirs -> 'originalStart') AS original_start, pfa_date(o.theirs -> 'originalEnd') AS original_end,
+       pfa_date(o.theirs -> 'forecastStart') AS forecast_start, pfa_date(o.theirs -> 'forecastEnd') AS forecast_end,
+       pfa_date(o.theirs -> 'actualStart') AS actual_start, pfa_date(o.theirs -> 'actualEnd') AS actual_end) c
+  UNION ALL
+  SELECT 1 AS sign, c.* FROM own o CROSS JOIN LATERAL (
+SELECT pfa_text((o.theirs || o.delta) -> 'category') AS category, pfa_text((o.theirs || o.delta) -> 'source') AS source,
+       pfa_text((o.theirs || o.delta) -> 'dor') AS dor,
+       pfa_cost(pfa_text((o.theirs || o.delta) -> 'source'), pfa_date((o.theirs || o.delta) -> 'originalStart'), pfa_date((o.theirs || o.delta) -> 'originalEnd'),
+                pfa_money((o.theirs || o.delta) -> 'monthlyRate'), pfa_money((o.theirs || o.delta) -> 'purchasePrice')) AS plan,
+       pfa_cost(pfa_text((o.theirs || o.delta) -> 'source'), pfa_date((o.theirs || o.delta) -> 'forecastStart'), pfa_date((o.theirs || o.delta) -> 'forecastEnd'),
+                pfa_money((o.theirs || o.delta) -> 'monthlyRate'), pfa_money((o.theirs || o.delta) -> 'purchasePrice')) AS forecast,
+       CASE WHEN pfa_bool((o.theirs || o.delta) -> 'isActualized') THEN
+         pfa_cost(pfa_text((o.theirs || o.delta) -> 'source'), pfa_date((o.theirs || o.delta) -> 'actualStart'), pfa_date((o.theirs || o.delta) -> 'actualEnd'),
+                  pfa_money((o.theirs || o.delta) -> 'monthlyRate'), pfa_money((o.theirs || o.delta) -> 'purchasePrice')) ELSE 0 END AS actual,
+       pfa_bool((o.theirs || o.delta) -> 'isActualized') IS TRUE AS is_actualized,
+       pfa_bool((o.theirs || o.delta) -> 'isDiscontinued') IS TRUE AS is_discontinued,
+       pfa_date((o.theirs || o.delta) -> 'originalStart') AS original_start, pfa_date((o.theirs || o.delta) -> 'originalEnd') AS original_end,
+       pfa_date((o.theirs || o.delta) -> 'forecastStart') AS forecast_start, pfa_date((o.theirs || o.delta) -> 'forecastEnd') AS forecast_end,
+       pfa_date((o.theirs || o.delta) -> 'actualStart') AS actual_start, pfa_date((o.theirs || o.delta) -> 'actualEnd') AS actual_end) c)
   SELECT category, source, dor, sum(sign * plan) AS plan, sum(sign * forecast) AS forecast,
          sum(sign * actual) AS actual, sum(sign * (forecast - plan)) AS variance, sum(sign) AS n,
          sum(sign) FILTER (WHERE is_actualized) AS actualized

@@ -11,13 +11,18 @@
 -- $6 = '2027-01-01'
 -- $7 = 51
 -- $8 = 'ORG-SAMPLE'
--- $9 = '00000000-0000-4000-8000-000000000001'
+-- $9 = 'ORG-SAMPLE'
 -- $10 = 'ORG-SAMPLE'
--- $11 = ARRAY['Cranes', 'Generators']
--- $12 = '2026-01-01'
--- $13 = '2027-01-01'
--- $14 = 51
--- $15 = 51
+-- $11 = '00000000-0000-4000-8000-000000000001'
+-- $12 = 'ORG-SAMPLE'
+-- $13 = 'ORG-SAMPLE'
+-- $14 = 'ORG-SAMPLE'
+-- $15 = '00000000-0000-4000-8000-000000000001'
+-- $16 = ARRAY['Cranes', 'Generators']
+-- $17 = '2026-01-01'
+-- $18 = '2027-01-01'
+-- $19 = 51
+-- $20 = 51
 SELECT * FROM ((
   SELECT r.id, r.organization_id, r.pfa_id, r.version, r.pems_version, r.last_synced_at, r.removed_from_pems_at, r.draft_id, r.data, "r"."forecast_start" AS "sk0", "r"."id" AS "sk1"
   FROM (
@@ -31,24 +36,27 @@ WHERE m.organization_id = $1
   ORDER BY "r"."forecast_start" DESC NULLS FIRST, "r"."id" DESC NULLS FIRST
   LIMIT $7) UNION ALL (
   SELECT r.id, r.organization_id, r.pfa_id, r.version, r.pems_version, r.last_synced_at, r.removed_from_pems_at, r.draft_id, r.data, "r"."forecast_start" AS "sk0", "r"."id" AS "sk1"
-  FROM (
+  FROM ((
 SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
-       x.draft_id, x.draft_id IS NOT NULL AS has_draft, j.data,
+       NULL::bigint AS draft_id, false AS has_draft, p.data, p.search_text, "p"."category", "p"."class", "p"."source", "p"."dor", "p"."area_silo", "p"."manufacturer", "p"."model", "p"."contract", "p"."equipment", "p"."monthly_rate", "p"."purchase_price", "p"."original_start", "p"."original_end", "p"."forecast_start", "p"."forecast_end", "p"."actual_start", "p"."actual_end", "p"."is_actualized", "p"."has_actuals", "p"."has_plan", "p"."is_discontinued", "p"."is_funds_transferable"
+FROM pfa_pending_record p
+JOIN pfa_mirror m ON m.organization_id = $8 AND m.id = p.id
+WHERE p.organization_id = $9 AND NOT EXISTS (SELECT 1 FROM pfa_modification d WHERE d.organization_id = $10 AND d.session_id = $11 AND d.sync_state IN ('draft', 'conflict') AND d.mirror_id = p.id))
+UNION ALL (
+SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
+       d.id AS draft_id, true AS has_draft, j.data,
        pfa_search_text(m.pfa_id, j.data) AS search_text, pfa_text(j.data -> 'category') AS "category", pfa_text(j.data -> 'class') AS "class", pfa_text(j.data -> 'source') AS "source", pfa_text(j.data -> 'dor') AS "dor", pfa_text(j.data -> 'areaSilo') AS "area_silo", pfa_text(j.data -> 'manufacturer') AS "manufacturer", pfa_text(j.data -> 'model') AS "model", pfa_text(j.data -> 'contract') AS "contract", pfa_text(j.data -> 'equipment') AS "equipment", pfa_money(j.data -> 'monthlyRate') AS "monthly_rate", pfa_money(j.data -> 'purchasePrice') AS "purchase_price", pfa_date(j.data -> 'originalStart') AS "original_start", pfa_date(j.data -> 'originalEnd') AS "original_end", pfa_date(j.data -> 'forecastStart') AS "forecast_start", pfa_date(j.data -> 'forecastEnd') AS "forecast_end", pfa_date(j.data -> 'actualStart') AS "actual_start", pfa_date(j.data -> 'actualEnd') AS "actual_end", pfa_bool(j.data -> 'isActualized') AS "is_actualized", pfa_bool(j.data -> 'hasActuals') AS "has_actuals", pfa_bool(j.data -> 'hasPlan') AS "has_plan", pfa_bool(j.data -> 'isDiscontinued') AS "is_discontinued", pfa_bool(j.data -> 'isFundsTransferable') AS "is_funds_transferable"
-FROM (SELECT d.mirror_id,
-             jsonb_concat_agg(d.delta ORDER BY d.sync_state IN ('draft', 'conflict'), d.committed_at, d.id) AS delta,
-             max(d.id) FILTER (WHERE d.sync_state IN ('draft', 'conflict')) AS draft_id
-      FROM pfa_modification d
-      WHERE d.organization_id = $8 AND (d.sync_state IN ('committed', 'syncing') OR (d.session_id = $9 AND d.sync_state IN ('draft', 'conflict')))
-      GROUP BY d.mirror_id) x
-JOIN pfa_mirror m ON m.organization_id = $10 AND m.id = x.mirror_id
+FROM pfa_modification d
+JOIN pfa_mirror m ON m.organization_id = $12 AND m.id = d.mirror_id
+LEFT JOIN pfa_pending_record p ON p.organization_id = $13 AND p.id = d.mirror_id
 -- OFFSET 0 keeps the merged document computed once: inlined, every parse function rebuilt it.
-CROSS JOIN LATERAL (SELECT m.data || x.delta AS data OFFSET 0) j) AS r
-  WHERE (("r"."category" = ANY($11::text[]) AND "r"."forecast_start" >= $12::date AND "r"."forecast_start" < $13::date AND "r"."is_actualized" IS NOT TRUE) AND r.is_discontinued IS NOT TRUE AND r.removed_from_pems_at IS NULL)
+CROSS JOIN LATERAL (SELECT coalesce(p.data, m.data) || d.delta AS data OFFSET 0) j
+WHERE d.organization_id = $14 AND d.session_id = $15 AND d.sync_state IN ('draft', 'conflict'))) AS r
+  WHERE (("r"."category" = ANY($16::text[]) AND "r"."forecast_start" >= $17::date AND "r"."forecast_start" < $18::date AND "r"."is_actualized" IS NOT TRUE) AND r.is_discontinued IS NOT TRUE AND r.removed_from_pems_at IS NULL)
   ORDER BY "r"."forecast_start" DESC NULLS FIRST, "r"."id" DESC NULLS FIRST
-  LIMIT $14)) AS r
+  LIMIT $19)) AS r
   ORDER BY "r"."sk0" DESC NULLS FIRST, "r"."sk1" DESC NULLS FIRST
-  LIMIT $15;
+  LIMIT $20;
 
 -- MirrorRepository.findPage — next page (after a cursor)
 -- $1 = 'ORG-SAMPLE'
@@ -61,15 +69,20 @@ CROSS JOIN LATERAL (SELECT m.data || x.delta AS data OFFSET 0) j) AS r
 -- $8 = '123456'
 -- $9 = 51
 -- $10 = 'ORG-SAMPLE'
--- $11 = '00000000-0000-4000-8000-000000000001'
+-- $11 = 'ORG-SAMPLE'
 -- $12 = 'ORG-SAMPLE'
--- $13 = ARRAY['Cranes', 'Generators']
--- $14 = '2026-01-01'
--- $15 = '2027-01-01'
--- $16 = '2026-06-30'
--- $17 = '123456'
--- $18 = 51
--- $19 = 51
+-- $13 = '00000000-0000-4000-8000-000000000001'
+-- $14 = 'ORG-SAMPLE'
+-- $15 = 'ORG-SAMPLE'
+-- $16 = 'ORG-SAMPLE'
+-- $17 = '00000000-0000-4000-8000-000000000001'
+-- $18 = ARRAY['Cranes', 'Generators']
+-- $19 = '2026-01-01'
+-- $20 = '2027-01-01'
+-- $21 = '2026-06-30'
+-- $22 = '123456'
+-- $23 = 51
+-- $24 = 51
 SELECT * FROM ((
   SELECT r.id, r.organization_id, r.pfa_id, r.version, r.pems_version, r.last_synced_at, r.removed_from_pems_at, r.draft_id, r.data, "r"."forecast_start" AS "sk0", "r"."id" AS "sk1"
   FROM (
@@ -83,51 +96,62 @@ WHERE m.organization_id = $1
   ORDER BY "r"."forecast_start" DESC NULLS FIRST, "r"."id" DESC NULLS FIRST
   LIMIT $9) UNION ALL (
   SELECT r.id, r.organization_id, r.pfa_id, r.version, r.pems_version, r.last_synced_at, r.removed_from_pems_at, r.draft_id, r.data, "r"."forecast_start" AS "sk0", "r"."id" AS "sk1"
-  FROM (
+  FROM ((
 SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
-       x.draft_id, x.draft_id IS NOT NULL AS has_draft, j.data,
+       NULL::bigint AS draft_id, false AS has_draft, p.data, p.search_text, "p"."category", "p"."class", "p"."source", "p"."dor", "p"."area_silo", "p"."manufacturer", "p"."model", "p"."contract", "p"."equipment", "p"."monthly_rate", "p"."purchase_price", "p"."original_start", "p"."original_end", "p"."forecast_start", "p"."forecast_end", "p"."actual_start", "p"."actual_end", "p"."is_actualized", "p"."has_actuals", "p"."has_plan", "p"."is_discontinued", "p"."is_funds_transferable"
+FROM pfa_pending_record p
+JOIN pfa_mirror m ON m.organization_id = $10 AND m.id = p.id
+WHERE p.organization_id = $11 AND NOT EXISTS (SELECT 1 FROM pfa_modification d WHERE d.organization_id = $12 AND d.session_id = $13 AND d.sync_state IN ('draft', 'conflict') AND d.mirror_id = p.id))
+UNION ALL (
+SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
+       d.id AS draft_id, true AS has_draft, j.data,
        pfa_search_text(m.pfa_id, j.data) AS search_text, pfa_text(j.data -> 'category') AS "category", pfa_text(j.data -> 'class') AS "class", pfa_text(j.data -> 'source') AS "source", pfa_text(j.data -> 'dor') AS "dor", pfa_text(j.data -> 'areaSilo') AS "area_silo", pfa_text(j.data -> 'manufacturer') AS "manufacturer", pfa_text(j.data -> 'model') AS "model", pfa_text(j.data -> 'contract') AS "contract", pfa_text(j.data -> 'equipment') AS "equipment", pfa_money(j.data -> 'monthlyRate') AS "monthly_rate", pfa_money(j.data -> 'purchasePrice') AS "purchase_price", pfa_date(j.data -> 'originalStart') AS "original_start", pfa_date(j.data -> 'originalEnd') AS "original_end", pfa_date(j.data -> 'forecastStart') AS "forecast_start", pfa_date(j.data -> 'forecastEnd') AS "forecast_end", pfa_date(j.data -> 'actualStart') AS "actual_start", pfa_date(j.data -> 'actualEnd') AS "actual_end", pfa_bool(j.data -> 'isActualized') AS "is_actualized", pfa_bool(j.data -> 'hasActuals') AS "has_actuals", pfa_bool(j.data -> 'hasPlan') AS "has_plan", pfa_bool(j.data -> 'isDiscontinued') AS "is_discontinued", pfa_bool(j.data -> 'isFundsTransferable') AS "is_funds_transferable"
-FROM (SELECT d.mirror_id,
-             jsonb_concat_agg(d.delta ORDER BY d.sync_state IN ('draft', 'conflict'), d.committed_at, d.id) AS delta,
-             max(d.id) FILTER (WHERE d.sync_state IN ('draft', 'conflict')) AS draft_id
-      FROM pfa_modification d
-      WHERE d.organization_id = $10 AND (d.sync_state IN ('committed', 'syncing') OR (d.session_id = $11 AND d.sync_state IN ('draft', 'conflict')))
-      GROUP BY d.mirror_id) x
-JOIN pfa_mirror m ON m.organization_id = $12 AND m.id = x.mirror_id
+FROM pfa_modification d
+JOIN pfa_mirror m ON m.organization_id = $14 AND m.id = d.mirror_id
+LEFT JOIN pfa_pending_record p ON p.organization_id = $15 AND p.id = d.mirror_id
 -- OFFSET 0 keeps the merged document computed once: inlined, every parse function rebuilt it.
-CROSS JOIN LATERAL (SELECT m.data || x.delta AS data OFFSET 0) j) AS r
-  WHERE (("r"."category" = ANY($13::text[]) AND "r"."forecast_start" >= $14::date AND "r"."forecast_start" < $15::date AND "r"."is_actualized" IS NOT TRUE) AND r.is_discontinued IS NOT TRUE AND r.removed_from_pems_at IS NULL) AND ("r"."forecast_start", "r"."id") < ($16::date, $17::bigint)
+CROSS JOIN LATERAL (SELECT coalesce(p.data, m.data) || d.delta AS data OFFSET 0) j
+WHERE d.organization_id = $16 AND d.session_id = $17 AND d.sync_state IN ('draft', 'conflict'))) AS r
+  WHERE (("r"."category" = ANY($18::text[]) AND "r"."forecast_start" >= $19::date AND "r"."forecast_start" < $20::date AND "r"."is_actualized" IS NOT TRUE) AND r.is_discontinued IS NOT TRUE AND r.removed_from_pems_at IS NULL) AND ("r"."forecast_start", "r"."id") < ($21::date, $22::bigint)
   ORDER BY "r"."forecast_start" DESC NULLS FIRST, "r"."id" DESC NULLS FIRST
-  LIMIT $18)) AS r
+  LIMIT $23)) AS r
   ORDER BY "r"."sk0" DESC NULLS FIRST, "r"."sk1" DESC NULLS FIRST
-  LIMIT $19;
+  LIMIT $24;
 
 -- MirrorRepository.count — totalCount
 -- $1 = 'ORG-SAMPLE'
 -- $2 = 'ORG-SAMPLE'
 -- $3 = '00000000-0000-4000-8000-000000000001'
 -- $4 = 'ORG-SAMPLE'
--- $5 = '00000000-0000-4000-8000-000000000001'
+-- $5 = 'ORG-SAMPLE'
 -- $6 = 'ORG-SAMPLE'
--- $7 = ARRAY['Cranes', 'Generators']
--- $8 = '2026-01-01'
--- $9 = '2027-01-01'
+-- $7 = '00000000-0000-4000-8000-000000000001'
+-- $8 = 'ORG-SAMPLE'
+-- $9 = 'ORG-SAMPLE'
+-- $10 = 'ORG-SAMPLE'
+-- $11 = '00000000-0000-4000-8000-000000000001'
+-- $12 = ARRAY['Cranes', 'Generators']
+-- $13 = '2026-01-01'
+-- $14 = '2027-01-01'
 SELECT count(*) AS n FROM ((
 SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
        NULL::bigint AS draft_id, false AS has_draft, m.data, m.search_text, "m"."category", "m"."class", "m"."source", "m"."dor", "m"."area_silo", "m"."manufacturer", "m"."model", "m"."contract", "m"."equipment", "m"."monthly_rate", "m"."purchase_price", "m"."original_start", "m"."original_end", "m"."forecast_start", "m"."forecast_end", "m"."actual_start", "m"."actual_end", "m"."is_actualized", "m"."has_actuals", "m"."has_plan", "m"."is_discontinued", "m"."is_funds_transferable"
 FROM pfa_mirror m
 WHERE m.organization_id = $1
   AND NOT EXISTS (SELECT 1 FROM pfa_modification d
-                  WHERE d.organization_id = $2 AND d.mirror_id = m.id AND (d.sync_state IN ('committed', 'syncing') OR (d.session_id = $3 AND d.sync_state IN ('draft', 'conflict'))))) UNION ALL (
+                  WHERE d.organization_id = $2 AND d.mirror_id = m.id AND (d.sync_state IN ('committed', 'syncing') OR (d.session_id = $3 AND d.sync_state IN ('draft', 'conflict'))))) UNION ALL ((
 SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
-       x.draft_id, x.draft_id IS NOT NULL AS has_draft, j.data,
+       NULL::bigint AS draft_id, false AS has_draft, p.data, p.search_text, "p"."category", "p"."class", "p"."source", "p"."dor", "p"."area_silo", "p"."manufacturer", "p"."model", "p"."contract", "p"."equipment", "p"."monthly_rate", "p"."purchase_price", "p"."original_start", "p"."original_end", "p"."forecast_start", "p"."forecast_end", "p"."actual_start", "p"."actual_end", "p"."is_actualized", "p"."has_actuals", "p"."has_plan", "p"."is_discontinued", "p"."is_funds_transferable"
+FROM pfa_pending_record p
+JOIN pfa_mirror m ON m.organization_id = $4 AND m.id = p.id
+WHERE p.organization_id = $5 AND NOT EXISTS (SELECT 1 FROM pfa_modification d WHERE d.organization_id = $6 AND d.session_id = $7 AND d.sync_state IN ('draft', 'conflict') AND d.mirror_id = p.id))
+UNION ALL (
+SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
+       d.id AS draft_id, true AS has_draft, j.data,
        pfa_search_text(m.pfa_id, j.data) AS search_text, pfa_text(j.data -> 'category') AS "category", pfa_text(j.data -> 'class') AS "class", pfa_text(j.data -> 'source') AS "source", pfa_text(j.data -> 'dor') AS "dor", pfa_text(j.data -> 'areaSilo') AS "area_silo", pfa_text(j.data -> 'manufacturer') AS "manufacturer", pfa_text(j.data -> 'model') AS "model", pfa_text(j.data -> 'contract') AS "contract", pfa_text(j.data -> 'equipment') AS "equipment", pfa_money(j.data -> 'monthlyRate') AS "monthly_rate", pfa_money(j.data -> 'purchasePrice') AS "purchase_price", pfa_date(j.data -> 'originalStart') AS "original_start", pfa_date(j.data -> 'originalEnd') AS "original_end", pfa_date(j.data -> 'forecastStart') AS "forecast_start", pfa_date(j.data -> 'forecastEnd') AS "forecast_end", pfa_date(j.data -> 'actualStart') AS "actual_start", pfa_date(j.data -> 'actualEnd') AS "actual_end", pfa_bool(j.data -> 'isActualized') AS "is_actualized", pfa_bool(j.data -> 'hasActuals') AS "has_actuals", pfa_bool(j.data -> 'hasPlan') AS "has_plan", pfa_bool(j.data -> 'isDiscontinued') AS "is_discontinued", pfa_bool(j.data -> 'isFundsTransferable') AS "is_funds_transferable"
-FROM (SELECT d.mirror_id,
-             jsonb_concat_agg(d.delta ORDER BY d.sync_state IN ('draft', 'conflict'), d.committed_at, d.id) AS delta,
-             max(d.id) FILTER (WHERE d.sync_state IN ('draft', 'conflict')) AS draft_id
-      FROM pfa_modification d
-      WHERE d.organization_id = $4 AND (d.sync_state IN ('committed', 'syncing') OR (d.session_id = $5 AND d.sync_state IN ('draft', 'conflict')))
-      GROUP BY d.mirror_id) x
-JOIN pfa_mirror m ON m.organization_id = $6 AND m.id = x.mirror_id
+FROM pfa_modification d
+JOIN pfa_mirror m ON m.organization_id = $8 AND m.id = d.mirror_id
+LEFT JOIN pfa_pending_record p ON p.organization_id = $9 AND p.id = d.mirror_id
 -- OFFSET 0 keeps the merged document computed once: inlined, every parse function rebuilt it.
-CROSS JOIN LATERAL (SELECT m.data || x.delta AS data OFFSET 0) j)) AS r WHERE (("r"."category" = ANY($7::text[]) AND "r"."forecast_start" >= $8::date AND "r"."forecast_start" < $9::date AND "r"."is_actualized" IS NOT TRUE) AND r.is_discontinued IS NOT TRUE AND r.removed_from_pems_at IS NULL);
+CROSS JOIN LATERAL (SELECT coalesce(p.data, m.data) || d.delta AS data OFFSET 0) j
+WHERE d.organization_id = $10 AND d.session_id = $11 AND d.sync_state IN ('draft', 'conflict')))) AS r WHERE (("r"."category" = ANY($12::text[]) AND "r"."forecast_start" >= $13::date AND "r"."forecast_start" < $14::date AND "r"."is_actualized" IS NOT TRUE) AND r.is_discontinued IS NOT TRUE AND r.removed_from_pems_at IS NULL);

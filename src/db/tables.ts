@@ -158,7 +158,7 @@ export interface PfaKpiSummaryView {
   record_count: string;
   actualized_count: string;
   refreshed_at: Date;
-  refresh_snapshot: string;
+  refresh_seq: string;
 }
 
 export interface PfaTimelineBoundsView {
@@ -172,7 +172,7 @@ export interface PfaTimelineBoundsView {
   total_records: string;
   actualized_records: string;
   refreshed_at: Date;
-  refresh_snapshot: string;
+  refresh_seq: string;
 }
 
 export interface Database {

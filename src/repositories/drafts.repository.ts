@@ -469,7 +469,7 @@ export class DraftsRepository {
     }));
     await sql`
       UPDATE pfa_modification pm SET sync_state = 'committed', committed_at = now(), committed_by = ${actor.userId},
-        commit_xid = pg_current_xact_id(), updated_at = now(), conflicts = NULL, last_error = NULL,
+        updated_at = now(), conflicts = NULL, last_error = NULL,
         base_version = CASE WHEN c.rebase THEN c.version ELSE pm.base_version END,
         base_pems_version = CASE WHEN c.rebase THEN c.pems ELSE pm.base_pems_version END,
         base_values = CASE WHEN c.rebase THEN c.base_values ELSE pm.base_values END

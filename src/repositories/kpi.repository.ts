@@ -71,36 +71,34 @@ function kpiColumns(data: RawBuilder<unknown>): RawBuilder<unknown> {
 }
 
 /**
- * The records whose cached figures are out of date for this caller: pending deltas committed after
- * the cache's snapshot, and the caller's own open modifications. `before` is each record as the
- * cache counted it (mirror + pending deltas the snapshot saw); `after` is it as the caller sees it.
+ * The KPI states that moved since the cache's refresh, for this caller: the organization's change
+ * log above the sequence the cache holds (each changed record's state before, sign −1, and after,
+ * sign +1, written by the database in the changing transaction — migration 20261205T2000), and the
+ * caller's own open modifications (the record as the organization sees it, −1, and with the
+ * caller's delta, +1). No snapshot or transaction id is involved (DOMAIN §8).
  */
-function affectedStates(scope: MergeScope, snapshot: string): RawBuilder<unknown> {
+function changedStates(scope: MergeScope, heldSeq: string): RawBuilder<unknown> {
   const org = scope.organizationId;
-  const own =
-    scope.sessionId === null
-      ? sql`false`
-      : sql`(d.session_id = ${scope.sessionId} AND d.sync_state IN ('draft', 'conflict'))`;
+  const logged = sql`
+      SELECT k.sign::int AS sign, k.category, k.source, k.dor, k.plan, k.forecast, k.actual, k.is_actualized,
+             false AS is_discontinued, k.original_start, k.original_end, k.forecast_start, k.forecast_end,
+             k.actual_start, k.actual_end
+      FROM pfa_kpi_delta k WHERE k.organization_id = ${org} AND k.seq > ${heldSeq}::bigint`;
+  if (scope.sessionId === null) return sql`states AS (${logged})`;
   return sql`
-    affected AS (
-      SELECT DISTINCT d.mirror_id FROM pfa_modification d
-      WHERE d.organization_id = ${org} AND d.sync_state <> 'synced'
-        AND ((d.sync_state IN ('committed', 'syncing') AND NOT pg_visible_in_snapshot(d.commit_xid, ${snapshot}::pg_snapshot))
-             OR ${own})),
-    before AS MATERIALIZED (
-      SELECT m.id, m.data || coalesce((
-        SELECT jsonb_concat_agg(d.delta ORDER BY d.committed_at, d.id) FROM pfa_modification d
-        WHERE d.organization_id = ${org} AND d.mirror_id = m.id AND d.sync_state IN ('committed', 'syncing')
-          AND pg_visible_in_snapshot(d.commit_xid, ${snapshot}::pg_snapshot)), '{}') AS data
-      FROM affected a JOIN pfa_mirror m ON m.organization_id = ${org} AND m.id = a.mirror_id
-      WHERE m.removed_from_pems_at IS NULL),
-    after AS MATERIALIZED (
-      SELECT r.id, r.data FROM ${mergedSource(scope)}
-      WHERE r.id = ANY(ARRAY(SELECT mirror_id FROM affected)) AND r.removed_from_pems_at IS NULL),
+    own AS MATERIALIZED (
+      SELECT coalesce(p.data, m.data) AS theirs, d.delta
+      FROM pfa_modification d
+      JOIN pfa_mirror m ON m.organization_id = ${org} AND m.id = d.mirror_id
+      LEFT JOIN pfa_pending_record p ON p.organization_id = ${org} AND p.id = d.mirror_id
+      WHERE d.organization_id = ${org} AND d.session_id = ${scope.sessionId} AND d.sync_state IN ('draft', 'conflict')
+        AND m.removed_from_pems_at IS NULL),
     states AS (
-      SELECT -1 AS sign, c.* FROM before b CROSS JOIN LATERAL (${kpiColumns(sql`b.data`)}) c
+      ${logged}
       UNION ALL
-      SELECT 1 AS sign, c.* FROM after a CROSS JOIN LATERAL (${kpiColumns(sql`a.data`)}) c)`;
+      SELECT -1 AS sign, c.* FROM own o CROSS JOIN LATERAL (${kpiColumns(sql`o.theirs`)}) c
+      UNION ALL
+      SELECT 1 AS sign, c.* FROM own o CROSS JOIN LATERAL (${kpiColumns(sql`(o.theirs || o.delta)`)}) c)`;
 }
 
 const groupKey = (g: { category: string | null; source: string | null; dor: string | null }): string =>
@@ -116,9 +114,9 @@ export class KpiRepository {
       .selectAll()
       .where('organization_id', '=', scope.organizationId)
       .execute();
-    const snapshot =
-      cached[0]?.refresh_snapshot ?? (await this.boundsRow(scope.organizationId))?.refresh_snapshot;
-    if (!snapshot) return this.kpiFromScratch(scope, null);
+    const held = cached[0]?.refresh_seq ?? (await this.boundsRow(scope.organizationId))?.refresh_seq;
+    // An organization created after the last refresh has no cache yet.
+    if (held === undefined) return this.kpiFromScratch(scope, null);
     const refreshedAt = cached[0]?.refreshed_at ?? null;
     const groups = new Map<string, KpiGroup>();
     for (const c of cached) {
@@ -136,7 +134,7 @@ export class KpiRepository {
       });
     }
     const { rows } = await sql<GroupRow>`
-      WITH ${affectedStates(scope, snapshot)}
+      WITH ${changedStates(scope, String(held))}
       SELECT category, source, dor, sum(sign * plan) AS plan, sum(sign * forecast) AS forecast,
              sum(sign * actual) AS actual, sum(sign * (forecast - plan)) AS variance, sum(sign) AS n,
              sum(sign) FILTER (WHERE is_actualized) AS actualized
@@ -202,15 +200,23 @@ export class KpiRepository {
   async timelineBounds(scope: MergeScope): Promise<Bounds | null> {
     const cached = await this.boundsRow(scope.organizationId);
     if (!cached) return this.boundsFromScratch(scope, null);
-    const { rows } = await sql<BoundsAggregate & { sign: number; touches: boolean }>`
-      WITH ${affectedStates(scope, cached.refresh_snapshot)}
-      SELECT sign, count(*) AS n, count(*) FILTER (WHERE is_actualized) AS actualized,
+    // The log may hold a chain of states for one record (A → B → C logs −A +B −B +C): states that
+    // cancel are netted out first, so "before" and "after" are what left and what joined.
+    const { rows } = await sql<BoundsAggregate & { sign: number }>`
+      WITH ${changedStates(scope, String(cached.refresh_seq))},
+      netted AS (
+        SELECT sum(sign) AS net, is_actualized, original_start, original_end, forecast_start, forecast_end,
+               actual_start, actual_end
+        FROM states WHERE NOT is_discontinued
+        GROUP BY is_actualized, original_start, original_end, forecast_start, forecast_end, actual_start, actual_end
+        HAVING sum(sign) <> 0)
+      SELECT CASE WHEN net > 0 THEN 1 ELSE -1 END AS sign, sum(abs(net)) AS n,
+             coalesce(sum(abs(net)) FILTER (WHERE is_actualized), 0) AS actualized,
              min(original_start) AS min_os, max(original_end) AS max_oe,
              min(forecast_start) AS min_fs, max(forecast_end) AS max_fe,
              min(actual_start) FILTER (WHERE is_actualized) AS min_as,
-             max(actual_end) FILTER (WHERE is_actualized) AS max_ae,
-             false AS touches
-      FROM states WHERE NOT is_discontinued GROUP BY sign`.execute(this.db);
+             max(actual_end) FILTER (WHERE is_actualized) AS max_ae
+      FROM netted GROUP BY 1`.execute(this.db);
     const before = rows.find((r) => r.sign === -1);
     const after = rows.find((r) => r.sign === 1);
     const result: Bounds = {
@@ -253,7 +259,8 @@ export class KpiRepository {
         if (wins) (result as unknown as Record<string, unknown>)[key] = a;
       }
     }
-    return result;
+    // The cache keeps a row for every organization; one with no record counted has no bounds.
+    return result.totalRecords > 0 ? result : null;
   }
 
   private async exactBound(scope: MergeScope, column: string, kind: 'min' | 'max'): Promise<string | null> {

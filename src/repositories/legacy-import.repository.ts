@@ -179,7 +179,7 @@ export class LegacyImportRepository {
             created_at, updated_at, committed_at, committed_by, commit_xid, last_error)
           SELECT id, ${organizationId}, mirror_id, session_id, user_id, delta, modified_fields, base_values, base_version,
             base_pems_version, current_version, sync_state, conflicts, change_reason, created_at, updated_at,
-            committed_at, committed_by, CASE WHEN committed_at IS NOT NULL THEN pg_current_xact_id() END, last_error
+            committed_at, committed_by, NULL, last_error
           FROM src ORDER BY id
           ON CONFLICT (organization_id, mirror_id, session_id) WHERE sync_state IN ('draft', 'conflict') DO NOTHING
           RETURNING id

@@ -8,6 +8,7 @@ const relevantModification = (scope: MergeScope): RawBuilder<SqlBool> =>
     : sql<SqlBool>`(d.sync_state IN ('committed', 'syncing') OR (d.session_id = ${scope.sessionId} AND d.sync_state IN ('draft', 'conflict')))`;
 
 const MIRROR_OUTPUT = RECORD_FIELDS.map((f) => sql.ref(`m.${f.column}`));
+const OVERLAY_OUTPUT = RECORD_FIELDS.map((f) => sql.ref(`p.${f.column}`));
 const MERGED_OUTPUT = RECORD_FIELDS.map((f) => {
   const parse = { text: 'pfa_text', money: 'pfa_money', date: 'pfa_date', boolean: 'pfa_bool' }[f.type];
   return sql`${sql.raw(parse)}(j.data -> ${sql.lit(f.key)}) AS ${sql.ref(f.column)}`;
@@ -16,7 +17,10 @@ const MERGED_OUTPUT = RECORD_FIELDS.map((f) => {
 /**
  * The two halves of the merged relation, each a parenthesised SELECT with the columns listed for
  * `mergedSource`: records untouched by any relevant modification (straight from the mirror's
- * indexed columns) and the few touched ones (merged JSON re-parsed).
+ * indexed columns) and the touched ones. The touched half reads the maintained overlay
+ * `pfa_pending_record` (mirror + pending deltas, typed columns kept by the database in the
+ * writing transaction, see migration 20261205T2000) and re-parses only the caller's own open
+ * modifications (at most one per record and session), laid over that overlay.
  *
  * A query that orders and limits must do so inside each half (see `MirrorRepository.findPage`):
  * PostgreSQL cannot flatten a UNION ALL member that has a WHERE clause or a join, so it plans
@@ -26,42 +30,47 @@ const MERGED_OUTPUT = RECORD_FIELDS.map((f) => {
 export function mergedBranches(scope: MergeScope): [RawBuilder<unknown>, RawBuilder<unknown>] {
   const org = scope.organizationId;
   const relevant = relevantModification(scope);
-  return [
-    sql`(
+  const untouched = sql`(
     SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
            NULL::bigint AS draft_id, false AS has_draft, m.data, m.search_text, ${sql.join(MIRROR_OUTPUT)}
     FROM pfa_mirror m
     WHERE m.organization_id = ${org}
       AND NOT EXISTS (SELECT 1 FROM pfa_modification d
-                      WHERE d.organization_id = ${org} AND d.mirror_id = m.id AND ${relevant}))`,
-    sql`(
+                      WHERE d.organization_id = ${org} AND d.mirror_id = m.id AND ${relevant}))`;
+  const pending = (withoutOwn: RawBuilder<unknown>) => sql`
     SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
-           x.draft_id, x.draft_id IS NOT NULL AS has_draft, j.data,
+           NULL::bigint AS draft_id, false AS has_draft, p.data, p.search_text, ${sql.join(OVERLAY_OUTPUT)}
+    FROM pfa_pending_record p
+    JOIN pfa_mirror m ON m.organization_id = ${org} AND m.id = p.id
+    WHERE p.organization_id = ${org} ${withoutOwn}`;
+  if (scope.sessionId === null) return [untouched, sql`(${pending(sql``)})`];
+  const own = sql`d.organization_id = ${org} AND d.session_id = ${scope.sessionId} AND d.sync_state IN ('draft', 'conflict')`;
+  return [
+    untouched,
+    sql`((${pending(sql`AND NOT EXISTS (SELECT 1 FROM pfa_modification d WHERE ${own} AND d.mirror_id = p.id)`)})
+    UNION ALL (
+    SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
+           d.id AS draft_id, true AS has_draft, j.data,
            pfa_search_text(m.pfa_id, j.data) AS search_text, ${sql.join(MERGED_OUTPUT)}
-    FROM (SELECT d.mirror_id,
-                 jsonb_concat_agg(d.delta ORDER BY d.sync_state IN ('draft', 'conflict'), d.committed_at, d.id) AS delta,
-                 max(d.id) FILTER (WHERE d.sync_state IN ('draft', 'conflict')) AS draft_id
-          FROM pfa_modification d
-          WHERE d.organization_id = ${org} AND ${relevant}
-          GROUP BY d.mirror_id) x
-    JOIN pfa_mirror m ON m.organization_id = ${org} AND m.id = x.mirror_id
+    FROM pfa_modification d
+    JOIN pfa_mirror m ON m.organization_id = ${org} AND m.id = d.mirror_id
+    LEFT JOIN pfa_pending_record p ON p.organization_id = ${org} AND p.id = d.mirror_id
     -- OFFSET 0 keeps the merged document computed once: inlined, every parse function rebuilt it.
-    CROSS JOIN LATERAL (SELECT m.data || x.delta AS data OFFSET 0) j)`,
+    CROSS JOIN LATERAL (SELECT coalesce(p.data, m.data) || d.delta AS data OFFSET 0) j
+    WHERE ${own}))`,
   ];
 }
 
 /**
  * "Theirs" of DOMAIN §3 for the mirror row aliased `m`: its data overlaid by every pending delta
- * of the organization (the caller's own earlier pending changes included) in commit order. The
- * one definition used by edits (the baseline a delta is minimised against), bulk edits, commit
- * and conflict resolution.
+ * of the organization (the caller's own earlier pending changes included) in commit order — the
+ * maintained overlay where the record has one. The one definition used by edits (the baseline a
+ * delta is minimised against), bulk edits, commit and conflict resolution.
  */
 export function pendingOverlay(organizationId: string, mirror = 'm'): RawBuilder<Record<string, unknown>> {
   const m = sql.ref(mirror);
-  return sql<Record<string, unknown>>`(${m}.data || coalesce((
-    SELECT jsonb_concat_agg(o.delta ORDER BY o.committed_at, o.id) FROM pfa_modification o
-    WHERE o.organization_id = ${organizationId} AND o.mirror_id = ${m}.id
-      AND o.sync_state IN ('committed', 'syncing')), '{}'))`;
+  return sql<Record<string, unknown>>`coalesce((
+    SELECT o.data FROM pfa_pending_record o WHERE o.organization_id = ${organizationId} AND o.id = ${m}.id), ${m}.data)`;
 }
 
 /**
