@@ -25,6 +25,25 @@ export const TIMELINE_QUERY = `query Timeline($org: ID!, $filter: PfaRecordFilte
   }
 }`;
 
+/**
+ * timelineBars (issue 11): the same viewport in one request, the bars as parallel arrays with the
+ * timeline's slim fields (plus whether the session holds a draft of the record).
+ */
+export const TIMELINE_BARS_QUERY = `query TimelineBars($org: ID!, $from: LocalDate!, $to: LocalDate!, $filter: PfaRecordFilter, $limit: Int) {
+  timelineBars(organizationId: $org, from: $from, to: $to, filter: $filter, limit: $limit) {
+    count truncated totalCount
+    bars { ${TIMELINE_FIELDS} hasDraft }
+  }
+}`;
+
+export interface TimelineBarsAnswer {
+  timelineBars: { count: number; truncated: boolean; totalCount: number; bars: { id: string[] } };
+}
+
+/** The day before an ISO date: the inclusive end of a [gte, lt) window. */
+export const dayBefore = (iso: string): string =>
+  new Date(Date.parse(`${iso}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+
 export const KPI_QUERY = `query Kpi($org: ID!) {
   kpiSummary(organizationId: $org) {
     category source dor totalPlanCost totalForecastCost totalActualCost totalVariance recordCount actualizedCount refreshedAt

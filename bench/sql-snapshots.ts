@@ -17,6 +17,7 @@ import { MirrorRepository } from '../src/repositories/mirror.repository.js';
 import { KpiRepository } from '../src/repositories/kpi.repository.js';
 import { DraftsRepository, type Actor, type Tx } from '../src/repositories/drafts.repository.js';
 import { WriteBackRepository } from '../src/repositories/write-back.repository.js';
+import { TimelineRepository } from '../src/repositories/timeline.repository.js';
 
 const SQL_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'sql');
 
@@ -154,6 +155,23 @@ const OPERATIONS: Operation[] = [
       return [
         await capture(pool, 'KpiRepository.timelineBounds', [[cached], delta, [{ v: '2025-01-02' }]], () =>
           kpi.timelineBounds(scope),
+        ),
+      ];
+    },
+  },
+  {
+    name: 'timeline-bars',
+    title: 'timelineBars(from, to, filter, limit: 50000) with a session: the Gantt bars of a window',
+    run: async (db, pool) => {
+      const timeline = new TimelineRepository(db);
+      const window = { from: '2026-01-01', to: '2026-04-30' };
+      const filter = { category: { in: ['Cranes', 'Generators'] } };
+      return [
+        await capture(pool, 'TimelineRepository.bars', [], () =>
+          timeline.bars(scope, window, filter, 50_000),
+        ),
+        await capture(pool, 'TimelineRepository.count — totalCount when the limit cut', [[{ n: '0' }]], () =>
+          timeline.count(scope, window, filter),
         ),
       ];
     },
