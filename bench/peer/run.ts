@@ -9,14 +9,14 @@
  *   BENCH_DATABASE [pfa_bench]            the prepared database (never created or dropped here)
  *   BENCH_ADMIN_URL [postgres://postgres@127.0.0.1:5432/postgres]   server and role to use
  *   READY_TIMEOUT_S [120]                 how long each server may take to answer after its start
- *   PEER_BUILD [head]                      head: build the committed HEAD in bench/.cache/peer (once
- *                                          per commit; the shared tree's dist/ and uncommitted work
+ *   PEER_BUILD [head]                      head: build the committed HEAD in the temp dir (once per
+ *                                          commit; the shared tree's dist/ and uncommitted work
  *                                          stay out); worktree: `npm run build` here, measure that
  *   PEER_NODE                              a Node >= 22 for PostGraphile (default: bench/peer's)
  *   PEER_OUT [bench/peer]                  where RESULTS.md and RESULTS.json go
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { signToken } from '../../src/auth/tokens.js';
@@ -231,6 +231,27 @@ async function main(): Promise<void> {
     oursDir = ROOT;
     commit = `${commitDescription()}, built from the work tree`;
   } else throw new BenchError(`PEER_BUILD=${buildMode}: expected head or worktree`);
+
+  // Starting the service applies the migrations it knows and the database lacks. On the shared
+  // benchmark database that is `npm run bench`'s job (it keeps a record of how the database was
+  // prepared): a migration missing here stops the run instead.
+  const known = readdirSync(path.join(oursDir, 'dist', 'migrations'))
+    .filter((f) => f.endsWith('.js'))
+    .map((f) => f.replace(/\.js$/, ''));
+  const appliedPool = createPool({ connectionString: benchUrl, max: 1, applicationName: 'bench-peer' });
+  const applied = new Set(
+    await appliedPool
+      .query<{ name: string }>('SELECT name FROM kysely_migration')
+      .then((r) => r.rows.map((row) => row.name))
+      .finally(() => appliedPool.end()),
+  );
+  const missing = known.filter((m) => !applied.has(m));
+  if (missing.length)
+    throw new BenchError(
+      `${settings.database} lacks migration(s) ${missing.join(', ')} of the code to measure; the service would apply them at ` +
+        `its start, outside the benchmark's own record of the database. Bring ${settings.database} up to date with ` +
+        '`npm run bench` (it applies new migrations on top, or rebuilds), then run this again.',
+    );
 
   // Registered before the index exists, so that any failure from here on drops it.
   indexUrl = benchUrl;

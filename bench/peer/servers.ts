@@ -17,6 +17,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 
 export function tail(file: string, lines = 30): string {
@@ -91,16 +92,19 @@ function git(rootDir: string, args: string[]): string {
 }
 
 /**
- * The committed code of HEAD, built for production in its own folder (cacheDir/build-<sha>, with
- * the repository's node_modules linked in): the measurement names an exact commit, and neither
- * uncommitted work of the shared tree (its migrations included) nor its dist/ is touched. Built
- * once per commit; older snapshots are removed.
+ * The committed code of HEAD, built for production in its own folder (build-<sha> under the
+ * system's temporary folder, outside the tree that lint and tsc read, with the repository's
+ * node_modules linked in): the measurement names an exact commit, and neither uncommitted work of
+ * the shared tree (its migrations included) nor its dist/ is touched. Built once per commit; the
+ * older snapshots of this work tree are removed.
  */
 export function buildHeadSnapshot(
   rootDir: string,
-  cacheDir: string,
+  logDir: string,
   say: (line: string) => void,
 ): { dir: string; commit: string } {
+  const tree = createHash('sha256').update(rootDir).digest('hex').slice(0, 8);
+  const cacheDir = path.join(os.tmpdir(), `pfa-bench-peer-${tree}`);
   const commit = git(rootDir, ['rev-parse', 'HEAD']);
   const short = commit.slice(0, 10);
   const dir = path.join(cacheDir, `build-${short}`);
@@ -119,7 +123,7 @@ export function buildHeadSnapshot(
   rmSync(tar, { force: true });
   if (untar.status !== 0) throw new BenchError(`tar -xf failed: ${untar.stderr.trim()}`);
   symlinkSync(path.join(rootDir, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-  const logFile = path.join(cacheDir, 'build.log');
+  const logFile = path.join(logDir, 'build.log');
   say(`build: npm run build of HEAD ${short} in ${dir} (log ${logFile})`);
   build(dir, logFile);
   writeFileSync(stamp, `${commit}\n`);
