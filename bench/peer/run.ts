@@ -208,7 +208,7 @@ async function main(): Promise<void> {
   ensurePeerDependencies(PEER_DIR, path.join(LOG_DIR, 'install.log'), say);
   const peerNode = peerNodeBinary(PEER_DIR);
   const peerNodeVersion = nodeVersion(peerNode);
-  if (Number(peerNodeVersion.replace(/^v/, '').split('.')[0]) < 22)
+  if (!(Number(peerNodeVersion.replace(/^v/, '').split('.')[0]) >= 22))
     throw new BenchError(`PostGraphile 5 needs Node >= 22; ${peerNode} is ${peerNodeVersion}`);
   const version = (pkg: string): string =>
     (
@@ -266,8 +266,9 @@ async function main(): Promise<void> {
   say(`index: ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
   const secret = randomBytes(24).toString('hex');
-  const [oursPort, peerPort] = [await freePort(), await freePort()];
-  const oursProbe = httpOk('/healthz');
+  const oursPort = await freePort();
+  let peerPort = await freePort();
+  while (peerPort === oursPort) peerPort = await freePort();
   const ours = startServer({
     name: 'ours',
     // What `npm run start:prod` runs, without npm in between (signals reach the server itself).
@@ -288,7 +289,7 @@ async function main(): Promise<void> {
     },
     logFile: path.join(LOG_DIR, 'ours.log'),
     port: oursPort,
-    probe: oursProbe,
+    probe: httpOk('/healthz'),
   });
   running.push(ours);
   const peer = startServer({
@@ -308,14 +309,7 @@ async function main(): Promise<void> {
   });
   running.push(peer);
   say(`servers: starting ours (pid ${ours.pid}) and PostGraphile (pid ${peer.pid}); logs in ${LOG_DIR}`);
-  await waitReady(
-    [
-      { server: ours, probe: oursProbe },
-      { server: peer, probe: graphqlAnswers },
-    ],
-    readyTimeout,
-    say,
-  );
+  await waitReady([ours, peer], readyTimeout, say);
 
   const token = await signToken(secret, { sub: owner, orgs: [ORG], role: 'editor' }, '2h');
   const headers: Record<TargetKey, Record<string, string>> = {

@@ -160,6 +160,7 @@ export interface RunningServer {
   baseUrl: string;
   graphqlUrl: string;
   logFile: string;
+  probe: ServerSpec['probe'];
   /** Null while it runs; the exit code or signal once it has ended. */
   exited(): string | null;
   stop(): Promise<void>;
@@ -201,6 +202,7 @@ export function startServer(spec: ServerSpec): RunningServer {
     baseUrl,
     graphqlUrl: `${baseUrl}/graphql`,
     logFile: spec.logFile,
+    probe: spec.probe,
     exited: () => exit,
     async stop() {
       if (exit !== null || pid < 0) return;
@@ -214,7 +216,7 @@ export function startServer(spec: ServerSpec): RunningServer {
 
 /** Waits until every server's probe passes; a server that exits or is not ready in time is an error. */
 export async function waitReady(
-  servers: { server: RunningServer; probe: ServerSpec['probe'] }[],
+  servers: RunningServer[],
   timeoutSeconds: number,
   say: (line: string) => void,
 ): Promise<void> {
@@ -222,23 +224,21 @@ export async function waitReady(
   const pending = new Set(servers);
   let lastNote = Date.now();
   while (pending.size) {
-    for (const entry of [...pending]) {
-      const { server, probe } = entry;
+    for (const server of [...pending]) {
       const exit = server.exited();
       if (exit !== null)
         throw new BenchError(
           `${server.name} ended (${exit}) before it was ready; last lines of ${server.logFile}:\n${tail(server.logFile)}`,
         );
-      if (await probe(server.baseUrl).catch(() => false)) {
-        pending.delete(entry);
+      if (await server.probe(server.baseUrl).catch(() => false)) {
+        pending.delete(server);
         say(`${server.name}: ready at ${server.graphqlUrl} (pid ${server.pid})`);
       }
     }
     if (!pending.size) break;
     if (Date.now() > deadline) {
-      const names = [...pending].map((e) => e.server);
       throw new BenchError(
-        names
+        [...pending]
           .map(
             (s) =>
               `${s.name} did not get ready within ${timeoutSeconds} s (READY_TIMEOUT_S); last lines of ${s.logFile}:\n${tail(s.logFile)}`,
@@ -248,7 +248,7 @@ export async function waitReady(
     }
     if (Date.now() - lastNote > 10_000) {
       lastNote = Date.now();
-      say(`waiting for ${[...pending].map((e) => e.server.name).join(', ')} …`);
+      say(`waiting for ${[...pending].map((s) => s.name).join(', ')} …`);
     }
     await new Promise((r) => setTimeout(r, 500));
   }
