@@ -4,28 +4,25 @@
 
 -- KpiRepository.kpiSummary (statement 1 of 2)
 -- $1 = 'ORG-SAMPLE'
-select * from "pfa_kpi_summary" where "organization_id" = $1;
-
--- KpiRepository.kpiSummary (statement 2 of 2)
--- $1 = 'ORG-SAMPLE'
 -- $2 = 'ORG-SAMPLE'
 -- $3 = 'ORG-SAMPLE'
--- $4 = '00000000-0000-4000-8000-000000000001'
--- $5 = 'ORG-SAMPLE'
--- $6 = '41'
-WITH
+-- $4 = 'ORG-SAMPLE'
+-- $5 = '00000000-0000-4000-8000-000000000001'
+-- $6 = 'ORG-SAMPLE'
+-- $7 = 'ORG-SAMPLE'
+WITH held AS (SELECT min(refresh_seq) AS seq, max(refreshed_at) AS at FROM pfa_kpi_summary WHERE organization_id = $1),
 own AS MATERIALIZED (
   SELECT coalesce(p.data, m.data) AS theirs, d.delta
   FROM pfa_modification d
-  JOIN pfa_mirror m ON m.organization_id = $1 AND m.id = d.mirror_id
-  LEFT JOIN pfa_pending_record p ON p.organization_id = $2 AND p.id = d.mirror_id
-  WHERE d.organization_id = $3 AND d.session_id = $4 AND d.sync_state IN ('draft', 'conflict')
+  JOIN pfa_mirror m ON m.organization_id = $2 AND m.id = d.mirror_id
+  LEFT JOIN pfa_pending_record p ON p.organization_id = $3 AND p.id = d.mirror_id
+  WHERE d.organization_id = $4 AND d.session_id = $5 AND d.sync_state IN ('draft', 'conflict')
     AND m.removed_from_pems_at IS NULL),
 states AS (
   SELECT k.sign::int AS sign, k.category, k.source, k.dor, k.plan, k.forecast, k.actual, k.is_actualized,
          false AS is_discontinued, k.original_start, k.original_end, k.forecast_start, k.forecast_end,
          k.actual_start, k.actual_end
-  FROM pfa_kpi_delta k WHERE k.organization_id = $5 AND k.seq > $6::bigint
+  FROM pfa_kpi_delta k WHERE k.organization_id = $6 AND k.seq > (SELECT seq FROM held)
   UNION ALL
   SELECT -1 AS sign, c.* FROM own o CROSS JOIN LATERAL (
 SELECT pfa_text(o.theirs -> 'category') AS category, pfa_text(o.theirs -> 'source') AS source,
@@ -58,8 +55,72 @@ SELECT pfa_text((o.theirs || o.delta) -> 'category') AS category, pfa_text((o.th
        pfa_date((o.theirs || o.delta) -> 'originalStart') AS original_start, pfa_date((o.theirs || o.delta) -> 'originalEnd') AS original_end,
        pfa_date((o.theirs || o.delta) -> 'forecastStart') AS forecast_start, pfa_date((o.theirs || o.delta) -> 'forecastEnd') AS forecast_end,
        pfa_date((o.theirs || o.delta) -> 'actualStart') AS actual_start, pfa_date((o.theirs || o.delta) -> 'actualEnd') AS actual_end) c)
-  SELECT category, source, dor, sum(sign * plan) AS plan, sum(sign * forecast) AS forecast,
-         sum(sign * actual) AS actual, sum(sign * (forecast - plan)) AS variance, sum(sign) AS n,
-         sum(sign) FILTER (WHERE is_actualized) AS actualized
-  FROM states WHERE NOT is_discontinued
-  GROUP BY category, source, dor;
+  SELECT category, source, dor, sum(plan) AS plan, sum(forecast) AS forecast, sum(actual) AS actual,
+         sum(variance) AS variance, sum(n) AS n, sum(actualized) AS actualized,
+         (SELECT at FROM held) AS refreshed_at, (SELECT seq FROM held) IS NOT NULL AS cached, false AS meta
+  FROM (
+    SELECT category, source, dor, total_plan_cost AS plan, total_forecast_cost AS forecast,
+           total_actual_cost AS actual, total_variance AS variance, record_count AS n,
+           actualized_count AS actualized
+    FROM pfa_kpi_summary WHERE organization_id = $7
+    UNION ALL
+    SELECT category, source, dor, sign * plan, sign * forecast, sign * actual, sign * (forecast - plan), sign,
+           CASE WHEN is_actualized THEN sign ELSE 0 END
+    FROM states WHERE NOT is_discontinued) g
+  GROUP BY category, source, dor
+  UNION ALL
+  -- Always one row saying whether there is a cache, even when no group is left.
+  SELECT NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, (SELECT at FROM held), (SELECT seq FROM held) IS NOT NULL, true;
+
+-- KpiRepository.kpiSummary (statement 2 of 2)
+-- $1 = 'ORG-SAMPLE'
+-- $2 = 'ORG-SAMPLE'
+-- $3 = '00000000-0000-4000-8000-000000000001'
+-- $4 = 'ORG-SAMPLE'
+-- $5 = 'ORG-SAMPLE'
+-- $6 = 'ORG-SAMPLE'
+-- $7 = '00000000-0000-4000-8000-000000000001'
+-- $8 = 'ORG-SAMPLE'
+-- $9 = 'ORG-SAMPLE'
+-- $10 = 'ORG-SAMPLE'
+-- $11 = '00000000-0000-4000-8000-000000000001'
+SELECT c.category, c.source, c.dor, sum(c.plan) AS plan, sum(c.forecast) AS forecast, sum(c.actual) AS actual,
+         sum(c.forecast - c.plan) AS variance, count(*) AS n, count(*) FILTER (WHERE c.is_actualized) AS actualized
+  FROM ((
+SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
+       NULL::bigint AS draft_id, false AS has_draft, m.data, m.search_text, "m"."category", "m"."class", "m"."source", "m"."dor", "m"."area_silo", "m"."manufacturer", "m"."model", "m"."contract", "m"."equipment", "m"."monthly_rate", "m"."purchase_price", "m"."original_start", "m"."original_end", "m"."forecast_start", "m"."forecast_end", "m"."actual_start", "m"."actual_end", "m"."is_actualized", "m"."has_actuals", "m"."has_plan", "m"."is_discontinued", "m"."is_funds_transferable"
+FROM pfa_mirror m
+WHERE m.organization_id = $1
+  AND NOT EXISTS (SELECT 1 FROM pfa_modification d
+                  WHERE d.organization_id = $2 AND d.mirror_id = m.id AND (d.sync_state IN ('committed', 'syncing') OR (d.session_id = $3 AND d.sync_state IN ('draft', 'conflict'))))) UNION ALL ((
+SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
+       NULL::bigint AS draft_id, false AS has_draft, p.data, p.search_text, "p"."category", "p"."class", "p"."source", "p"."dor", "p"."area_silo", "p"."manufacturer", "p"."model", "p"."contract", "p"."equipment", "p"."monthly_rate", "p"."purchase_price", "p"."original_start", "p"."original_end", "p"."forecast_start", "p"."forecast_end", "p"."actual_start", "p"."actual_end", "p"."is_actualized", "p"."has_actuals", "p"."has_plan", "p"."is_discontinued", "p"."is_funds_transferable"
+FROM pfa_pending_record p
+JOIN pfa_mirror m ON m.organization_id = $4 AND m.id = p.id
+WHERE p.organization_id = $5 AND NOT EXISTS (SELECT 1 FROM pfa_modification d WHERE d.organization_id = $6 AND d.session_id = $7 AND d.sync_state IN ('draft', 'conflict') AND d.mirror_id = p.id))
+UNION ALL (
+SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
+       d.id AS draft_id, true AS has_draft, j.data,
+       pfa_search_text(m.pfa_id, j.data) AS search_text, pfa_text(j.data -> 'category') AS "category", pfa_text(j.data -> 'class') AS "class", pfa_text(j.data -> 'source') AS "source", pfa_text(j.data -> 'dor') AS "dor", pfa_text(j.data -> 'areaSilo') AS "area_silo", pfa_text(j.data -> 'manufacturer') AS "manufacturer", pfa_text(j.data -> 'model') AS "model", pfa_text(j.data -> 'contract') AS "contract", pfa_text(j.data -> 'equipment') AS "equipment", pfa_money(j.data -> 'monthlyRate') AS "monthly_rate", pfa_money(j.data -> 'purchasePrice') AS "purchase_price", pfa_date(j.data -> 'originalStart') AS "original_start", pfa_date(j.data -> 'originalEnd') AS "original_end", pfa_date(j.data -> 'forecastStart') AS "forecast_start", pfa_date(j.data -> 'forecastEnd') AS "forecast_end", pfa_date(j.data -> 'actualStart') AS "actual_start", pfa_date(j.data -> 'actualEnd') AS "actual_end", pfa_bool(j.data -> 'isActualized') AS "is_actualized", pfa_bool(j.data -> 'hasActuals') AS "has_actuals", pfa_bool(j.data -> 'hasPlan') AS "has_plan", pfa_bool(j.data -> 'isDiscontinued') AS "is_discontinued", pfa_bool(j.data -> 'isFundsTransferable') AS "is_funds_transferable"
+FROM pfa_modification d
+JOIN pfa_mirror m ON m.organization_id = $8 AND m.id = d.mirror_id
+LEFT JOIN pfa_pending_record p ON p.organization_id = $9 AND p.id = d.mirror_id
+-- OFFSET 0 keeps the merged document computed once: inlined, every parse function rebuilt it.
+CROSS JOIN LATERAL (SELECT coalesce(p.data, m.data) || d.delta AS data OFFSET 0) j
+WHERE d.organization_id = $10 AND d.session_id = $11 AND d.sync_state IN ('draft', 'conflict')))) AS r CROSS JOIN LATERAL (
+SELECT pfa_text(r.data -> 'category') AS category, pfa_text(r.data -> 'source') AS source,
+       pfa_text(r.data -> 'dor') AS dor,
+       pfa_cost(pfa_text(r.data -> 'source'), pfa_date(r.data -> 'originalStart'), pfa_date(r.data -> 'originalEnd'),
+                pfa_money(r.data -> 'monthlyRate'), pfa_money(r.data -> 'purchasePrice')) AS plan,
+       pfa_cost(pfa_text(r.data -> 'source'), pfa_date(r.data -> 'forecastStart'), pfa_date(r.data -> 'forecastEnd'),
+                pfa_money(r.data -> 'monthlyRate'), pfa_money(r.data -> 'purchasePrice')) AS forecast,
+       CASE WHEN pfa_bool(r.data -> 'isActualized') THEN
+         pfa_cost(pfa_text(r.data -> 'source'), pfa_date(r.data -> 'actualStart'), pfa_date(r.data -> 'actualEnd'),
+                  pfa_money(r.data -> 'monthlyRate'), pfa_money(r.data -> 'purchasePrice')) ELSE 0 END AS actual,
+       pfa_bool(r.data -> 'isActualized') IS TRUE AS is_actualized,
+       pfa_bool(r.data -> 'isDiscontinued') IS TRUE AS is_discontinued,
+       pfa_date(r.data -> 'originalStart') AS original_start, pfa_date(r.data -> 'originalEnd') AS original_end,
+       pfa_date(r.data -> 'forecastStart') AS forecast_start, pfa_date(r.data -> 'forecastEnd') AS forecast_end,
+       pfa_date(r.data -> 'actualStart') AS actual_start, pfa_date(r.data -> 'actualEnd') AS actual_end) c
+  WHERE NOT c.is_discontinued AND r.removed_from_pems_at IS NULL
+  GROUP BY c.category, c.source, c.dor;

@@ -77,13 +77,13 @@ function kpiColumns(data: RawBuilder<unknown>): RawBuilder<unknown> {
  * caller's own open modifications (the record as the organization sees it, −1, and with the
  * caller's delta, +1). No snapshot or transaction id is involved (DOMAIN §8).
  */
-function changedStates(scope: MergeScope, heldSeq: string): RawBuilder<unknown> {
+function changedStates(scope: MergeScope, heldSeq: RawBuilder<unknown>): RawBuilder<unknown> {
   const org = scope.organizationId;
   const logged = sql`
       SELECT k.sign::int AS sign, k.category, k.source, k.dor, k.plan, k.forecast, k.actual, k.is_actualized,
              false AS is_discontinued, k.original_start, k.original_end, k.forecast_start, k.forecast_end,
              k.actual_start, k.actual_end
-      FROM pfa_kpi_delta k WHERE k.organization_id = ${org} AND k.seq > ${heldSeq}::bigint`;
+      FROM pfa_kpi_delta k WHERE k.organization_id = ${org} AND k.seq > ${heldSeq}`;
   if (scope.sessionId === null) return sql`states AS (${logged})`;
   return sql`
     own AS MATERIALIZED (
@@ -108,61 +108,51 @@ const groupKey = (g: { category: string | null; source: string | null; dor: stri
 export class KpiRepository {
   constructor(private readonly db: Db) {}
 
+  /**
+   * One statement: the cached groups, plus the states logged above the sequence the cache holds
+   * and the caller's drafts, summed per group. An organization with no cached group (none counted
+   * at the last refresh, or created since) is computed from scratch.
+   */
   async kpiSummary(scope: MergeScope): Promise<KpiGroup[]> {
-    const cached = await this.db
-      .selectFrom('pfa_kpi_summary')
-      .selectAll()
-      .where('organization_id', '=', scope.organizationId)
-      .execute();
-    const held = cached[0]?.refresh_seq ?? (await this.boundsRow(scope.organizationId))?.refresh_seq;
-    // An organization created after the last refresh has no cache yet.
-    if (held === undefined) return this.kpiFromScratch(scope, null);
-    const refreshedAt = cached[0]?.refreshed_at ?? null;
-    const groups = new Map<string, KpiGroup>();
-    for (const c of cached) {
-      groups.set(groupKey(c), {
-        category: c.category,
-        source: c.source,
-        dor: c.dor,
-        totalPlanCost: Number(c.total_plan_cost),
-        totalForecastCost: Number(c.total_forecast_cost),
-        totalActualCost: Number(c.total_actual_cost),
-        totalVariance: Number(c.total_variance),
-        recordCount: Number(c.record_count),
-        actualizedCount: Number(c.actualized_count),
-        refreshedAt,
-      });
-    }
-    const { rows } = await sql<GroupRow>`
-      WITH ${changedStates(scope, String(held))}
-      SELECT category, source, dor, sum(sign * plan) AS plan, sum(sign * forecast) AS forecast,
-             sum(sign * actual) AS actual, sum(sign * (forecast - plan)) AS variance, sum(sign) AS n,
-             sum(sign) FILTER (WHERE is_actualized) AS actualized
-      FROM states WHERE NOT is_discontinued
-      GROUP BY category, source, dor`.execute(this.db);
-    for (const d of rows) {
-      const key = groupKey(d);
-      const g = groups.get(key) ?? {
+    const org = scope.organizationId;
+    const { rows } = await sql<GroupRow & { refreshed_at: Date | null; cached: boolean; meta: boolean }>`
+      WITH held AS (SELECT min(refresh_seq) AS seq, max(refreshed_at) AS at FROM pfa_kpi_summary WHERE organization_id = ${org}),
+      ${changedStates(scope, sql`(SELECT seq FROM held)`)}
+      SELECT category, source, dor, sum(plan) AS plan, sum(forecast) AS forecast, sum(actual) AS actual,
+             sum(variance) AS variance, sum(n) AS n, sum(actualized) AS actualized,
+             (SELECT at FROM held) AS refreshed_at, (SELECT seq FROM held) IS NOT NULL AS cached, false AS meta
+      FROM (
+        SELECT category, source, dor, total_plan_cost AS plan, total_forecast_cost AS forecast,
+               total_actual_cost AS actual, total_variance AS variance, record_count AS n,
+               actualized_count AS actualized
+        FROM pfa_kpi_summary WHERE organization_id = ${org}
+        UNION ALL
+        SELECT category, source, dor, sign * plan, sign * forecast, sign * actual, sign * (forecast - plan), sign,
+               CASE WHEN is_actualized THEN sign ELSE 0 END
+        FROM states WHERE NOT is_discontinued) g
+      GROUP BY category, source, dor
+      UNION ALL
+      -- Always one row saying whether there is a cache, even when no group is left.
+      SELECT NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, (SELECT at FROM held), (SELECT seq FROM held) IS NOT NULL, true`.execute(
+      this.db,
+    );
+    const meta = rows.find((d) => d.meta);
+    if (!meta?.cached) return this.kpiFromScratch(scope, null);
+    return rows
+      .filter((d) => !d.meta && Number(d.n) > 0)
+      .map((d) => ({
         category: d.category,
         source: d.source,
         dor: d.dor,
-        totalPlanCost: 0,
-        totalForecastCost: 0,
-        totalActualCost: 0,
-        totalVariance: 0,
-        recordCount: 0,
-        actualizedCount: 0,
-        refreshedAt,
-      };
-      g.totalPlanCost += Number(d.plan);
-      g.totalForecastCost += Number(d.forecast);
-      g.totalActualCost += Number(d.actual);
-      g.totalVariance += Number(d.variance);
-      g.recordCount += Number(d.n);
-      g.actualizedCount += Number(d.actualized ?? 0);
-      groups.set(key, g);
-    }
-    return [...groups.values()].filter((g) => g.recordCount > 0).sort(compareGroups);
+        totalPlanCost: Number(d.plan),
+        totalForecastCost: Number(d.forecast),
+        totalActualCost: Number(d.actual),
+        totalVariance: Number(d.variance),
+        recordCount: Number(d.n),
+        actualizedCount: Number(d.actualized ?? 0),
+        refreshedAt: meta.refreshed_at,
+      }))
+      .sort(compareGroups);
   }
 
   /** The same figures computed from every record (no cache): the reference the tests check against. */
@@ -203,7 +193,7 @@ export class KpiRepository {
     // The log may hold a chain of states for one record (A → B → C logs −A +B −B +C): states that
     // cancel are netted out first, so "before" and "after" are what left and what joined.
     const { rows } = await sql<BoundsAggregate & { sign: number }>`
-      WITH ${changedStates(scope, String(cached.refresh_seq))},
+      WITH ${changedStates(scope, sql`${cached.refresh_seq}::bigint`)},
       netted AS (
         SELECT sum(sign) AS net, is_actualized, original_start, original_end, forecast_start, forecast_end,
                actual_start, actual_end
