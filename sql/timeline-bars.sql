@@ -23,7 +23,19 @@
 -- $18 = ARRAY['Cranes', 'Generators']
 -- $19 = 50001
 -- $20 = 50001
-SELECT * FROM ((
+SELECT count(*) AS n,
+         string_agg(b.id::text, ',') AS id,
+         json_agg(b.pfa_id) AS pfa_id,
+         json_agg(b.category) AS category,
+         string_agg(b.forecast_start::text, ',') AS forecast_start,
+         string_agg(b.forecast_end::text, ',') AS forecast_end,
+         string_agg(coalesce(b.original_start::text, ''), ',') AS original_start,
+         string_agg(coalesce(b.original_end::text, ''), ',') AS original_end,
+         string_agg(coalesce(b.actual_start::text, ''), ',') AS actual_start,
+         string_agg(coalesce(b.actual_end::text, ''), ',') AS actual_end,
+         string_agg(b.has_draft::text, ',') AS has_draft
+  FROM (
+    SELECT * FROM ((
   SELECT r.id, r.pfa_id, r.category, r.forecast_start, r.forecast_end, r.original_start,
          r.original_end, r.actual_start, r.actual_end, r.has_draft
   FROM (
@@ -56,9 +68,9 @@ CROSS JOIN LATERAL (SELECT coalesce(p.data, m.data) || d.delta AS data OFFSET 0)
 WHERE d.organization_id = $14 AND d.session_id = $15 AND d.sync_state IN ('draft', 'conflict'))) AS r
   WHERE r.forecast_start <= $16::date AND r.forecast_end >= $17::date AND (("r"."category" = ANY($18::text[])) AND r.is_discontinued IS NOT TRUE AND r.removed_from_pems_at IS NULL)
   ORDER BY r.forecast_start, r.id
-  LIMIT $19)) AS b
-  ORDER BY b.forecast_start, b.id
-  LIMIT $20;
+  LIMIT $19)) AS u
+    ORDER BY u.forecast_start, u.id
+    LIMIT $20) AS b;
 
 -- TimelineRepository.count — totalCount when the limit cut
 -- $1 = 'ORG-SAMPLE'

@@ -34,18 +34,27 @@ export interface TimelineBarsPage {
   truncated: boolean;
 }
 
-interface BarRow {
-  id: string;
-  pfa_id: string;
-  category: string | null;
-  forecast_start: string;
-  forecast_end: string;
+/**
+ * The bars of one answer as one row: a column of dates, ids or flags as one comma-separated text
+ * (string_agg; their values never hold a comma), a column of free text as a JSON array (json_agg
+ * escapes it). NULL when there is no bar.
+ */
+interface BarColumnsRow {
+  n: string;
+  id: string | null;
+  pfa_id: string[] | null;
+  category: (string | null)[] | null;
+  forecast_start: string | null;
+  forecast_end: string | null;
   original_start: string | null;
   original_end: string | null;
   actual_start: string | null;
   actual_end: string | null;
-  has_draft: boolean;
+  has_draft: string | null;
 }
+
+const list = (joined: string | null): string[] => (joined === null ? [] : joined.split(','));
+const orNull = (joined: string | null): (string | null)[] => list(joined).map((v) => (v === '' ? null : v));
 
 /** A forecast span [forecast_start, forecast_end] of `r` that overlaps the window (NULL dates never do). */
 const overlaps = (window: TimelineWindow): RawBuilder<SqlBool> =>
@@ -56,9 +65,9 @@ const overlaps = (window: TimelineWindow): RawBuilder<SqlBool> =>
  * inside both halves of the merge, each half ordered and limited on its own (see
  * `mergedBranches`). Untouched records then come from an index-only scan of
  * idx_pfa_mirror_forecast_start, which carries every column of a bar (migration
- * 20261205T2100): ordered by forecast start and bounded by the window's end, never reading `data`
- * or the heap. Only the records with a pending change or a draft of this session are re-evaluated
- * on their merged values.
+ * 20261205T2100): a range bounded by the window's end (and by a forecastStart filter), never
+ * reading `data` or the heap. Only the records with a pending change or a draft of this session
+ * are re-evaluated on their merged values.
  */
 export class TimelineRepository {
   constructor(private readonly db: Db) {}
@@ -80,37 +89,41 @@ export class TimelineRepository {
       ORDER BY r.forecast_start, r.id
       LIMIT ${take})`;
     const [untouched, touched] = mergedBranches(scope);
-    const { rows } = await sql<BarRow>`
-      SELECT * FROM (${half(untouched)} UNION ALL ${half(touched)}) AS b
-      ORDER BY b.forecast_start, b.id
-      LIMIT ${take}`.execute(this.db);
-    const truncated = rows.length > limit;
-    const n = Math.min(rows.length, limit);
+    // One row of columns instead of a row per bar: the driver then parses ten values, not
+    // 200,000 (measured at 20,000 bars: about half the time of reading them as rows). The
+    // aggregates read the ordered, limited subquery in its order (a plain Aggregate over it).
+    const { rows } = await sql<BarColumnsRow>`
+      SELECT count(*) AS n,
+             string_agg(b.id::text, ',') AS id,
+             json_agg(b.pfa_id) AS pfa_id,
+             json_agg(b.category) AS category,
+             string_agg(b.forecast_start::text, ',') AS forecast_start,
+             string_agg(b.forecast_end::text, ',') AS forecast_end,
+             string_agg(coalesce(b.original_start::text, ''), ',') AS original_start,
+             string_agg(coalesce(b.original_end::text, ''), ',') AS original_end,
+             string_agg(coalesce(b.actual_start::text, ''), ',') AS actual_start,
+             string_agg(coalesce(b.actual_end::text, ''), ',') AS actual_end,
+             string_agg(b.has_draft::text, ',') AS has_draft
+      FROM (
+        SELECT * FROM (${half(untouched)} UNION ALL ${half(touched)}) AS u
+        ORDER BY u.forecast_start, u.id
+        LIMIT ${take}) AS b`.execute(this.db);
+    const row = rows[0];
+    const found = Number(row?.n ?? 0);
     const bars: TimelineBarColumns = {
-      id: new Array<string>(n),
-      pfaId: new Array<string>(n),
-      category: new Array<string | null>(n),
-      forecastStart: new Array<string>(n),
-      forecastEnd: new Array<string>(n),
-      originalStart: new Array<string | null>(n),
-      originalEnd: new Array<string | null>(n),
-      actualStart: new Array<string | null>(n),
-      actualEnd: new Array<string | null>(n),
-      hasDraft: new Array<boolean>(n),
+      id: list(row?.id ?? null),
+      pfaId: row?.pfa_id ?? [],
+      category: row?.category ?? [],
+      forecastStart: list(row?.forecast_start ?? null),
+      forecastEnd: list(row?.forecast_end ?? null),
+      originalStart: orNull(row?.original_start ?? null),
+      originalEnd: orNull(row?.original_end ?? null),
+      actualStart: orNull(row?.actual_start ?? null),
+      actualEnd: orNull(row?.actual_end ?? null),
+      hasDraft: list(row?.has_draft ?? null).map((v) => v === 'true'),
     };
-    for (let i = 0; i < n; i++) {
-      const row = rows[i] as BarRow;
-      bars.id[i] = String(row.id);
-      bars.pfaId[i] = row.pfa_id;
-      bars.category[i] = row.category;
-      bars.forecastStart[i] = row.forecast_start;
-      bars.forecastEnd[i] = row.forecast_end;
-      bars.originalStart[i] = row.original_start;
-      bars.originalEnd[i] = row.original_end;
-      bars.actualStart[i] = row.actual_start;
-      bars.actualEnd[i] = row.actual_end;
-      bars.hasDraft[i] = row.has_draft;
-    }
+    const truncated = found > limit;
+    if (truncated) for (const column of Object.values(bars) as unknown[][]) column.length = limit;
     return { bars, truncated };
   }
 
