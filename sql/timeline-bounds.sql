@@ -13,12 +13,15 @@ select * from "pfa_timeline_bounds" where "organization_id" = $1;
 -- $4 = '00000000-0000-4000-8000-000000000001'
 -- $5 = 'ORG-SAMPLE'
 -- $6 = '41'
+-- $7 = 'ORG-SAMPLE'
+-- $8 = 'ORG-SAMPLE'
 WITH
 own AS MATERIALIZED (
-  SELECT coalesce(p.data, m.data) AS theirs, d.delta
+  SELECT m.id, p.id IS NOT NULL AS overlaid, j.mine
   FROM pfa_modification d
   JOIN pfa_mirror m ON m.organization_id = $1 AND m.id = d.mirror_id
   LEFT JOIN pfa_pending_record p ON p.organization_id = $2 AND p.id = d.mirror_id
+  CROSS JOIN LATERAL (SELECT coalesce(p.data, m.data) || d.delta AS mine OFFSET 0) j
   WHERE d.organization_id = $3 AND d.session_id = $4 AND d.sync_state IN ('draft', 'conflict')
     AND m.removed_from_pems_at IS NULL),
 states AS (
@@ -27,37 +30,35 @@ states AS (
          k.actual_start, k.actual_end
   FROM pfa_kpi_delta k WHERE k.organization_id = $5 AND k.seq > $6::bigint
   UNION ALL
-  SELECT -1 AS sign, c.* FROM own o CROSS JOIN LATERAL (
-SELECT pfa_text(o.theirs -> 'category') AS category, pfa_text(o.theirs -> 'source') AS source,
-       pfa_text(o.theirs -> 'dor') AS dor,
-       pfa_cost(pfa_text(o.theirs -> 'source'), pfa_date(o.theirs -> 'originalStart'), pfa_date(o.theirs -> 'originalEnd'),
-                pfa_money(o.theirs -> 'monthlyRate'), pfa_money(o.theirs -> 'purchasePrice')) AS plan,
-       pfa_cost(pfa_text(o.theirs -> 'source'), pfa_date(o.theirs -> 'forecastStart'), pfa_date(o.theirs -> 'forecastEnd'),
-                pfa_money(o.theirs -> 'monthlyRate'), pfa_money(o.theirs -> 'purchasePrice')) AS forecast,
-       CASE WHEN pfa_bool(o.theirs -> 'isActualized') THEN
-         pfa_cost(pfa_text(o.theirs -> 'source'), pfa_date(o.theirs -> 'actualStart'), pfa_date(o.theirs -> 'actualEnd'),
-                  pfa_money(o.theirs -> 'monthlyRate'), pfa_money(o.theirs -> 'purchasePrice')) ELSE 0 END AS actual,
-       pfa_bool(o.theirs -> 'isActualized') IS TRUE AS is_actualized,
-       pfa_bool(o.theirs -> 'isDiscontinued') IS TRUE AS is_discontinued,
-       pfa_date(o.theirs -> 'originalStart') AS original_start, pfa_date(o.theirs -> 'originalEnd') AS original_end,
-       pfa_date(o.theirs -> 'forecastStart') AS forecast_start, pfa_date(o.theirs -> 'forecastEnd') AS forecast_end,
-       pfa_date(o.theirs -> 'actualStart') AS actual_start, pfa_date(o.theirs -> 'actualEnd') AS actual_end) c
+  SELECT -1, m.category, m.source, m.dor,
+           pfa_cost(m.source, m.original_start, m.original_end, m.monthly_rate, m.purchase_price),
+           pfa_cost(m.source, m.forecast_start, m.forecast_end, m.monthly_rate, m.purchase_price),
+           CASE WHEN m.is_actualized THEN pfa_cost(m.source, m.actual_start, m.actual_end, m.monthly_rate, m.purchase_price) ELSE 0 END,
+           m.is_actualized IS TRUE, m.is_discontinued IS TRUE,
+           m.original_start, m.original_end, m.forecast_start, m.forecast_end, m.actual_start, m.actual_end FROM own o JOIN pfa_mirror m ON m.organization_id = $7 AND m.id = o.id WHERE NOT o.overlaid
+  UNION ALL
+  SELECT -1, p.category, p.source, p.dor,
+           pfa_cost(p.source, p.original_start, p.original_end, p.monthly_rate, p.purchase_price),
+           pfa_cost(p.source, p.forecast_start, p.forecast_end, p.monthly_rate, p.purchase_price),
+           CASE WHEN p.is_actualized THEN pfa_cost(p.source, p.actual_start, p.actual_end, p.monthly_rate, p.purchase_price) ELSE 0 END,
+           p.is_actualized IS TRUE, p.is_discontinued IS TRUE,
+           p.original_start, p.original_end, p.forecast_start, p.forecast_end, p.actual_start, p.actual_end FROM own o JOIN pfa_pending_record p ON p.organization_id = $8 AND p.id = o.id WHERE o.overlaid
   UNION ALL
   SELECT 1 AS sign, c.* FROM own o CROSS JOIN LATERAL (
-SELECT pfa_text((o.theirs || o.delta) -> 'category') AS category, pfa_text((o.theirs || o.delta) -> 'source') AS source,
-       pfa_text((o.theirs || o.delta) -> 'dor') AS dor,
-       pfa_cost(pfa_text((o.theirs || o.delta) -> 'source'), pfa_date((o.theirs || o.delta) -> 'originalStart'), pfa_date((o.theirs || o.delta) -> 'originalEnd'),
-                pfa_money((o.theirs || o.delta) -> 'monthlyRate'), pfa_money((o.theirs || o.delta) -> 'purchasePrice')) AS plan,
-       pfa_cost(pfa_text((o.theirs || o.delta) -> 'source'), pfa_date((o.theirs || o.delta) -> 'forecastStart'), pfa_date((o.theirs || o.delta) -> 'forecastEnd'),
-                pfa_money((o.theirs || o.delta) -> 'monthlyRate'), pfa_money((o.theirs || o.delta) -> 'purchasePrice')) AS forecast,
-       CASE WHEN pfa_bool((o.theirs || o.delta) -> 'isActualized') THEN
-         pfa_cost(pfa_text((o.theirs || o.delta) -> 'source'), pfa_date((o.theirs || o.delta) -> 'actualStart'), pfa_date((o.theirs || o.delta) -> 'actualEnd'),
-                  pfa_money((o.theirs || o.delta) -> 'monthlyRate'), pfa_money((o.theirs || o.delta) -> 'purchasePrice')) ELSE 0 END AS actual,
-       pfa_bool((o.theirs || o.delta) -> 'isActualized') IS TRUE AS is_actualized,
-       pfa_bool((o.theirs || o.delta) -> 'isDiscontinued') IS TRUE AS is_discontinued,
-       pfa_date((o.theirs || o.delta) -> 'originalStart') AS original_start, pfa_date((o.theirs || o.delta) -> 'originalEnd') AS original_end,
-       pfa_date((o.theirs || o.delta) -> 'forecastStart') AS forecast_start, pfa_date((o.theirs || o.delta) -> 'forecastEnd') AS forecast_end,
-       pfa_date((o.theirs || o.delta) -> 'actualStart') AS actual_start, pfa_date((o.theirs || o.delta) -> 'actualEnd') AS actual_end) c),
+SELECT pfa_text(o.mine -> 'category') AS category, pfa_text(o.mine -> 'source') AS source,
+       pfa_text(o.mine -> 'dor') AS dor,
+       pfa_cost(pfa_text(o.mine -> 'source'), pfa_date(o.mine -> 'originalStart'), pfa_date(o.mine -> 'originalEnd'),
+                pfa_money(o.mine -> 'monthlyRate'), pfa_money(o.mine -> 'purchasePrice')) AS plan,
+       pfa_cost(pfa_text(o.mine -> 'source'), pfa_date(o.mine -> 'forecastStart'), pfa_date(o.mine -> 'forecastEnd'),
+                pfa_money(o.mine -> 'monthlyRate'), pfa_money(o.mine -> 'purchasePrice')) AS forecast,
+       CASE WHEN pfa_bool(o.mine -> 'isActualized') THEN
+         pfa_cost(pfa_text(o.mine -> 'source'), pfa_date(o.mine -> 'actualStart'), pfa_date(o.mine -> 'actualEnd'),
+                  pfa_money(o.mine -> 'monthlyRate'), pfa_money(o.mine -> 'purchasePrice')) ELSE 0 END AS actual,
+       pfa_bool(o.mine -> 'isActualized') IS TRUE AS is_actualized,
+       pfa_bool(o.mine -> 'isDiscontinued') IS TRUE AS is_discontinued,
+       pfa_date(o.mine -> 'originalStart') AS original_start, pfa_date(o.mine -> 'originalEnd') AS original_end,
+       pfa_date(o.mine -> 'forecastStart') AS forecast_start, pfa_date(o.mine -> 'forecastEnd') AS forecast_end,
+       pfa_date(o.mine -> 'actualStart') AS actual_start, pfa_date(o.mine -> 'actualEnd') AS actual_end) c),
   netted AS (
     SELECT sum(sign) AS net, is_actualized, original_start, original_end, forecast_start, forecast_end,
            actual_start, actual_end

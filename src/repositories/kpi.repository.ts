@@ -85,20 +85,32 @@ function changedStates(scope: MergeScope, heldSeq: RawBuilder<unknown>): RawBuil
              k.actual_start, k.actual_end
       FROM pfa_kpi_delta k WHERE k.organization_id = ${org} AND k.seq > ${heldSeq}`;
   if (scope.sessionId === null) return sql`states AS (${logged})`;
+  // "Theirs" from the typed columns (the overlay's where the record has one, else the mirror's);
+  // only the caller's merged document is parsed, once (OFFSET 0 keeps it from being rebuilt per use).
+  const typed = (t: string) =>
+    sql.raw(`${t}.category, ${t}.source, ${t}.dor,
+               pfa_cost(${t}.source, ${t}.original_start, ${t}.original_end, ${t}.monthly_rate, ${t}.purchase_price),
+               pfa_cost(${t}.source, ${t}.forecast_start, ${t}.forecast_end, ${t}.monthly_rate, ${t}.purchase_price),
+               CASE WHEN ${t}.is_actualized THEN pfa_cost(${t}.source, ${t}.actual_start, ${t}.actual_end, ${t}.monthly_rate, ${t}.purchase_price) ELSE 0 END,
+               ${t}.is_actualized IS TRUE, ${t}.is_discontinued IS TRUE,
+               ${t}.original_start, ${t}.original_end, ${t}.forecast_start, ${t}.forecast_end, ${t}.actual_start, ${t}.actual_end`);
   return sql`
     own AS MATERIALIZED (
-      SELECT coalesce(p.data, m.data) AS theirs, d.delta
+      SELECT m.id, p.id IS NOT NULL AS overlaid, j.mine
       FROM pfa_modification d
       JOIN pfa_mirror m ON m.organization_id = ${org} AND m.id = d.mirror_id
       LEFT JOIN pfa_pending_record p ON p.organization_id = ${org} AND p.id = d.mirror_id
+      CROSS JOIN LATERAL (SELECT coalesce(p.data, m.data) || d.delta AS mine OFFSET 0) j
       WHERE d.organization_id = ${org} AND d.session_id = ${scope.sessionId} AND d.sync_state IN ('draft', 'conflict')
         AND m.removed_from_pems_at IS NULL),
     states AS (
       ${logged}
       UNION ALL
-      SELECT -1 AS sign, c.* FROM own o CROSS JOIN LATERAL (${kpiColumns(sql`o.theirs`)}) c
+      SELECT -1, ${typed('m')} FROM own o JOIN pfa_mirror m ON m.organization_id = ${org} AND m.id = o.id WHERE NOT o.overlaid
       UNION ALL
-      SELECT 1 AS sign, c.* FROM own o CROSS JOIN LATERAL (${kpiColumns(sql`(o.theirs || o.delta)`)}) c)`;
+      SELECT -1, ${typed('p')} FROM own o JOIN pfa_pending_record p ON p.organization_id = ${org} AND p.id = o.id WHERE o.overlaid
+      UNION ALL
+      SELECT 1 AS sign, c.* FROM own o CROSS JOIN LATERAL (${kpiColumns(sql`o.mine`)}) c)`;
 }
 
 const groupKey = (g: { category: string | null; source: string | null; dor: string | null }): string =>
