@@ -1,5 +1,7 @@
 /** REPORT.md from the measured results (report.json holds the same data, unrounded). */
 import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { BENCH_DIR, growthSection } from './growth-report.js';
 import type { LoadResult } from './load.js';
 import type { CpuPerRequest } from './meter.js';
 import type { BackgroundLoad } from './procstat.js';
@@ -218,6 +220,11 @@ export function writeReport(file: string, report: Report): void {
     '',
     "CPU columns are % of one core (200% = both cores): server = its processes, PostgreSQL = the benchmark database's backends, client = the bench process running autocannon. Machine busy and other processes (work that is not the benchmark's) are % of both cores. For scale: PostGraphile 5 on the plain mirror (no merge) measured 288 req/s (grid-100) and 614 req/s (KPI rows) on this machine.",
     `Server RSS: ${fmt(report.server.idleRssMb)} MB after the load runs, ${fmt(report.server.finalRssMb)} MB at the end (single process).`,
+  );
+  // bench/REPORT.md only (not the partial reports under bench/.cache/): the last `npm run bench:growth`.
+  const growth = path.resolve(path.dirname(file)) === BENCH_DIR ? growthSection() : null;
+  if (growth) push('', growth.trimEnd());
+  push(
     '',
     '## Per pattern: limiting factor and plan',
     '',
