@@ -286,10 +286,13 @@ describe('write-sync', () => {
     sim.changeRecord(ORG, r.pfaId, { forecastEnd: shifted(r.index, -6) });
     const result = await jobs.handlers['write-sync']({ organizationId: ORG }, jobs.run);
     expect(result.conflicted).toBe(1);
-    expect(await modification(t.db, ORG, pending)).toBeUndefined();
-    const merged = await modification(t.db, ORG, draft.draft?.id as string);
+    // The committed change keeps its id (syncing → conflict) and takes the draft in.
+    expect(await modification(t.db, ORG, draft.draft?.id as string)).toBeUndefined();
+    const merged = await modification(t.db, ORG, pending);
     expect(merged?.sync_state).toBe('conflict');
     expect(merged?.delta).toEqual({ forecastEnd: shifted(r.index, 6), monthlyRate: 55 });
+    // Above the draft's version: an edit sent against the draft's old version is refused.
+    expect(Number(merged?.current_version)).toBeGreaterThan(Number(draft.draft?.currentVersion));
     expect(merged?.conflicts).toEqual([
       {
         field: 'forecastEnd',

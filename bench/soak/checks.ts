@@ -39,10 +39,43 @@ interface ModRow {
 }
 
 export async function runChecks(ctx: CheckContext): Promise<void> {
+  await checkOverlay(ctx.world, ctx.db, 'after the drain');
   await checkCommits(ctx);
   await checkDrafts(ctx);
   await checkMirror(ctx);
   await checkKpis(ctx);
+}
+
+/**
+ * overlay-current: the maintained overlay `pfa_pending_record` equals mirror + pending deltas in
+ * commit order for every record with a pending change, and holds no other record — in one
+ * statement (one snapshot), so it can run while the service is busy. Called when the load stops
+ * (thousands of changes pending) and after the drain.
+ */
+export async function checkOverlay(world: World, db: SoakDatabase, when: string): Promise<number> {
+  const { rows } = await db.pool.query<{ organization_id: string; id: string; problem: string }>(
+    `WITH want AS (
+       SELECT m.organization_id, m.id, m.data || x.delta AS data
+       FROM (SELECT organization_id, mirror_id, jsonb_concat_agg(delta ORDER BY committed_at, id) AS delta
+             FROM pfa_modification WHERE sync_state IN ('committed', 'syncing')
+             GROUP BY organization_id, mirror_id) x
+       JOIN pfa_mirror m ON m.organization_id = x.organization_id AND m.id = x.mirror_id)
+     SELECT coalesce(w.organization_id, p.organization_id) AS organization_id, coalesce(w.id, p.id)::text AS id,
+            CASE WHEN p.id IS NULL THEN 'missing from the overlay'
+                 WHEN w.id IS NULL THEN 'in the overlay without a pending change'
+                 ELSE 'overlay ' || p.data::text || ' but mirror + pending ' || w.data::text END AS problem
+     FROM want w FULL JOIN pfa_pending_record p ON p.organization_id = w.organization_id AND p.id = w.id
+     WHERE p.id IS NULL OR w.id IS NULL OR p.data IS DISTINCT FROM w.data`,
+  );
+  for (const r of rows.slice(0, 20))
+    world.violate(
+      'overlay-current',
+      `${when}: record ${r.organization_id}/${r.id}: ${r.problem.slice(0, 400)}`,
+    );
+  const { rows: n } = await db.pool.query<{ n: string }>(
+    `SELECT count(*)::text AS n FROM pfa_pending_record`,
+  );
+  return Number(n[0]?.n ?? 0);
 }
 
 /**
@@ -165,8 +198,12 @@ async function checkCommits(ctx: CheckContext): Promise<void> {
     }
     // Its own values, exactly; more keys only from the same session's later commits of the record
     // (a write-back conflict merges those into it).
-    const lost = Object.keys(o.delta).filter(
-      (k) => !(k in row.delta) || !sameValue(k, row.delta[k], o.delta[k]),
+    // An open conflict is the session's own to edit: a value it sent later may replace the
+    // acknowledged one, or an edit back to "theirs" may drop the key.
+    const lost = Object.keys(o.delta).filter((k) =>
+      !(k in row.delta)
+        ? !world.sentAfter(o.session, o.record, k, o.ackedAt)
+        : !sameValue(k, row.delta[k], o.delta[k]) && !world.committedBy(o.session, o.record, k, row.delta[k]),
     );
     const foreign = Object.keys(row.delta).filter(
       (k) => !(k in o.delta) && !world.committedBy(o.session, o.record, k, row.delta[k]),
@@ -230,11 +267,14 @@ async function checkDrafts(ctx: CheckContext): Promise<void> {
     `SELECT id::text, organization_id, mirror_id::text, session_id, sync_state::text, delta, last_error
      FROM pfa_modification WHERE sync_state IN ('draft', 'conflict')`,
   );
-  const open = new Map<string, ModRow>();
-  for (const r of rows) {
-    if (world.obligations.has(`${r.organization_id}/${r.id}`)) continue; // a write-back conflict
-    open.set(`${r.organization_id}/${r.session_id}/${r.mirror_id}`, r);
-  }
+  // A write-back conflict of an earlier commit takes the session's open draft of the record in
+  // (the draft's values over the change's), so the open row may be that conflict.
+  const open = new Map<string, ModRow & { obligation: boolean }>();
+  for (const r of rows)
+    open.set(`${r.organization_id}/${r.session_id}/${r.mirror_id}`, {
+      ...r,
+      obligation: world.obligations.has(`${r.organization_id}/${r.id}`),
+    });
   let checked = 0;
   for (const user of users) {
     for (const s of [...user.sessions, user.raceSession]) {
@@ -244,7 +284,7 @@ async function checkDrafts(ctx: CheckContext): Promise<void> {
         const rec = world.record(s.org, recordId);
         const name = `session ${s.key} record ${rec?.pfaId ?? recordId} (${recordId})`;
         const known = [...m.expect].filter(([f]) => !m.uncertain.has(f));
-        if (m.state === 'none' && m.uncertain.size === 0 && row) {
+        if (m.state === 'none' && m.uncertain.size === 0 && row && !row.obligation) {
           world.violate(
             'draft-survives',
             `${name}: the owner committed, discarded or emptied its draft, yet draft ${row.id} (${row.sync_state}) is open with ${j(row.delta)}`,

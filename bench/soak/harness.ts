@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { signToken } from '../../src/auth/tokens.js';
 import { startPemsSimulator, type PemsFaults, type PemsSimulator } from '../../src/pems/simulator.js';
-import { runChecks } from './checks.js';
+import { checkOverlay, runChecks } from './checks.js';
 import { GraphqlClient } from './client.js';
 import {
   createSoakDatabase,
@@ -400,6 +400,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
     // ---------------------------------------------------------------------------------------
     // Faults off, write-back drained
+    const overlaid = await checkOverlay(world, db as SoakDatabase, 'when the load stopped');
+    info.push(`pending overlay checked when the load stopped: ${overlaid} records with pending changes`);
     sim.resetFaults();
     say('load over: faults off, draining write-back');
     const pendingCounts = async (): Promise<{ committed: number; syncing: number; erred: number }> => {

@@ -578,6 +578,14 @@ export class SoakUser {
       const keepMine = rnd() < 0.6;
       if (keepMine) this.world.touch(o.record, Object.keys(o.delta), o.session);
       const session = this.sessions.find((x) => x.key === o.session) ?? anySession;
+      // The conflict may hold the session's draft of the record (folded in by the write-back):
+      // after KEEP_MINE its values are committed, after ACCEPT_THEIRS they are dropped — either
+      // way the session's draft of the record is no longer what the model says.
+      const drafted = session.key === o.session ? session.models.get(o.record.id) : undefined;
+      if (drafted) {
+        drafted.uncertainAll = true;
+        drafted.version = null;
+      }
       const r = await this.call<{ resolveConflict: { draft: DraftOut | null } }>(
         'resolve',
         RESOLVE,
@@ -594,8 +602,12 @@ export class SoakUser {
         if (!draft)
           this.world.violate('resolve-answer', `KEEP_MINE of write-back conflict ${d.id} answered no draft`);
         else {
-          const lost = Object.keys(o.delta).filter(
-            (k) => !(k in draft.delta) || !sameValue(k, draft.delta[k], o.delta[k]),
+          // The conflict was the session's to edit meanwhile (see checks.ts, commit-settled).
+          const lost = Object.keys(o.delta).filter((k) =>
+            !(k in draft.delta)
+              ? !this.world.sentAfter(o.session, o.record, k, o.ackedAt)
+              : !sameValue(k, draft.delta[k], o.delta[k]) &&
+                !this.world.committedBy(o.session, o.record, k, draft.delta[k]),
           );
           const foreign = Object.keys(draft.delta).filter(
             (k) => !(k in o.delta) && !this.world.committedBy(o.session, o.record, k, draft.delta[k]),

@@ -217,18 +217,24 @@ export class World {
    * a value found here in a stored delta can only have come from that session: an edit lands in
    * the session's open modification, which may be a write-back conflict of its earlier commit.
    */
-  private readonly sentValues = new Map<string, unknown[]>();
+  private readonly sentValues = new Map<string, { value: unknown; at: number }[]>();
 
   sent(session: string, rec: SoakRecord, field: string, value: unknown): void {
     const key = `${session}/${rec.org}/${rec.id}/${field}`;
     const list = this.sentValues.get(key);
-    if (list) list.push(value);
-    else this.sentValues.set(key, [value]);
+    const entry = { value, at: Date.now() };
+    if (list) list.push(entry);
+    else this.sentValues.set(key, [entry]);
+  }
+
+  /** Did this session send an edit of this field of the record after `since` (epoch ms)? */
+  sentAfter(session: string, rec: SoakRecord, field: string, since: number): boolean {
+    return (this.sentValues.get(`${session}/${rec.org}/${rec.id}/${field}`) ?? []).some((e) => e.at >= since);
   }
 
   /** Did this session commit (acknowledged), or send in an edit, this value of this field of the record? */
   committedBy(session: string, rec: SoakRecord, field: string, value: unknown): boolean {
-    for (const v of this.sentValues.get(`${session}/${rec.org}/${rec.id}/${field}`) ?? [])
+    for (const { value: v } of this.sentValues.get(`${session}/${rec.org}/${rec.id}/${field}`) ?? [])
       if (v === ANY || sameValue(field, v, value)) return true;
     for (const o of this.obligations.values())
       if (

@@ -208,9 +208,11 @@ export class WriteBackRepository {
 
   /**
    * PEMS holds other values for the change's fields (syncing → conflict), with base/theirs/mine
-   * per field. When the author's session already has an open draft of the same record (at most
-   * one open modification per record and session), the two become one conflict: the pending
-   * change's delta under the draft's, the draft's id kept, so nothing the user wrote is lost.
+   * per field. The change keeps its id (what the commit answered), so the conflict is traceable
+   * to it. When the author's session already has an open modification of the same record (at
+   * most one per record and session), that one is folded into the conflict: its delta over the
+   * change's, its conflicts kept, and a version above both, so an edit sent against the draft's
+   * old version gets VERSION_CONFLICT instead of landing silently — nothing the user wrote is lost.
    * Returns the id of the modification now in conflict, or null when the change was no longer ours.
    */
   async markConflict(
@@ -247,8 +249,9 @@ export class WriteBackRepository {
         base_values: JsonObject;
         conflicts: FieldConflict[] | null;
         sync_state: 'draft' | 'conflict';
+        current_version: number;
       }>`
-        SELECT id, delta, base_values, conflicts, sync_state FROM pfa_modification
+        SELECT id, delta, base_values, conflicts, sync_state, current_version FROM pfa_modification
         WHERE organization_id = ${org} AND mirror_id = ${change.mirrorId}::bigint AND session_id = ${change.sessionId}
           AND sync_state IN ('draft', 'conflict')
         FOR UPDATE`.execute(tx);
@@ -278,38 +281,38 @@ export class WriteBackRepository {
       const byField = new Map<string, FieldConflict>();
       for (const c of [...conflicts, ...(draft.conflicts ?? [])])
         byField.set(c.field, { ...c, mine: delta[c.field] ?? c.mine });
+      // The open slot of (record, session) is freed first: the unique index admits one open row.
+      await sql`DELETE FROM pfa_modification WHERE organization_id = ${org} AND id = ${draft.id}`.execute(tx);
       await sql`
         UPDATE pfa_modification SET sync_state = 'conflict', delta = ${JSON.stringify(delta)}::jsonb,
           modified_fields = ${Object.keys(delta)}::text[], base_values = ${JSON.stringify(baseValues)}::jsonb,
           conflicts = ${JSON.stringify([...byField.values()])}::jsonb, last_error = ${message},
-          current_version = current_version + 1, updated_at = now()
-        WHERE organization_id = ${org} AND id = ${draft.id}`.execute(tx);
-      await sql`DELETE FROM pfa_modification WHERE organization_id = ${org} AND id = ${change.id}::bigint`.execute(
+          current_version = greatest(current_version, ${draft.current_version}::int) + 1,
+          updated_at = now(), sync_attempts = sync_attempts + 1
+        WHERE organization_id = ${org} AND id = ${change.id}::bigint`.execute(tx);
+      await this.event(
         tx,
+        change,
+        String(draft.id),
+        'draft-merged-into-conflict',
+        `folded into write-back conflict ${change.id}: ${message}`,
+        draft.delta,
+        null,
+        draft.sync_state,
+        null,
       );
       await this.event(
         tx,
         change,
         change.id,
-        'sync-conflict-merged',
-        `merged into open draft ${draft.id}: ${message}`,
-        pending.delta,
-        null,
-        'syncing',
-        null,
-      );
-      await this.event(
-        tx,
-        change,
-        draft.id,
         'sync-conflict',
-        `took pending change ${change.id}: ${message}`,
-        draft.delta,
+        `took open ${draft.sync_state} ${draft.id}: ${message}`,
+        pending.delta,
         delta,
-        draft.sync_state,
+        'syncing',
         'conflict',
       );
-      return String(draft.id);
+      return change.id;
     });
   }
 
