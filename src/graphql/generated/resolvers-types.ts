@@ -16,14 +16,30 @@ export type Scalars = {
   Boolean: { input: boolean; output: boolean; }
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
+  /** A column of a columnar answer: a JSON array of booleans, one entry per row. Output only. */
+  BooleanColumn: { input: boolean[]; output: boolean[]; }
   /** An instant, ISO-8601 with time zone. */
   DateTime: { input: Date | string; output: Date | string; }
+  /**
+   * A column of a columnar answer (`TimelineBarColumns`): a JSON array of record ids (`PfaRecord.id`,
+   * strings), one entry per row. Output only. Columns are list scalars rather than `[ID!]` because
+   * their arrays run to 50,000 entries, and completing each entry as a GraphQL list item cost more
+   * than the rest of the answer.
+   */
+  IDColumn: { input: string[]; output: string[]; }
   /** Any JSON value. */
   JSON: { input: unknown; output: unknown; }
   /** A JSON object. */
   JSONObject: { input: Record<string, unknown>; output: Record<string, unknown>; }
   /** A calendar date without time, `YYYY-MM-DD`. */
   LocalDate: { input: string; output: string; }
+  /**
+   * A column of a columnar answer: a JSON array of dates `YYYY-MM-DD` (an entry may be null where the
+   * field says so), one entry per row. Output only.
+   */
+  LocalDateColumn: { input: (string | null)[]; output: (string | null)[]; }
+  /** A column of a columnar answer: a JSON array of strings (an entry may be null), one entry per row. Output only. */
+  StringColumn: { input: (string | null)[]; output: (string | null)[]; }
 };
 
 /** One change in the audit trail. */
@@ -1330,31 +1346,32 @@ export type SyncState =
   | 'SYNCING';
 
 /**
- * Gantt bars as parallel arrays (entry i of every array is bar i). Select only the arrays the chart
- * draws; each is as long as `TimelineBars.count`. Values are merged as the caller sees them.
+ * Gantt bars as parallel arrays (entry i of every array is bar i), each a column scalar (a JSON
+ * array). Select only the arrays the chart draws; each is as long as `TimelineBars.count`. Values are
+ * merged as the caller sees them.
  */
 export type TimelineBarColumns = {
   __typename?: 'TimelineBarColumns';
-  /** Actual end (null when missing). */
-  actualEnd: Array<Maybe<Scalars['LocalDate']['output']>>;
-  /** Actual start (null when missing). */
-  actualStart: Array<Maybe<Scalars['LocalDate']['output']>>;
-  /** Category (null when the record has none). */
-  category: Array<Maybe<Scalars['String']['output']>>;
-  /** Forecast end: where the bar ends (inclusive). */
-  forecastEnd: Array<Scalars['LocalDate']['output']>;
-  /** Forecast start: where the bar begins. */
-  forecastStart: Array<Scalars['LocalDate']['output']>;
+  /** Actual end (null entries where missing). */
+  actualEnd: Scalars['LocalDateColumn']['output'];
+  /** Actual start (null entries where missing). */
+  actualStart: Scalars['LocalDateColumn']['output'];
+  /** Category (null entries where the record has none). */
+  category: Scalars['StringColumn']['output'];
+  /** Forecast end: where the bar ends, inclusive (never null). */
+  forecastEnd: Scalars['LocalDateColumn']['output'];
+  /** Forecast start: where the bar begins (never null). */
+  forecastStart: Scalars['LocalDateColumn']['output'];
   /** Whether the caller's session holds an open draft of the record (the bar shows a what-if). */
-  hasDraft: Array<Scalars['Boolean']['output']>;
+  hasDraft: Scalars['BooleanColumn']['output'];
   /** `PfaRecord.id` of each bar. */
-  id: Array<Scalars['ID']['output']>;
-  /** Planned end (null when missing). */
-  originalEnd: Array<Maybe<Scalars['LocalDate']['output']>>;
-  /** Planned start (null when missing), for a baseline bar. */
-  originalStart: Array<Maybe<Scalars['LocalDate']['output']>>;
+  id: Scalars['IDColumn']['output'];
+  /** Planned end (null entries where missing). */
+  originalEnd: Scalars['LocalDateColumn']['output'];
+  /** Planned start (null entries where missing), for a baseline bar. */
+  originalStart: Scalars['LocalDateColumn']['output'];
   /** PEMS identifier of each bar. */
-  pfaId: Array<Scalars['String']['output']>;
+  pfaId: Scalars['StringColumn']['output'];
 };
 
 /**
@@ -1504,6 +1521,7 @@ export type ResolversTypes = {
   AuditEvent: ResolverTypeWrapper<AuditEvent>;
   AuditEventConnection: ResolverTypeWrapper<AuditEventConnection>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  BooleanColumn: ResolverTypeWrapper<Scalars['BooleanColumn']['output']>;
   BulkUpdatePfaRecordsInput: BulkUpdatePfaRecordsInput;
   BulkUpdatePfaRecordsPayload: ResolverTypeWrapper<BulkEditResult>;
   CommitDraftsPayload: ResolverTypeWrapper<Omit<CommitDraftsPayload, 'committed' | 'conflicted'> & { committed: Array<ResolversTypes['Draft']>, conflicted: Array<ResolversTypes['Draft']> }>;
@@ -1519,6 +1537,7 @@ export type ResolversTypes = {
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   FloatFilter: FloatFilter;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  IDColumn: ResolverTypeWrapper<Scalars['IDColumn']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   IntFilter: IntFilter;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
@@ -1530,6 +1549,7 @@ export type ResolversTypes = {
   KpiChangedEvent: ResolverTypeWrapper<KpiChangedEvent>;
   KpiSummary: ResolverTypeWrapper<KpiSummary>;
   LocalDate: ResolverTypeWrapper<Scalars['LocalDate']['output']>;
+  LocalDateColumn: ResolverTypeWrapper<Scalars['LocalDateColumn']['output']>;
   Me: ResolverTypeWrapper<Me>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Node: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['Node']>;
@@ -1550,6 +1570,7 @@ export type ResolversTypes = {
   ResolveConflictPayload: ResolverTypeWrapper<Omit<ResolveConflictPayload, 'draft' | 'record'> & { draft?: Maybe<ResolversTypes['Draft']>, record: ResolversTypes['PfaRecord'] }>;
   Session: ResolverTypeWrapper<Session>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  StringColumn: ResolverTypeWrapper<Scalars['StringColumn']['output']>;
   StringFilter: StringFilter;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   SyncRun: ResolverTypeWrapper<SyncRunRow>;
@@ -1566,6 +1587,7 @@ export type ResolversParentTypes = {
   AuditEvent: AuditEvent;
   AuditEventConnection: AuditEventConnection;
   Boolean: Scalars['Boolean']['output'];
+  BooleanColumn: Scalars['BooleanColumn']['output'];
   BulkUpdatePfaRecordsInput: BulkUpdatePfaRecordsInput;
   BulkUpdatePfaRecordsPayload: BulkEditResult;
   CommitDraftsPayload: Omit<CommitDraftsPayload, 'committed' | 'conflicted'> & { committed: Array<ResolversParentTypes['Draft']>, conflicted: Array<ResolversParentTypes['Draft']> };
@@ -1580,6 +1602,7 @@ export type ResolversParentTypes = {
   Float: Scalars['Float']['output'];
   FloatFilter: FloatFilter;
   ID: Scalars['ID']['output'];
+  IDColumn: Scalars['IDColumn']['output'];
   Int: Scalars['Int']['output'];
   IntFilter: IntFilter;
   JSON: Scalars['JSON']['output'];
@@ -1591,6 +1614,7 @@ export type ResolversParentTypes = {
   KpiChangedEvent: KpiChangedEvent;
   KpiSummary: KpiSummary;
   LocalDate: Scalars['LocalDate']['output'];
+  LocalDateColumn: Scalars['LocalDateColumn']['output'];
   Me: Me;
   Mutation: Record<PropertyKey, never>;
   Node: ResolversInterfaceTypes<ResolversParentTypes>['Node'];
@@ -1608,6 +1632,7 @@ export type ResolversParentTypes = {
   ResolveConflictPayload: Omit<ResolveConflictPayload, 'draft' | 'record'> & { draft?: Maybe<ResolversParentTypes['Draft']>, record: ResolversParentTypes['PfaRecord'] };
   Session: Session;
   String: Scalars['String']['output'];
+  StringColumn: Scalars['StringColumn']['output'];
   StringFilter: StringFilter;
   Subscription: Record<PropertyKey, never>;
   SyncRun: SyncRunRow;
@@ -1632,6 +1657,10 @@ export type AuditEventConnectionResolvers<ContextType = GraphqlContext, ParentTy
   nodes?: Resolver<Array<ResolversTypes['AuditEvent']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
 };
+
+export interface BooleanColumnScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['BooleanColumn'], any> {
+  name: 'BooleanColumn';
+}
 
 export type BulkUpdatePfaRecordsPayloadResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['BulkUpdatePfaRecordsPayload'] = ResolversParentTypes['BulkUpdatePfaRecordsPayload']> = {
   affectedCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -1696,6 +1725,10 @@ export type FieldConflictResolvers<ContextType = GraphqlContext, ParentType exte
   theirs?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
 };
 
+export interface IdColumnScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['IDColumn'], any> {
+  name: 'IDColumn';
+}
+
 export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
   name: 'JSON';
 }
@@ -1751,6 +1784,10 @@ export type KpiSummaryResolvers<ContextType = GraphqlContext, ParentType extends
 
 export interface LocalDateScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['LocalDate'], any> {
   name: 'LocalDate';
+}
+
+export interface LocalDateColumnScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['LocalDateColumn'], any> {
+  name: 'LocalDateColumn';
 }
 
 export type MeResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['Me'] = ResolversParentTypes['Me']> = {
@@ -1906,6 +1943,10 @@ export type SessionResolvers<ContextType = GraphqlContext, ParentType extends Re
   organizationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
+export interface StringColumnScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['StringColumn'], any> {
+  name: 'StringColumn';
+}
+
 export type SubscriptionResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
   draftsChanged?: SubscriptionResolver<ResolversTypes['DraftsChangedEvent'], "draftsChanged", ParentType, ContextType, RequireFields<SubscriptionDraftsChangedArgs, 'organizationId'>>;
   jobProgress?: SubscriptionResolver<ResolversTypes['JobProgressEvent'], "jobProgress", ParentType, ContextType, RequireFields<SubscriptionJobProgressArgs, 'id'>>;
@@ -1933,16 +1974,16 @@ export type SyncRunResolvers<ContextType = GraphqlContext, ParentType extends Re
 };
 
 export type TimelineBarColumnsResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['TimelineBarColumns'] = ResolversParentTypes['TimelineBarColumns']> = {
-  actualEnd?: Resolver<Array<Maybe<ResolversTypes['LocalDate']>>, ParentType, ContextType>;
-  actualStart?: Resolver<Array<Maybe<ResolversTypes['LocalDate']>>, ParentType, ContextType>;
-  category?: Resolver<Array<Maybe<ResolversTypes['String']>>, ParentType, ContextType>;
-  forecastEnd?: Resolver<Array<ResolversTypes['LocalDate']>, ParentType, ContextType>;
-  forecastStart?: Resolver<Array<ResolversTypes['LocalDate']>, ParentType, ContextType>;
-  hasDraft?: Resolver<Array<ResolversTypes['Boolean']>, ParentType, ContextType>;
-  id?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
-  originalEnd?: Resolver<Array<Maybe<ResolversTypes['LocalDate']>>, ParentType, ContextType>;
-  originalStart?: Resolver<Array<Maybe<ResolversTypes['LocalDate']>>, ParentType, ContextType>;
-  pfaId?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  actualEnd?: Resolver<ResolversTypes['LocalDateColumn'], ParentType, ContextType>;
+  actualStart?: Resolver<ResolversTypes['LocalDateColumn'], ParentType, ContextType>;
+  category?: Resolver<ResolversTypes['StringColumn'], ParentType, ContextType>;
+  forecastEnd?: Resolver<ResolversTypes['LocalDateColumn'], ParentType, ContextType>;
+  forecastStart?: Resolver<ResolversTypes['LocalDateColumn'], ParentType, ContextType>;
+  hasDraft?: Resolver<ResolversTypes['BooleanColumn'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['IDColumn'], ParentType, ContextType>;
+  originalEnd?: Resolver<ResolversTypes['LocalDateColumn'], ParentType, ContextType>;
+  originalStart?: Resolver<ResolversTypes['LocalDateColumn'], ParentType, ContextType>;
+  pfaId?: Resolver<ResolversTypes['StringColumn'], ParentType, ContextType>;
 };
 
 export type TimelineBarsResolvers<ContextType = GraphqlContext, ParentType extends ResolversParentTypes['TimelineBars'] = ResolversParentTypes['TimelineBars']> = {
@@ -1974,6 +2015,7 @@ export type UpdatePfaRecordPayloadResolvers<ContextType = GraphqlContext, Parent
 export type Resolvers<ContextType = GraphqlContext> = {
   AuditEvent?: AuditEventResolvers<ContextType>;
   AuditEventConnection?: AuditEventConnectionResolvers<ContextType>;
+  BooleanColumn?: GraphQLScalarType;
   BulkUpdatePfaRecordsPayload?: BulkUpdatePfaRecordsPayloadResolvers<ContextType>;
   CommitDraftsPayload?: CommitDraftsPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
@@ -1982,6 +2024,7 @@ export type Resolvers<ContextType = GraphqlContext> = {
   DraftsChangedEvent?: DraftsChangedEventResolvers<ContextType>;
   FailedJob?: FailedJobResolvers<ContextType>;
   FieldConflict?: FieldConflictResolvers<ContextType>;
+  IDColumn?: GraphQLScalarType;
   JSON?: GraphQLScalarType;
   JSONObject?: GraphQLScalarType;
   JobPayload?: JobPayloadResolvers<ContextType>;
@@ -1991,6 +2034,7 @@ export type Resolvers<ContextType = GraphqlContext> = {
   KpiChangedEvent?: KpiChangedEventResolvers<ContextType>;
   KpiSummary?: KpiSummaryResolvers<ContextType>;
   LocalDate?: GraphQLScalarType;
+  LocalDateColumn?: GraphQLScalarType;
   Me?: MeResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Node?: NodeResolvers<ContextType>;
@@ -2005,6 +2049,7 @@ export type Resolvers<ContextType = GraphqlContext> = {
   Query?: QueryResolvers<ContextType>;
   ResolveConflictPayload?: ResolveConflictPayloadResolvers<ContextType>;
   Session?: SessionResolvers<ContextType>;
+  StringColumn?: GraphQLScalarType;
   Subscription?: SubscriptionResolvers<ContextType>;
   SyncRun?: SyncRunResolvers<ContextType>;
   TimelineBarColumns?: TimelineBarColumnsResolvers<ContextType>;
