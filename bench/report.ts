@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BENCH_DIR, growthSection } from './growth-report.js';
+import { peerSection } from './peer/report.js';
 import type { LoadResult } from './load.js';
 import type { CpuPerRequest } from './meter.js';
 import type { BackgroundLoad } from './procstat.js';
@@ -222,7 +223,10 @@ export function writeReport(file: string, report: Report): void {
     `Server RSS: ${fmt(report.server.idleRssMb)} MB after the load runs, ${fmt(report.server.finalRssMb)} MB at the end (single process).`,
   );
   // bench/REPORT.md only (not the partial reports under bench/.cache/): the last `npm run bench:growth`.
-  const growth = path.resolve(path.dirname(file)) === BENCH_DIR ? growthSection() : null;
+  const main = path.resolve(path.dirname(file)) === BENCH_DIR;
+  // ... and the last `npm run bench:peer` (this service beside PostGraphile, interleaved rounds).
+  if (main) push('', peerSection(2).trimEnd());
+  const growth = main ? growthSection() : null;
   if (growth) push('', growth.trimEnd());
   push(
     '',
