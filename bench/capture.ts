@@ -39,9 +39,30 @@ function install(): void {
         },
         () => undefined,
       );
+    } else if (log && isQueryObject(args[0])) {
+      // A pg Query object (the read timeout's pipelined reads, src/db/read-timeout.ts): it emits
+      // 'end' with its result (also when it has a callback).
+      const query = args[0];
+      const entry: CapturedStatement = { text: query.text, values: query.values ?? [], ms: 0, rows: null };
+      log.push(entry);
+      query.once('end', (r: { rowCount?: number | null }) => {
+        entry.ms = performance.now() - t0;
+        entry.rows = r?.rowCount ?? null;
+      });
     }
     return result;
   };
+}
+
+interface QueryObject {
+  text: string;
+  values?: unknown[];
+  once(event: 'end', listener: (result: { rowCount?: number | null }) => void): unknown;
+}
+
+function isQueryObject(q: unknown): q is QueryObject {
+  const o = q as Partial<QueryObject> | null;
+  return typeof o === 'object' && o !== null && typeof o.text === 'string' && typeof o.once === 'function';
 }
 
 /** Starts (on) or stops (off) recording; returns what was recorded since the last switch. */
