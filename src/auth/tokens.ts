@@ -13,6 +13,7 @@ import {
 } from 'jose';
 import type { Config } from '../config.js';
 import { DomainError } from '../domain/errors.js';
+import { LruCache } from '../util/lru-cache.js';
 import {
   ORGANIZATION_CODE,
   principalFromClaims,
@@ -35,7 +36,23 @@ export interface TokenVerifierOptions extends ClaimRules {
   audience?: string | readonly string[] | undefined;
   /** jose's JWKS cache: refetch at most once per cooldown on an unknown kid; refresh after maxAge. */
   jwks?: { cooldownMs?: number; cacheMaxAgeMs?: number; timeoutMs?: number };
+  /** HS256 tokens remembered once verified (see VERIFIED_CACHE_SIZE); 0 turns the cache off. */
+  verifiedCacheSize?: number;
 }
+
+/**
+ * An HS256 token that verified is remembered, by its exact text, for at most
+ * VERIFIED_CACHE_TTL_MS and never past its `exp`: a client sends the same token with every
+ * request, and checking its HMAC through WebCrypto was ~8% of the CPU of a 100-record grid
+ * request. The secret is fixed for the life of the process, and every check that depends on the
+ * time is monotone — `exp` (the entry ends at exp, after which jose and its clock tolerance
+ * decide as before), `nbf` and `iat` (once passed, passed) — so a remembered answer is the answer
+ * verifying again would give. Failures are not remembered. Tokens verified with the JWKS are
+ * verified every time: a key the provider withdraws must stop working as soon as jose refetches
+ * the key set (test/auth-jwks.test.ts).
+ */
+const VERIFIED_CACHE_SIZE = 1_000;
+const VERIFIED_CACHE_TTL_MS = 60_000;
 
 export interface TokenVerifier {
   /** Verifies `Authorization: Bearer <JWT>`. Throws UNAUTHENTICATED (SERVICE_UNAVAILABLE when the JWKS cannot be fetched). */
@@ -69,6 +86,11 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         ...(options.jwks?.timeoutMs !== undefined ? { timeoutDuration: options.jwks.timeoutMs } : {}),
       })
     : null;
+  const cacheSize = options.verifiedCacheSize ?? VERIFIED_CACHE_SIZE;
+  const verified =
+    cacheSize > 0
+      ? new LruCache<string, { principal: Principal; until: number }>(cacheSize, VERIFIED_CACHE_TTL_MS)
+      : null;
   const common: JWTVerifyOptions = {
     requiredClaims: ['exp', 'iat', 'sub'],
     clockTolerance: options.clockToleranceSeconds,
@@ -83,6 +105,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       if (!m?.[1]) throw unauthenticated('Authorization header must be "Bearer <token>"');
       const token = m[1];
       if (token.length > MAX_TOKEN_CHARS) throw unauthenticated('token is too long');
+      const known = verified?.get(token);
+      if (known && Date.now() < known.until) return known.principal;
       let alg: unknown;
       try {
         alg = decodeProtectedHeader(token).alg;
@@ -119,7 +143,12 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
           throw unauthenticated(`token claim ${e.claim} is not valid (${e.reason})`);
         throw unauthenticated('token is not valid');
       }
-      return principalFromClaims(payload, options);
+      const { userId, orgs, role } = principalFromClaims(payload, options);
+      // Shared by every request that sends this token: frozen.
+      const principal: Principal = Object.freeze({ userId, orgs: Object.freeze([...orgs]), role });
+      // principalFromClaims checked that exp is a number.
+      if (!viaJwks) verified?.set(token, { principal, until: (payload.exp as number) * 1000 });
+      return principal;
     },
   };
 }
