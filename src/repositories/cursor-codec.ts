@@ -32,7 +32,7 @@ export class CursorCodec {
   }
 
   encode(binding: CursorBinding, values: readonly unknown[]): string {
-    const iv = randomBytes(IV_BYTES);
+    const iv = randomIv();
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     cipher.setAAD(bindingBytes(binding));
     const body = Buffer.concat([cipher.update(JSON.stringify(values), 'utf8'), cipher.final()]);
@@ -65,7 +65,34 @@ export class CursorCodec {
   }
 }
 
+/** Random IVs drawn from a pooled buffer: one call into the random source per 256 cursors. */
+let ivPool = Buffer.alloc(0);
+let ivOffset = 0;
+
+function randomIv(): Buffer {
+  if (ivOffset + IV_BYTES > ivPool.length) {
+    ivPool = randomBytes(IV_BYTES * 256);
+    ivOffset = 0;
+  }
+  // Each IV's bytes are handed out once (the cipher and the cursor copy them).
+  const iv = ivPool.subarray(ivOffset, ivOffset + IV_BYTES);
+  ivOffset += IV_BYTES;
+  return iv;
+}
+
+/** A binding's bytes, once per binding object (a page encodes a cursor per edge with one binding). */
+const bindingCache = new WeakMap<CursorBinding, Buffer>();
+
 function bindingBytes(b: CursorBinding): Buffer {
+  let bytes = bindingCache.get(b);
+  if (!bytes) {
+    bytes = computeBindingBytes(b);
+    bindingCache.set(b, bytes);
+  }
+  return bytes;
+}
+
+function computeBindingBytes(b: CursorBinding): Buffer {
   const filterHash = createHash('sha256')
     .update(canonicalJson(b.filter ?? null))
     .digest('base64url');
