@@ -73,6 +73,19 @@ const FILTER = {
   isActualized: false,
 };
 const ORDER_BY = [{ field: 'forecastStart', desc: true }];
+/** The grid page as the grid asks for it: typed columns instead of the documents. */
+const GRID_REQUEST = {
+  filter: {
+    category: { eq: 'Cranes' },
+    source: { eq: 'Rental' },
+    forecastStart: { gte: '2026-01-01' },
+    forecastEnd: { lte: '2026-12-31' },
+  },
+  orderBy: [{ field: 'forecastStart', desc: false }],
+  first: 100,
+  after: null,
+  withData: false,
+};
 const HELD_SEQ = '41';
 
 interface Operation {
@@ -113,6 +126,13 @@ const OPERATIONS: Operation[] = [
         ),
         await capture(pool, 'MirrorRepository.findPage — next page (after a cursor)', [], () =>
           mirror.findPage(scope, after, ordering),
+        ),
+        // The grid (bench/patterns.ts): no `data` selected, a shape one index serves in order.
+        await capture(
+          pool,
+          'MirrorRepository.findPage — grid page without `data` (category + source, forecast window, FORECAST_START_ASC)',
+          [],
+          () => mirror.findPage(scope, GRID_REQUEST, mirror.planOrdering(GRID_REQUEST)),
         ),
         await capture(pool, 'MirrorRepository.count — totalCount', [[{ n: '0' }]], () =>
           mirror.count(scope, FILTER),

@@ -23,7 +23,8 @@
 -- $18 = '2027-01-01'
 -- $19 = 51
 -- $20 = 51
-SELECT * FROM ((
+/* prepared, custom plan */
+  SELECT * FROM ((
   SELECT r.id, r.organization_id, r.pfa_id, r.version, r.pems_version, r.last_synced_at, r.removed_from_pems_at, r.draft_id, r.data, "r"."forecast_start" AS "sk0", "r"."id" AS "sk1"
   FROM (
 SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
@@ -34,7 +35,8 @@ WHERE m.organization_id = $1
                   WHERE d.organization_id = $2 AND d.mirror_id = m.id AND (d.sync_state IN ('committed', 'syncing') OR (d.session_id = $3 AND d.sync_state IN ('draft', 'conflict'))))) AS r
   WHERE (("r"."category" = ANY($4::text[]) AND "r"."forecast_start" >= $5::date AND "r"."forecast_start" < $6::date AND "r"."is_actualized" IS NOT TRUE) AND r.is_discontinued IS NOT TRUE AND r.removed_from_pems_at IS NULL)
   ORDER BY "r"."forecast_start" DESC NULLS FIRST, "r"."id" DESC NULLS FIRST
-  LIMIT $7) UNION ALL (
+  LIMIT $7)
+    UNION ALL (
   SELECT r.id, r.organization_id, r.pfa_id, r.version, r.pems_version, r.last_synced_at, r.removed_from_pems_at, r.draft_id, r.data, "r"."forecast_start" AS "sk0", "r"."id" AS "sk1"
   FROM ((
 SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
@@ -83,7 +85,8 @@ WHERE d.organization_id = $14 AND d.session_id = $15 AND d.sync_state IN ('draft
 -- $22 = '123456'
 -- $23 = 51
 -- $24 = 51
-SELECT * FROM ((
+/* prepared, custom plan */
+  SELECT * FROM ((
   SELECT r.id, r.organization_id, r.pfa_id, r.version, r.pems_version, r.last_synced_at, r.removed_from_pems_at, r.draft_id, r.data, "r"."forecast_start" AS "sk0", "r"."id" AS "sk1"
   FROM (
 SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
@@ -94,7 +97,8 @@ WHERE m.organization_id = $1
                   WHERE d.organization_id = $2 AND d.mirror_id = m.id AND (d.sync_state IN ('committed', 'syncing') OR (d.session_id = $3 AND d.sync_state IN ('draft', 'conflict'))))) AS r
   WHERE (("r"."category" = ANY($4::text[]) AND "r"."forecast_start" >= $5::date AND "r"."forecast_start" < $6::date AND "r"."is_actualized" IS NOT TRUE) AND r.is_discontinued IS NOT TRUE AND r.removed_from_pems_at IS NULL) AND ("r"."forecast_start", "r"."id") < ($7::date, $8::bigint)
   ORDER BY "r"."forecast_start" DESC NULLS FIRST, "r"."id" DESC NULLS FIRST
-  LIMIT $9) UNION ALL (
+  LIMIT $9)
+    UNION ALL (
   SELECT r.id, r.organization_id, r.pfa_id, r.version, r.pems_version, r.last_synced_at, r.removed_from_pems_at, r.draft_id, r.data, "r"."forecast_start" AS "sk0", "r"."id" AS "sk1"
   FROM ((
 SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
@@ -117,6 +121,66 @@ WHERE d.organization_id = $16 AND d.session_id = $17 AND d.sync_state IN ('draft
   LIMIT $23)) AS r
   ORDER BY "r"."sk0" DESC NULLS FIRST, "r"."sk1" DESC NULLS FIRST
   LIMIT $24;
+
+-- MirrorRepository.findPage — grid page without `data` (category + source, forecast window, FORECAST_START_ASC)
+-- $1 = 'ORG-SAMPLE'
+-- $2 = 'ORG-SAMPLE'
+-- $3 = '00000000-0000-4000-8000-000000000001'
+-- $4 = 'Cranes'
+-- $5 = 'Rental'
+-- $6 = '2026-01-01'
+-- $7 = '2026-12-31'
+-- $8 = 101
+-- $9 = 'ORG-SAMPLE'
+-- $10 = 'ORG-SAMPLE'
+-- $11 = 'ORG-SAMPLE'
+-- $12 = '00000000-0000-4000-8000-000000000001'
+-- $13 = 'ORG-SAMPLE'
+-- $14 = 'ORG-SAMPLE'
+-- $15 = 'ORG-SAMPLE'
+-- $16 = '00000000-0000-4000-8000-000000000001'
+-- $17 = 'Cranes'
+-- $18 = 'Rental'
+-- $19 = '2026-01-01'
+-- $20 = '2026-12-31'
+-- $21 = 101
+-- $22 = 101
+/* prepared */
+  SELECT * FROM ((
+  SELECT r.id, r.organization_id, r.pfa_id, r.version, r.pems_version, r.last_synced_at, r.removed_from_pems_at, r.draft_id, "r"."category" AS "category", "r"."class" AS "class", "r"."source" AS "source", "r"."dor" AS "dor", "r"."area_silo" AS "areaSilo", "r"."manufacturer" AS "manufacturer", "r"."model" AS "model", "r"."contract" AS "contract", "r"."equipment" AS "equipment", "r"."monthly_rate" AS "monthlyRate", "r"."purchase_price" AS "purchasePrice", "r"."original_start" AS "originalStart", "r"."original_end" AS "originalEnd", "r"."forecast_start" AS "forecastStart", "r"."forecast_end" AS "forecastEnd", "r"."actual_start" AS "actualStart", "r"."actual_end" AS "actualEnd", "r"."is_actualized" AS "isActualized", "r"."has_actuals" AS "hasActuals", "r"."has_plan" AS "hasPlan", "r"."is_discontinued" AS "isDiscontinued", "r"."is_funds_transferable" AS "isFundsTransferable", NULL::jsonb AS data, "r"."forecast_start" AS "sk0", "r"."id" AS "sk1"
+  FROM (
+SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
+       NULL::bigint AS draft_id, false AS has_draft, m.data, m.search_text, "m"."category", "m"."class", "m"."source", "m"."dor", "m"."area_silo", "m"."manufacturer", "m"."model", "m"."contract", "m"."equipment", "m"."monthly_rate", "m"."purchase_price", "m"."original_start", "m"."original_end", "m"."forecast_start", "m"."forecast_end", "m"."actual_start", "m"."actual_end", "m"."is_actualized", "m"."has_actuals", "m"."has_plan", "m"."is_discontinued", "m"."is_funds_transferable"
+FROM pfa_mirror m
+WHERE m.organization_id = $1
+  AND NOT EXISTS (SELECT 1 FROM pfa_modification d
+                  WHERE d.organization_id = $2 AND d.mirror_id = m.id AND (d.sync_state IN ('committed', 'syncing') OR (d.session_id = $3 AND d.sync_state IN ('draft', 'conflict'))))) AS r
+  WHERE (("r"."category" = $4::text AND "r"."source" = $5::text AND "r"."forecast_start" >= $6::date AND "r"."forecast_end" <= $7::date) AND r.is_discontinued IS NOT TRUE AND r.removed_from_pems_at IS NULL)
+  ORDER BY "r"."forecast_start" ASC NULLS LAST, "r"."id" ASC NULLS LAST
+  LIMIT $8)
+    UNION ALL (
+  SELECT r.id, r.organization_id, r.pfa_id, r.version, r.pems_version, r.last_synced_at, r.removed_from_pems_at, r.draft_id, NULL::text AS "category", NULL::text AS "class", NULL::text AS "source", NULL::text AS "dor", NULL::text AS "areaSilo", NULL::text AS "manufacturer", NULL::text AS "model", NULL::text AS "contract", NULL::text AS "equipment", NULL::numeric AS "monthlyRate", NULL::numeric AS "purchasePrice", NULL::date AS "originalStart", NULL::date AS "originalEnd", NULL::date AS "forecastStart", NULL::date AS "forecastEnd", NULL::date AS "actualStart", NULL::date AS "actualEnd", NULL::boolean AS "isActualized", NULL::boolean AS "hasActuals", NULL::boolean AS "hasPlan", NULL::boolean AS "isDiscontinued", NULL::boolean AS "isFundsTransferable", r.data, "r"."forecast_start" AS "sk0", "r"."id" AS "sk1"
+  FROM ((
+SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
+       NULL::bigint AS draft_id, false AS has_draft, p.data, p.search_text, "p"."category", "p"."class", "p"."source", "p"."dor", "p"."area_silo", "p"."manufacturer", "p"."model", "p"."contract", "p"."equipment", "p"."monthly_rate", "p"."purchase_price", "p"."original_start", "p"."original_end", "p"."forecast_start", "p"."forecast_end", "p"."actual_start", "p"."actual_end", "p"."is_actualized", "p"."has_actuals", "p"."has_plan", "p"."is_discontinued", "p"."is_funds_transferable"
+FROM pfa_pending_record p
+JOIN pfa_mirror m ON m.organization_id = $9 AND m.id = p.id
+WHERE p.organization_id = $10 AND NOT EXISTS (SELECT 1 FROM pfa_modification d WHERE d.organization_id = $11 AND d.session_id = $12 AND d.sync_state IN ('draft', 'conflict') AND d.mirror_id = p.id))
+UNION ALL (
+SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
+       d.id AS draft_id, true AS has_draft, j.data,
+       pfa_search_text(m.pfa_id, j.data) AS search_text, pfa_text(j.data -> 'category') AS "category", pfa_text(j.data -> 'class') AS "class", pfa_text(j.data -> 'source') AS "source", pfa_text(j.data -> 'dor') AS "dor", pfa_text(j.data -> 'areaSilo') AS "area_silo", pfa_text(j.data -> 'manufacturer') AS "manufacturer", pfa_text(j.data -> 'model') AS "model", pfa_text(j.data -> 'contract') AS "contract", pfa_text(j.data -> 'equipment') AS "equipment", pfa_money(j.data -> 'monthlyRate') AS "monthly_rate", pfa_money(j.data -> 'purchasePrice') AS "purchase_price", pfa_date(j.data -> 'originalStart') AS "original_start", pfa_date(j.data -> 'originalEnd') AS "original_end", pfa_date(j.data -> 'forecastStart') AS "forecast_start", pfa_date(j.data -> 'forecastEnd') AS "forecast_end", pfa_date(j.data -> 'actualStart') AS "actual_start", pfa_date(j.data -> 'actualEnd') AS "actual_end", pfa_bool(j.data -> 'isActualized') AS "is_actualized", pfa_bool(j.data -> 'hasActuals') AS "has_actuals", pfa_bool(j.data -> 'hasPlan') AS "has_plan", pfa_bool(j.data -> 'isDiscontinued') AS "is_discontinued", pfa_bool(j.data -> 'isFundsTransferable') AS "is_funds_transferable"
+FROM pfa_modification d
+JOIN pfa_mirror m ON m.organization_id = $13 AND m.id = d.mirror_id
+LEFT JOIN pfa_pending_record p ON p.organization_id = $14 AND p.id = d.mirror_id
+-- OFFSET 0 keeps the merged document computed once: inlined, every parse function rebuilt it.
+CROSS JOIN LATERAL (SELECT coalesce(p.data, m.data) || d.delta AS data OFFSET 0) j
+WHERE d.organization_id = $15 AND d.session_id = $16 AND d.sync_state IN ('draft', 'conflict'))) AS r
+  WHERE (("r"."category" = $17::text AND "r"."source" = $18::text AND "r"."forecast_start" >= $19::date AND "r"."forecast_end" <= $20::date) AND r.is_discontinued IS NOT TRUE AND r.removed_from_pems_at IS NULL)
+  ORDER BY "r"."forecast_start" ASC NULLS LAST, "r"."id" ASC NULLS LAST
+  LIMIT $21)) AS r
+  ORDER BY "r"."sk0" ASC NULLS LAST, "r"."sk1" ASC NULLS LAST
+  LIMIT $22;
 
 -- MirrorRepository.count — totalCount
 -- $1 = 'ORG-SAMPLE'

@@ -1,11 +1,23 @@
-import { recordCosts, type RecordCosts } from './costs.js';
+import { costsOfValues, type RecordCosts } from './costs.js';
+import { valuesFromData, type RecordValues } from './record-values.js';
+import { slipsOfValues, type RecordSlips } from './slips.js';
 
 /** A record as one caller sees it: mirror data overlaid by pending deltas and the caller's draft. */
 export interface MergedRecord {
   id: string;
   organizationId: string;
   pfaId: string;
-  data: Record<string, unknown>;
+  /**
+   * The merged JSON document, or null when the read left it out (a page whose selection does not
+   * ask for `data`): `values` then holds the record keys, read from the merged relation's typed
+   * columns.
+   */
+  data: Record<string, unknown> | null;
+  /** The record keys as typed values; derived from `data` on first use when a read did not give them. */
+  values?: RecordValues;
+  /** Memo of costsOf / slipsOf (computed on first use). */
+  costs?: RecordCosts;
+  slips?: RecordSlips;
   version: number;
   pemsVersion: string | null;
   lastSyncedAt: Date;
@@ -17,14 +29,19 @@ export interface MergedRecord {
   draftId: string | null;
 }
 
-const costCache = new WeakMap<MergedRecord, RecordCosts>();
+/** The record keys of a merged record as typed values (read from `data` once per object). */
+export function valuesOf(record: MergedRecord): RecordValues {
+  if (record.values) return record.values;
+  if (record.data === null) throw new Error(`record ${record.id} was read with neither data nor values`);
+  return (record.values = valuesFromData(record.data));
+}
 
 /** Costs of a merged record, computed once per object. */
 export function costsOf(record: MergedRecord): RecordCosts {
-  let costs = costCache.get(record);
-  if (!costs) {
-    costs = recordCosts(record.data);
-    costCache.set(record, costs);
-  }
-  return costs;
+  return (record.costs ??= costsOfValues(valuesOf(record)));
+}
+
+/** Slip and duration days of a merged record, computed once per object. */
+export function slipsOf(record: MergedRecord): RecordSlips {
+  return (record.slips ??= slipsOfValues(valuesOf(record)));
 }

@@ -1,3 +1,4 @@
+import type { RecordValues } from './record-values.js';
 import { readDate, daysBetween } from './values.js';
 
 /** Slip and duration fields of a record (DOMAIN §5.1), in whole days. */
@@ -12,19 +13,29 @@ export interface RecordSlips {
   planDurationDays: number | null;
 }
 
-/** `end − start` in days of two date keys of a record; null when either is not a date. */
-export function daysFrom(data: Record<string, unknown>, startKey: string, endKey: string): number | null {
-  const start = readDate(data[startKey]);
-  const end = readDate(data[endKey]);
+/** `end − start` in days of two dates of a record; null when either is missing. */
+export function daysFrom(start: string | null, end: string | null): number | null {
   return start === null || end === null ? null : daysBetween(start, end);
 }
 
-/** The same figures SQL computes in `fieldExpr` (record-query.ts) as date differences. */
-export function recordSlips(data: Record<string, unknown>): RecordSlips {
+/** The same figures SQL computes in `fieldExpr` (record-query/fields.ts) as date differences. */
+export function slipsOfValues(
+  v: Pick<RecordValues, 'originalStart' | 'originalEnd' | 'forecastStart' | 'forecastEnd'>,
+): RecordSlips {
   return {
-    forecastSlipDays: daysFrom(data, 'originalEnd', 'forecastEnd'),
-    startSlipDays: daysFrom(data, 'originalStart', 'forecastStart'),
-    forecastDurationDays: daysFrom(data, 'forecastStart', 'forecastEnd'),
-    planDurationDays: daysFrom(data, 'originalStart', 'originalEnd'),
+    forecastSlipDays: daysFrom(v.originalEnd, v.forecastEnd),
+    startSlipDays: daysFrom(v.originalStart, v.forecastStart),
+    forecastDurationDays: daysFrom(v.forecastStart, v.forecastEnd),
+    planDurationDays: daysFrom(v.originalStart, v.originalEnd),
   };
+}
+
+/** Slips of a merged JSON document. */
+export function recordSlips(data: Record<string, unknown>): RecordSlips {
+  return slipsOfValues({
+    originalStart: readDate(data.originalStart),
+    originalEnd: readDate(data.originalEnd),
+    forecastStart: readDate(data.forecastStart),
+    forecastEnd: readDate(data.forecastEnd),
+  });
 }

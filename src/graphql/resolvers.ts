@@ -1,13 +1,14 @@
 import { GraphQLError, GraphQLScalarType, Kind, type GraphQLResolveInfo } from 'graphql';
 import { DateTimeResolver, JSONObjectResolver, JSONResolver, LocalDateResolver } from 'graphql-scalars';
 import { badInput, notFound, forbidden } from '../domain/errors.js';
-import { costsOf, type MergedRecord } from '../domain/merged-record.js';
+import { costsOf, slipsOf, valuesOf, type MergedRecord } from '../domain/merged-record.js';
+import type { RecordValues } from '../domain/record-values.js';
 import { validateChanges, validateReason } from '../domain/draft-rules.js';
-import { parseLocalDate, readBool, readDate, readMoney, readText, textProblem } from '../domain/values.js';
-import { recordSlips } from '../domain/slips.js';
+import { parseLocalDate, textProblem } from '../domain/values.js';
 import type { DraftView } from '../domain/draft.js';
 import type { MergeScope, RecordFilter } from '../repositories/record-query.js';
 import { parseOrderBy } from './order-by.js';
+import { connectionSelectsRecordData } from './record-selection.js';
 import type { CursorBinding } from '../repositories/cursor-codec.js';
 import type { Actor } from '../services/drafts.service.js';
 import type { GraphqlContext } from './context.js';
@@ -26,6 +27,7 @@ import {
 } from '../repositories/aggregate.repository.js';
 import { addHints } from './hints.js';
 import { auditEvents, pfaRecordAsOf, pfaRecordsAsOf } from './history-resolvers.js';
+import { columnScalars, timelineBars } from './timeline-resolvers.js';
 import { subscriptionResolvers } from '../events/subscription-resolvers.js';
 
 const MAX_FIRST = 1000;
@@ -74,10 +76,15 @@ function selects(info: GraphQLResolveInfo, field: string): boolean {
   return false;
 }
 
-const text = (key: string) => (r: MergedRecord) => readText(r.data[key]);
-const money = (key: string) => (r: MergedRecord) => readMoney(r.data[key]);
-const date = (key: string) => (r: MergedRecord) => readDate(r.data[key]);
-const bool = (key: string) => (r: MergedRecord) => readBool(r.data[key]);
+/** A record key's typed value (from the typed columns the page was read with, or from `data`). */
+const value =
+  <K extends keyof RecordValues>(key: K) =>
+  (r: MergedRecord): RecordValues[K] =>
+    valuesOf(r)[key];
+const text = value;
+const money = value;
+const date = value;
+const bool = value;
 
 const pfaRecordResolvers: PfaRecordResolvers<GraphqlContext, MergedRecord> = {
   id: (r) => r.id,
@@ -119,11 +126,19 @@ const pfaRecordResolvers: PfaRecordResolvers<GraphqlContext, MergedRecord> = {
   forecastCost: (r) => costsOf(r).forecastCost,
   actualCost: (r) => costsOf(r).actualCost,
   variance: (r) => costsOf(r).variance,
-  forecastSlipDays: (r) => recordSlips(r.data).forecastSlipDays,
-  startSlipDays: (r) => recordSlips(r.data).startSlipDays,
-  forecastDurationDays: (r) => recordSlips(r.data).forecastDurationDays,
-  planDurationDays: (r) => recordSlips(r.data).planDurationDays,
-  data: (r) => r.data,
+  forecastSlipDays: (r) => slipsOf(r).forecastSlipDays,
+  startSlipDays: (r) => slipsOf(r).startSlipDays,
+  forecastDurationDays: (r) => slipsOf(r).forecastDurationDays,
+  planDurationDays: (r) => slipsOf(r).planDurationDays,
+  data: async (r, _a, ctx) => {
+    if (r.data !== null) return r.data;
+    // Read without its document (the page's selection did not seem to ask for it): read it now,
+    // one batched statement for the page, and keep the full record for later loads.
+    const loader = ctx.loaders.record({ organizationId: r.organizationId, sessionId: r.sessionId });
+    const full = await loader.clear(r.id).load(r.id);
+    if (!full?.data) throw notFound(`record ${r.id} not found`);
+    return full.data;
+  },
   draft: async (r, _a, ctx) => (r.draftId ? ctx.loaders.draft(r.organizationId).load(r.draftId) : null),
   history: async (r, args, ctx) =>
     ctx.loaders.history(r.organizationId, checkFirst(args.first, 20, 100)).load(r.id),
@@ -162,6 +177,7 @@ export const resolvers: Resolvers<GraphqlContext> = {
   DateTime: DateTimeResolver,
   JSONObject: JSONObjectResolver,
   JSON: JSONResolver,
+  ...columnScalars,
 
   Query: {
     async pfaRecords(_p, args, ctx, info) {
@@ -182,8 +198,10 @@ export const resolvers: Resolvers<GraphqlContext> = {
         ? ctx.services.cursors.decode(from, binding, ordering.keys.length, backward ? 'before' : 'after')
         : null;
       const wantCount = selects(info, 'totalCount');
+      const withData = connectionSelectsRecordData(info);
+      const request = { filter, orderBy, first: size, after: position, withData };
       const [page, totalCount] = await Promise.all([
-        ctx.services.mirror.findPage(scope, { filter, orderBy, first: size, after: position }, ordering),
+        ctx.services.mirror.findPage(scope, request, ordering),
         wantCount ? ctx.services.mirror.count(scope, filter) : Promise.resolve(0),
       ]);
       const rows = backward ? [...page.rows].reverse() : page.rows;
@@ -209,8 +227,13 @@ export const resolvers: Resolvers<GraphqlContext> = {
           // from the cursor (the record it names lies there).
           hasNextPage: backward ? position !== null : page.hasNextPage,
           hasPreviousPage: backward ? page.hasNextPage : position !== null,
-          startCursor: firstRow ? cursor(firstRow) : null,
-          endCursor: lastRow ? cursor(lastRow) : null,
+          // Made when selected (the default resolver reads the property): each is an encryption.
+          get startCursor() {
+            return firstRow ? cursor(firstRow) : null;
+          },
+          get endCursor() {
+            return lastRow ? cursor(lastRow) : null;
+          },
         },
         totalCount,
       };
@@ -310,6 +333,9 @@ export const resolvers: Resolvers<GraphqlContext> = {
     },
     async timelineBounds(_p, { organizationId }, ctx) {
       return ctx.services.kpi.timelineBounds(await ctx.scope(organizationId));
+    },
+    async timelineBars(_p, args, ctx, info) {
+      return timelineBars(args, ctx, info);
     },
     async drafts(_p, { organizationId, allSessions, state }, ctx) {
       const scope = await ctx.scope(organizationId);

@@ -1,6 +1,10 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database.js';
+import { PREPARED_READ, PREPARED_READ_CUSTOM_PLAN } from '../db/read-timeout.js';
 import type { MergedRecord } from '../domain/merged-record.js';
+import { RECORD_FIELDS } from '../domain/record-fields.js';
+import { valuesFromColumns } from '../domain/record-values.js';
+import { genericPlanSafe } from './page-plan.js';
 import {
   afterCondition,
   compileFilter,
@@ -27,6 +31,12 @@ export interface PageRequest {
   first: number;
   /** Decoded cursor values (one per ordering key), or null for the first page. */
   after: readonly unknown[] | null;
+  /**
+   * Read the merged JSON document (`data`) as well? Without it (false) the records carry the
+   * typed columns of the merged relation instead, which is all every field but `data` needs: no
+   * document to serialise, send and parse per row. Default true.
+   */
+  withData?: boolean;
 }
 
 export interface PageRow {
@@ -44,24 +54,46 @@ interface MergedRow {
   last_synced_at: Date;
   removed_from_pems_at: Date | null;
   draft_id: string | null;
-  data: Record<string, unknown>;
+  /** Null (or absent) when the read took the typed columns (aliased to the record keys) instead. */
+  data?: Record<string, unknown> | null;
   [sortKey: `sk${number}`]: unknown;
 }
 
-const toRecord = (row: MergedRow, sessionId: string | null): MergedRecord => ({
-  sessionId,
-  id: String(row.id),
-  organizationId: row.organization_id,
-  pfaId: row.pfa_id,
-  data: row.data,
-  version: row.version,
-  pemsVersion: row.pems_version,
-  lastSyncedAt: row.last_synced_at,
-  removedFromPemsAt: row.removed_from_pems_at,
-  draftId: row.draft_id === null ? null : String(row.draft_id),
-});
+const toRecord = (row: MergedRow, sessionId: string | null): MergedRecord => {
+  const data = row.data ?? null;
+  return {
+    sessionId,
+    id: String(row.id),
+    organizationId: row.organization_id,
+    pfaId: row.pfa_id,
+    data,
+    // One object shape either way; the values of a document are derived on first use (valuesOf).
+    values: data === null ? valuesFromColumns(row as unknown as Record<string, unknown>) : undefined,
+    version: row.version,
+    pemsVersion: row.pems_version,
+    lastSyncedAt: row.last_synced_at,
+    removedFromPemsAt: row.removed_from_pems_at,
+    draftId: row.draft_id === null ? null : String(row.draft_id),
+  };
+};
 
-const RECORD_COLUMNS = sql`r.id, r.organization_id, r.pfa_id, r.version, r.pems_version, r.last_synced_at, r.removed_from_pems_at, r.draft_id, r.data`;
+const BASE_COLUMNS = sql`r.id, r.organization_id, r.pfa_id, r.version, r.pems_version, r.last_synced_at, r.removed_from_pems_at, r.draft_id`;
+const RECORD_COLUMNS = sql`${BASE_COLUMNS}, r.data`;
+const NULL_OF = { text: 'text', money: 'numeric', date: 'date', boolean: 'boolean' } as const;
+/**
+ * A page without documents (`withData: false`). Records untouched by any modification come as
+ * the mirror's stored typed columns, named by record key (what every field but `data` needs;
+ * no document to serialise, send and parse). Records with a modification come as their merged
+ * document and typed NULLs: their typed columns are re-parsed from the merged JSON, and asking
+ * for them in the output made PostgreSQL plan 22 more inlined parse expressions per statement
+ * (+1.7 ms of planning, measured); their few documents are read in JS instead (valuesOf).
+ */
+const UNTOUCHED_TYPED_COLUMNS = sql`${BASE_COLUMNS}, ${sql.join(
+  RECORD_FIELDS.map((f) => sql`${sql.ref(`r.${f.column}`)} AS ${sql.ref(f.key)}`),
+)}, NULL::jsonb AS data`;
+const TOUCHED_TYPED_COLUMNS = sql`${BASE_COLUMNS}, ${sql.join(
+  RECORD_FIELDS.map((f) => sql`NULL::${sql.raw(NULL_OF[f.type])} AS ${sql.ref(f.key)}`),
+)}, r.data`;
 
 /** Reads of the mirror, always through the session-scoped merge. */
 export class MirrorRepository {
@@ -87,15 +119,22 @@ export class MirrorRepository {
     if (request.after) where.push(afterCondition(ordering, request.after));
     const sortColumns = ordering.keys.map((k, i) => sql`${k.expr} AS ${sql.ref(`sk${i}`)}`);
     const limit = request.first + 1;
-    const half = (source: RawBuilder<unknown>) => sql`(
-      SELECT ${RECORD_COLUMNS}, ${sql.join(sortColumns)}
+    const typed = request.withData === false;
+    const half = (source: RawBuilder<unknown>, columns: RawBuilder<unknown>) => sql`(
+      SELECT ${columns}, ${sql.join(sortColumns)}
       FROM ${source} AS r
       WHERE ${sql.join(where, sql` AND `)}
       ORDER BY ${ordering.orderBy}
       LIMIT ${limit})`;
     const [untouched, touched] = mergedBranches(scope);
-    const { rows } = await sql<MergedRow>`
-      SELECT * FROM (${half(untouched)} UNION ALL ${half(touched)}) AS r
+    // A prepared statement on each connection (parsed once); kept with a generic plan only when
+    // one index serves every value of the shape (page-plan.ts), else planned per execution.
+    const prepared = genericPlanSafe(request.filter, ordering.keys[0]?.field ?? 'id')
+      ? PREPARED_READ
+      : PREPARED_READ_CUSTOM_PLAN;
+    const { rows } = await sql<MergedRow>`${sql.raw(prepared)}
+      SELECT * FROM (${half(untouched, typed ? UNTOUCHED_TYPED_COLUMNS : RECORD_COLUMNS)}
+        UNION ALL ${half(touched, typed ? TOUCHED_TYPED_COLUMNS : RECORD_COLUMNS)}) AS r
       ORDER BY ${ordering.outputOrderBy}
       LIMIT ${limit}`.execute(this.db);
     const page = rows.slice(0, request.first).map((row) => ({
