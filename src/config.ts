@@ -63,6 +63,11 @@ const schema = z.object({
   STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
   /** Per-statement timeout of the record reads a client shapes (SET LOCAL, see src/db/read-timeout.ts). */
   READ_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(10).default(5_000),
+  /**
+   * Record pages as named prepared statements (protocol level, src/db/read-timeout.ts); false for
+   * a pooler that cannot track them (PgBouncer before 1.21, or max_prepared_statements = 0).
+   */
+  READ_PREPARED_STATEMENTS: z.stringbool().default(true),
   MAX_QUERY_COST: z.coerce.number().int().positive().default(50_000),
   BULK_UPDATE_MAX: z.coerce.number().int().positive().default(50_000),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),

@@ -59,7 +59,9 @@ export function createServices(deps: {
   events?: EventBus;
 }): Services {
   const events = deps.events ?? new MemoryEventBus(deps.log);
-  const readDb = createReadDb(deps.pool, deps.config.READ_STATEMENT_TIMEOUT_MS);
+  const readDb = createReadDb(deps.pool, deps.config.READ_STATEMENT_TIMEOUT_MS, {
+    prepared: deps.config.READ_PREPARED_STATEMENTS,
+  });
   const drafts = new DraftsRepository(deps.db);
   const kpi = new KpiRepository(deps.db);
   // After a commit: a refresh soon and the write-back. A write-back that cannot be queued now

@@ -124,6 +124,16 @@ describe('marked reads are named prepared statements', () => {
     expect(Number(statements[0]?.generic_plans) + Number(statements[0]?.custom_plans)).toBe(3);
   });
 
+  it('names nothing when prepared statements are off (READ_PREPARED_STATEMENTS=false)', async () => {
+    const unprepared = createReadDb(pool, 2_000, { prepared: false });
+    for (let i = 0; i < 3; i++)
+      await sql`${sql.raw(PREPARED_READ)}SELECT a FROM pipeline_probe WHERE a = ${i}`.execute(unprepared);
+    await sql`${sql.raw(PREPARED_READ_CUSTOM_PLAN)}SELECT a FROM pipeline_probe WHERE a = ${1}`.execute(
+      unprepared,
+    );
+    expect(await prepared()).toEqual([]);
+  });
+
   it('plans a custom-plan read for its values every time (no generic plan)', async () => {
     for (let i = 0; i < 8; i++)
       await sql`${sql.raw(PREPARED_READ_CUSTOM_PLAN)}SELECT a FROM pipeline_probe WHERE a = ${i}`.execute(

@@ -32,14 +32,15 @@ import type { Database } from './tables.js';
  * PREPARED_READ, PostgreSQL may keep a generic plan after five executions (plan_cache_mode auto),
  * so the statement is no longer planned per request; under PREPARED_READ_CUSTOM_PLAN the pipeline
  * also sets `plan_cache_mode = force_custom_plan` (SET LOCAL), so it is planned for its values
- * each time, as an unnamed statement would be.
+ * each time, as an unnamed statement would be. `prepared: false` (READ_PREPARED_STATEMENTS=false,
+ * for a pooler that cannot track named statements) runs every read unnamed.
  *
  * A statement cancelled by the timeout (SQLSTATE 57014) becomes BAD_USER_INPUT: the client asked
  * for more than a read may cost.
  */
-export function createReadDb(pool: pg.Pool, timeoutMs: number): Db {
+export function createReadDb(pool: pg.Pool, timeoutMs: number, options: { prepared?: boolean } = {}): Db {
   return new Kysely<Database>({
-    dialect: new PostgresDialect({ pool: new ReadTimeoutPool(pool, timeoutMs) }),
+    dialect: new PostgresDialect({ pool: new ReadTimeoutPool(pool, timeoutMs, options.prepared ?? true) }),
   });
 }
 
@@ -69,10 +70,12 @@ class ReadTimeoutPool implements PostgresPool {
   constructor(
     private readonly pool: pg.Pool,
     private readonly timeoutMs: number,
+    /** Honour the PREPARED_READ marks (READ_PREPARED_STATEMENTS); else every read is unnamed. */
+    private readonly prepared: boolean,
   ) {}
 
   async connect(): Promise<PostgresPoolClient> {
-    return new ReadTimeoutClient(await this.pool.connect(), Math.floor(this.timeoutMs));
+    return new ReadTimeoutClient(await this.pool.connect(), Math.floor(this.timeoutMs), this.prepared);
   }
 
   /** The pool belongs to the main Db, which ends it. */
@@ -202,6 +205,7 @@ class ReadTimeoutClient implements PostgresPoolClient {
   constructor(
     private readonly client: pg.PoolClient,
     private readonly timeoutMs: number,
+    private readonly prepared: boolean,
   ) {
     this.setLocal = `SET LOCAL statement_timeout = ${timeoutMs}`;
   }
@@ -257,8 +261,9 @@ class ReadTimeoutClient implements PostgresPoolClient {
       await this.client.query(this.setLocal);
       return result;
     }
-    const customPlan = sql.startsWith(PREPARED_READ_CUSTOM_PLAN);
-    const name = customPlan || sql.startsWith(PREPARED_READ) ? statementName(sql) : undefined;
+    const customPlan = this.prepared && sql.startsWith(PREPARED_READ_CUSTOM_PLAN);
+    const name =
+      customPlan || (this.prepared && sql.startsWith(PREPARED_READ)) ? statementName(sql) : undefined;
     try {
       return await this.timedRead<R>(sql, parameters, name, customPlan);
     } catch (e) {
