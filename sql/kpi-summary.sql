@@ -12,7 +12,8 @@
 -- $7 = 'ORG-SAMPLE'
 -- $8 = 'ORG-SAMPLE'
 -- $9 = 'ORG-SAMPLE'
-WITH held AS (SELECT min(refresh_seq) AS seq, max(refreshed_at) AS at FROM pfa_kpi_summary WHERE organization_id = $1),
+/* prepared */
+  WITH held AS (SELECT min(refresh_seq) AS seq, max(refreshed_at) AS at FROM pfa_kpi_summary WHERE organization_id = $1),
 own AS MATERIALIZED (
   SELECT m.id, p.id IS NOT NULL AS overlaid, j.mine
   FROM pfa_modification d

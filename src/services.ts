@@ -63,7 +63,7 @@ export function createServices(deps: {
     prepared: deps.config.READ_PREPARED_STATEMENTS,
   });
   const drafts = new DraftsRepository(deps.db);
-  const kpi = new KpiRepository(deps.db);
+  const kpi = new KpiRepository(readDb);
   // After a commit: a refresh soon and the write-back. A write-back that cannot be queued now
   // (Redis away) is not lost: the changes stay committed and the scheduled sweep queues them.
   const afterCommit: AfterCommit = {
