@@ -257,8 +257,17 @@ async function prepareData(options: PrepareOptions): Promise<Prepared> {
         if (after.drafts !== marker.seededDrafts || after.committed !== marker.seededCommitted)
           problem = `modifications changed since preparation (drafts ${after.drafts}/${marker.seededDrafts}, committed ${after.committed}/${marker.seededCommitted})`;
         else {
-          if (removed > 0) {
-            say(`prepare: removed ${removed} modifications left by an earlier run; vacuum + refresh`);
+          // Changes since the caches' refresh (an earlier run's cleanup, say) are added live from
+          // the KPI change log on every KPI read: start each run from a fresh cache, as the
+          // service's refresh after commits keeps it in production.
+          const logged = Number(
+            (await pool.query<{ n: string }>('SELECT count(*)::text AS n FROM pfa_kpi_delta')).rows[0]?.n ??
+              0,
+          );
+          if (removed > 0 || logged > 0) {
+            say(
+              `prepare: removed ${removed} modifications left by an earlier run, ${logged} KPI log rows since the last refresh; vacuum + refresh`,
+            );
             await pool.query('VACUUM (ANALYZE) pfa_modification');
             await pool.query('VACUUM (ANALYZE) pfa_modification_event');
             await pool.query('SELECT refresh_pfa_materialized_views()');
