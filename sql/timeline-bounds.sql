@@ -12,53 +12,55 @@ select * from "pfa_timeline_bounds" where "organization_id" = $1;
 -- $3 = 'ORG-SAMPLE'
 -- $4 = '00000000-0000-4000-8000-000000000001'
 -- $5 = 'ORG-SAMPLE'
--- $6 = '41'
--- $7 = 'ORG-SAMPLE'
+-- $6 = 'ORG-SAMPLE'
+-- $7 = '00000000-0000-4000-8000-000000000001'
 -- $8 = 'ORG-SAMPLE'
+-- $9 = 'ORG-SAMPLE'
+-- $10 = '41'
 WITH
 own AS MATERIALIZED (
-  SELECT m.id, p.id IS NOT NULL AS overlaid, j.mine
-  FROM pfa_modification d
-  JOIN pfa_mirror m ON m.organization_id = $1 AND m.id = d.mirror_id
-  LEFT JOIN pfa_pending_record p ON p.organization_id = $2 AND p.id = d.mirror_id
-  CROSS JOIN LATERAL (SELECT coalesce(p.data, m.data) || d.delta AS mine OFFSET 0) j
+  SELECT d.delta, p.category, p.source, p.dor, p.monthly_rate, p.purchase_price, p.original_start, p.original_end, p.forecast_start, p.forecast_end, p.actual_start, p.actual_end, p.is_actualized, p.is_discontinued FROM pfa_modification d
+  JOIN pfa_pending_record p ON p.organization_id = $1 AND p.id = d.mirror_id
+  JOIN pfa_mirror m ON m.organization_id = $2 AND m.id = d.mirror_id
   WHERE d.organization_id = $3 AND d.session_id = $4 AND d.sync_state IN ('draft', 'conflict')
-    AND m.removed_from_pems_at IS NULL),
+    AND m.removed_from_pems_at IS NULL
+  UNION ALL
+  SELECT d.delta, m.category, m.source, m.dor, m.monthly_rate, m.purchase_price, m.original_start, m.original_end, m.forecast_start, m.forecast_end, m.actual_start, m.actual_end, m.is_actualized, m.is_discontinued FROM pfa_modification d
+  JOIN pfa_mirror m ON m.organization_id = $5 AND m.id = d.mirror_id
+  WHERE d.organization_id = $6 AND d.session_id = $7 AND d.sync_state IN ('draft', 'conflict')
+    AND m.removed_from_pems_at IS NULL
+    AND NOT EXISTS (SELECT 1 FROM pfa_pending_record p WHERE p.organization_id = $8 AND p.id = d.mirror_id)),
 states AS (
   SELECT k.sign::int AS sign, k.category, k.source, k.dor, k.plan, k.forecast, k.actual, k.is_actualized,
          false AS is_discontinued, k.original_start, k.original_end, k.forecast_start, k.forecast_end,
          k.actual_start, k.actual_end
-  FROM pfa_kpi_delta k WHERE k.organization_id = $5 AND k.seq > $6::bigint
+  FROM pfa_kpi_delta k WHERE k.organization_id = $9 AND k.seq > $10::bigint
   UNION ALL
-  SELECT -1, m.category, m.source, m.dor,
-           pfa_cost(m.source, m.original_start, m.original_end, m.monthly_rate, m.purchase_price),
-           pfa_cost(m.source, m.forecast_start, m.forecast_end, m.monthly_rate, m.purchase_price),
-           CASE WHEN m.is_actualized THEN pfa_cost(m.source, m.actual_start, m.actual_end, m.monthly_rate, m.purchase_price) ELSE 0 END,
-           m.is_actualized IS TRUE, m.is_discontinued IS TRUE,
-           m.original_start, m.original_end, m.forecast_start, m.forecast_end, m.actual_start, m.actual_end FROM own o JOIN pfa_mirror m ON m.organization_id = $7 AND m.id = o.id WHERE NOT o.overlaid
+  SELECT -1, o.category, o.source, o.dor,
+           pfa_cost(o.source, o.original_start, o.original_end, o.monthly_rate, o.purchase_price),
+           pfa_cost(o.source, o.forecast_start, o.forecast_end, o.monthly_rate, o.purchase_price),
+           CASE WHEN o.is_actualized THEN pfa_cost(o.source, o.actual_start, o.actual_end, o.monthly_rate, o.purchase_price) ELSE 0 END,
+           o.is_actualized IS TRUE, o.is_discontinued IS TRUE,
+           o.original_start, o.original_end, o.forecast_start, o.forecast_end, o.actual_start, o.actual_end FROM own o
   UNION ALL
-  SELECT -1, p.category, p.source, p.dor,
-           pfa_cost(p.source, p.original_start, p.original_end, p.monthly_rate, p.purchase_price),
-           pfa_cost(p.source, p.forecast_start, p.forecast_end, p.monthly_rate, p.purchase_price),
-           CASE WHEN p.is_actualized THEN pfa_cost(p.source, p.actual_start, p.actual_end, p.monthly_rate, p.purchase_price) ELSE 0 END,
-           p.is_actualized IS TRUE, p.is_discontinued IS TRUE,
-           p.original_start, p.original_end, p.forecast_start, p.forecast_end, p.actual_start, p.actual_end FROM own o JOIN pfa_pending_record p ON p.organization_id = $8 AND p.id = o.id WHERE o.overlaid
-  UNION ALL
-  SELECT 1 AS sign, c.* FROM own o CROSS JOIN LATERAL (
-SELECT pfa_text(o.mine -> 'category') AS category, pfa_text(o.mine -> 'source') AS source,
-       pfa_text(o.mine -> 'dor') AS dor,
-       pfa_cost(pfa_text(o.mine -> 'source'), pfa_date(o.mine -> 'originalStart'), pfa_date(o.mine -> 'originalEnd'),
-                pfa_money(o.mine -> 'monthlyRate'), pfa_money(o.mine -> 'purchasePrice')) AS plan,
-       pfa_cost(pfa_text(o.mine -> 'source'), pfa_date(o.mine -> 'forecastStart'), pfa_date(o.mine -> 'forecastEnd'),
-                pfa_money(o.mine -> 'monthlyRate'), pfa_money(o.mine -> 'purchasePrice')) AS forecast,
-       CASE WHEN pfa_bool(o.mine -> 'isActualized') THEN
-         pfa_cost(pfa_text(o.mine -> 'source'), pfa_date(o.mine -> 'actualStart'), pfa_date(o.mine -> 'actualEnd'),
-                  pfa_money(o.mine -> 'monthlyRate'), pfa_money(o.mine -> 'purchasePrice')) ELSE 0 END AS actual,
-       pfa_bool(o.mine -> 'isActualized') IS TRUE AS is_actualized,
-       pfa_bool(o.mine -> 'isDiscontinued') IS TRUE AS is_discontinued,
-       pfa_date(o.mine -> 'originalStart') AS original_start, pfa_date(o.mine -> 'originalEnd') AS original_end,
-       pfa_date(o.mine -> 'forecastStart') AS forecast_start, pfa_date(o.mine -> 'forecastEnd') AS forecast_end,
-       pfa_date(o.mine -> 'actualStart') AS actual_start, pfa_date(o.mine -> 'actualEnd') AS actual_end) c),
+  SELECT 1, x.category, x.source, x.dor,
+           pfa_cost(x.source, x.original_start, x.original_end, x.monthly_rate, x.purchase_price),
+           pfa_cost(x.source, x.forecast_start, x.forecast_end, x.monthly_rate, x.purchase_price),
+           CASE WHEN x.is_actualized THEN pfa_cost(x.source, x.actual_start, x.actual_end, x.monthly_rate, x.purchase_price) ELSE 0 END,
+           x.is_actualized IS TRUE, x.is_discontinued IS TRUE,
+           x.original_start, x.original_end, x.forecast_start, x.forecast_end, x.actual_start, x.actual_end FROM own o CROSS JOIN LATERAL (SELECT CASE WHEN o.delta ? 'category' THEN pfa_text(o.delta -> 'category') ELSE o.category END AS category,
+         CASE WHEN o.delta ? 'source' THEN pfa_text(o.delta -> 'source') ELSE o.source END AS source,
+         CASE WHEN o.delta ? 'dor' THEN pfa_text(o.delta -> 'dor') ELSE o.dor END AS dor,
+         CASE WHEN o.delta ? 'monthlyRate' THEN pfa_money(o.delta -> 'monthlyRate') ELSE o.monthly_rate END AS monthly_rate,
+         CASE WHEN o.delta ? 'purchasePrice' THEN pfa_money(o.delta -> 'purchasePrice') ELSE o.purchase_price END AS purchase_price,
+         CASE WHEN o.delta ? 'originalStart' THEN pfa_date(o.delta -> 'originalStart') ELSE o.original_start END AS original_start,
+         CASE WHEN o.delta ? 'originalEnd' THEN pfa_date(o.delta -> 'originalEnd') ELSE o.original_end END AS original_end,
+         CASE WHEN o.delta ? 'forecastStart' THEN pfa_date(o.delta -> 'forecastStart') ELSE o.forecast_start END AS forecast_start,
+         CASE WHEN o.delta ? 'forecastEnd' THEN pfa_date(o.delta -> 'forecastEnd') ELSE o.forecast_end END AS forecast_end,
+         CASE WHEN o.delta ? 'actualStart' THEN pfa_date(o.delta -> 'actualStart') ELSE o.actual_start END AS actual_start,
+         CASE WHEN o.delta ? 'actualEnd' THEN pfa_date(o.delta -> 'actualEnd') ELSE o.actual_end END AS actual_end,
+         CASE WHEN o.delta ? 'isActualized' THEN pfa_bool(o.delta -> 'isActualized') ELSE o.is_actualized END AS is_actualized,
+         CASE WHEN o.delta ? 'isDiscontinued' THEN pfa_bool(o.delta -> 'isDiscontinued') ELSE o.is_discontinued END AS is_discontinued) x),
   netted AS (
     SELECT sum(sign) AS net, is_actualized, original_start, original_end, forecast_start, forecast_end,
            actual_start, actual_end

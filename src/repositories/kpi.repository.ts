@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database.js';
+import { RECORD_FIELDS } from '../domain/record-fields.js';
 import { PREPARED_READ } from '../db/read-timeout.js';
 import { mergedBranches, mergedSource, type MergeScope } from './record-query.js';
 
@@ -87,8 +88,16 @@ function changedStates(scope: MergeScope, heldSeq: RawBuilder<unknown>): RawBuil
       FROM pfa_kpi_delta k WHERE k.organization_id = ${org} AND k.seq > ${heldSeq}`;
   if (scope.sessionId === null) return sql`states AS (${logged})`;
   // "Theirs" from the typed columns (the overlay's where the record has one, else the mirror's);
-  // only the caller's merged document is parsed, once (OFFSET 0 keeps it from being rebuilt per use).
-  const typed = (t: string) =>
+  // "mine" is theirs with the keys of the caller's delta parsed over it — no merged document is
+  // built and only the delta's few keys are parsed (by the mirror's own parse functions).
+  const theirs = (t: string) => sql.raw(KPI_FIELDS.map((f) => `${t}.${f.column}`).join(', '));
+  const mine = sql.raw(
+    KPI_FIELDS.map(
+      (f) =>
+        `CASE WHEN o.delta ? '${f.key}' THEN ${PARSE[f.type]}(o.delta -> '${f.key}') ELSE o.${f.column} END AS ${f.column}`,
+    ).join(',\n             '),
+  );
+  const state = (t: string) =>
     sql.raw(`${t}.category, ${t}.source, ${t}.dor,
                pfa_cost(${t}.source, ${t}.original_start, ${t}.original_end, ${t}.monthly_rate, ${t}.purchase_price),
                pfa_cost(${t}.source, ${t}.forecast_start, ${t}.forecast_end, ${t}.monthly_rate, ${t}.purchase_price),
@@ -97,22 +106,44 @@ function changedStates(scope: MergeScope, heldSeq: RawBuilder<unknown>): RawBuil
                ${t}.original_start, ${t}.original_end, ${t}.forecast_start, ${t}.forecast_end, ${t}.actual_start, ${t}.actual_end`);
   return sql`
     own AS MATERIALIZED (
-      SELECT m.id, p.id IS NOT NULL AS overlaid, j.mine
-      FROM pfa_modification d
+      SELECT d.delta, ${theirs('p')} FROM pfa_modification d
+      JOIN pfa_pending_record p ON p.organization_id = ${org} AND p.id = d.mirror_id
       JOIN pfa_mirror m ON m.organization_id = ${org} AND m.id = d.mirror_id
-      LEFT JOIN pfa_pending_record p ON p.organization_id = ${org} AND p.id = d.mirror_id
-      CROSS JOIN LATERAL (SELECT coalesce(p.data, m.data) || d.delta AS mine OFFSET 0) j
       WHERE d.organization_id = ${org} AND d.session_id = ${scope.sessionId} AND d.sync_state IN ('draft', 'conflict')
-        AND m.removed_from_pems_at IS NULL),
+        AND m.removed_from_pems_at IS NULL
+      UNION ALL
+      SELECT d.delta, ${theirs('m')} FROM pfa_modification d
+      JOIN pfa_mirror m ON m.organization_id = ${org} AND m.id = d.mirror_id
+      WHERE d.organization_id = ${org} AND d.session_id = ${scope.sessionId} AND d.sync_state IN ('draft', 'conflict')
+        AND m.removed_from_pems_at IS NULL
+        AND NOT EXISTS (SELECT 1 FROM pfa_pending_record p WHERE p.organization_id = ${org} AND p.id = d.mirror_id)),
     states AS (
       ${logged}
       UNION ALL
-      SELECT -1, ${typed('m')} FROM own o JOIN pfa_mirror m ON m.organization_id = ${org} AND m.id = o.id WHERE NOT o.overlaid
+      SELECT -1, ${state('o')} FROM own o
       UNION ALL
-      SELECT -1, ${typed('p')} FROM own o JOIN pfa_pending_record p ON p.organization_id = ${org} AND p.id = o.id WHERE o.overlaid
-      UNION ALL
-      SELECT 1 AS sign, c.* FROM own o CROSS JOIN LATERAL (${kpiColumns(sql`o.mine`)}) c)`;
+      SELECT 1, ${state('x')} FROM own o CROSS JOIN LATERAL (SELECT ${mine}) x)`;
 }
+
+/** The record fields a KPI state reads, with the parse function of their type. */
+const KPI_FIELDS = RECORD_FIELDS.filter((f) =>
+  [
+    'category',
+    'source',
+    'dor',
+    'monthly_rate',
+    'purchase_price',
+    'original_start',
+    'original_end',
+    'forecast_start',
+    'forecast_end',
+    'actual_start',
+    'actual_end',
+    'is_actualized',
+    'is_discontinued',
+  ].includes(f.column),
+);
+const PARSE = { text: 'pfa_text', money: 'pfa_money', date: 'pfa_date', boolean: 'pfa_bool' } as const;
 
 const groupKey = (g: { category: string | null; source: string | null; dor: string | null }): string =>
   JSON.stringify([g.category, g.source, g.dor]);
