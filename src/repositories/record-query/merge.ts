@@ -9,9 +9,14 @@ const relevantModification = (scope: MergeScope): RawBuilder<SqlBool> =>
 
 const MIRROR_OUTPUT = RECORD_FIELDS.map((f) => sql.ref(`m.${f.column}`));
 const OVERLAY_OUTPUT = RECORD_FIELDS.map((f) => sql.ref(`p.${f.column}`));
+// The caller's draft over "theirs": a key of the delta parsed by the mirror's own parse function,
+// every other field the overlay's (or the mirror's) typed column — no merged document is parsed.
 const MERGED_OUTPUT = RECORD_FIELDS.map((f) => {
   const parse = { text: 'pfa_text', money: 'pfa_money', date: 'pfa_date', boolean: 'pfa_bool' }[f.type];
-  return sql`${sql.raw(parse)}(j.data -> ${sql.lit(f.key)}) AS ${sql.ref(f.column)}`;
+  const key = sql.lit(f.key);
+  const column = sql.ref(f.column);
+  return sql`CASE WHEN d.delta ? ${key} THEN ${sql.raw(parse)}(d.delta -> ${key})
+    WHEN p.id IS NOT NULL THEN ${sql.ref(`p.${f.column}`)} ELSE ${sql.ref(`m.${f.column}`)} END AS ${column}`;
 });
 
 /**
