@@ -8,12 +8,13 @@
  * soft-marks records PEMS no longer has; an incremental read asks only for changes after the
  * watermark of the last successful run. One pfa_sync_log row per run.
  */
-import type { PemsClient, PemsPage, PemsPageRecord } from '../pems/client.js';
+import type { PemsClient, PemsPage, PemsPageRecord, PemsRecord } from '../pems/client.js';
 import { PemsError, PemsRateLimitedError, isRetryable } from '../pems/client.js';
 import {
   ZERO_COUNTS,
   addCounts,
   SyncRepository,
+  type LoadResult,
   type MergeCounts,
   type StagedRecord,
   type StagingSession,
@@ -26,6 +27,11 @@ export const MAX_LOGGED_ERRORS = 1_000;
 const MAX_RAW_CHARS = 2_000;
 const MAX_RECORD_BYTES = 1 << 20;
 const MAX_PFA_ID_LENGTH = 256;
+/**
+ * Rounds of reading again, one by one, the records a page could not overwrite because a
+ * write-back wrote them after the page was requested (each round is one GET per record).
+ */
+const MAX_REREAD_ROUNDS = 3;
 
 /**
  * JSON text PostgreSQL's jsonb refuses: \u0000, or an escaped surrogate (JSON.stringify escapes
@@ -113,20 +119,21 @@ export async function loadWithQuarantine(
   staging: StagingSession,
   records: readonly StagedRecord[],
   reject: (row: QuarantinedRow) => void,
-): Promise<MergeCounts> {
+  requestedAt: Date | null = null,
+): Promise<LoadResult> {
   try {
-    return await staging.load(records);
+    return await staging.load(records, requestedAt);
   } catch (e) {
     if (!isDataError(e)) throw e;
     const only = records[0];
     if (records.length === 1 && only) {
       reject({ pfaId: only.pfaId, reason: `refused by PostgreSQL: ${(e as Error).message}` });
-      return { ...ZERO_COUNTS };
+      return { ...ZERO_COUNTS, deferred: [] };
     }
     const mid = Math.ceil(records.length / 2);
-    const left = await loadWithQuarantine(staging, records.slice(0, mid), reject);
-    const right = await loadWithQuarantine(staging, records.slice(mid), reject);
-    return addCounts(left, right);
+    const left = await loadWithQuarantine(staging, records.slice(0, mid), reject, requestedAt);
+    const right = await loadWithQuarantine(staging, records.slice(mid), reject, requestedAt);
+    return { ...addCounts(left, right), deferred: [...left.deferred, ...right.deferred] };
   }
 }
 
@@ -153,16 +160,49 @@ async function readPageWithRetry(
   }
 }
 
+/**
+ * getRecord with in-run retries of transient failures; a record PEMS cannot give (malformed) is
+ * an error the caller quarantines.
+ */
+async function getRecordWithRetry(
+  pems: PemsClient,
+  org: string,
+  pfaId: string,
+  deps: JobDeps,
+  run: JobRun,
+): Promise<PemsRecord | null> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await pems.getRecord(org, pfaId);
+    } catch (e) {
+      if (!isRetryable(e) || attempt >= deps.settings.attemptsPerRun) throw e;
+      const wait = e instanceof PemsRateLimitedError ? e.retryAfterMs : retryDelay(deps.settings, attempt);
+      run.log.warn(
+        { org, pfaId, attempt, wait, err: (e as Error).message },
+        'PEMS record read failed; retrying',
+      );
+      await sleep(wait);
+    }
+  }
+}
+
+/** A page as requested: the database clock just before the request (see StagingSession.load). */
+interface RequestedPage {
+  page: PemsPage;
+  requestedAt: Date;
+}
+
 /** A page checked row by row: what may be staged, and what is quarantined. */
 interface CheckedPage {
   page: PemsPage;
+  requestedAt: Date;
   /** One per pfaId (the same record twice in a page: the later wins). */
   records: StagedRecord[];
   rejections: QuarantinedRow[];
   checkMs: number;
 }
 
-function checkPage(page: PemsPage): CheckedPage {
+function checkPage({ page, requestedAt }: RequestedPage): CheckedPage {
   const started = performance.now();
   const byId = new Map<string, StagedRecord>();
   const rejections: QuarantinedRow[] = [];
@@ -171,14 +211,16 @@ function checkPage(page: PemsPage): CheckedPage {
     if (verdict.ok) byId.set(verdict.record.pfaId, verdict.record);
     else rejections.push(verdict.rejection);
   }
-  return { page, records: [...byId.values()], rejections, checkMs: performance.now() - started };
+  return { page, requestedAt, records: [...byId.values()], rejections, checkMs: performance.now() - started };
 }
 
 /**
  * Pages in order. Page n+1 is requested, and checked as soon as it arrives, while the caller
  * stages and merges page n: PEMS, this process and PostgreSQL work at the same time.
  */
-async function* prefetchPages(fetchPage: (cursor: number) => Promise<PemsPage>): AsyncGenerator<CheckedPage> {
+async function* prefetchPages(
+  fetchPage: (cursor: number) => Promise<RequestedPage>,
+): AsyncGenerator<CheckedPage> {
   const fetchChecked = (cursor: number): Promise<CheckedPage> => fetchPage(cursor).then(checkPage);
   let next: Promise<CheckedPage> | null = fetchChecked(0);
   try {
@@ -202,6 +244,8 @@ class Loaders {
   private readonly idle: StagingSession[];
   private readonly busy = new Map<StagingSession, { ids: Set<string>; done: Promise<void> }>();
   private failure: unknown = null;
+  /** Records a load left alone because the mirror row may be newer than the page (read them again). */
+  readonly deferred = new Set<string>();
 
   constructor(
     readonly sessions: readonly StagingSession[],
@@ -212,7 +256,7 @@ class Loaders {
   }
 
   /** Starts loading the batch on a free session (waiting for one); throws an earlier load's error. */
-  async submit(records: readonly StagedRecord[]): Promise<void> {
+  async submit(records: readonly StagedRecord[], requestedAt: Date): Promise<void> {
     const ids = new Set(records.map((r) => r.pfaId));
     for (;;) {
       if (this.failure !== null) throw this.failure;
@@ -221,10 +265,16 @@ class Loaders {
       await Promise.race([...this.busy.values()].map((b) => b.done));
     }
     const session = this.idle.pop() as StagingSession;
-    const done = loadWithQuarantine(session, records, this.reject)
-      .then(this.onCounts, (e: unknown) => {
-        this.failure ??= e;
-      })
+    const done = loadWithQuarantine(session, records, this.reject, requestedAt)
+      .then(
+        (c) => {
+          for (const id of c.deferred) this.deferred.add(id);
+          this.onCounts(c);
+        },
+        (e: unknown) => {
+          this.failure ??= e;
+        },
+      )
       .finally(() => {
         this.busy.delete(session);
         this.idle.push(session);
@@ -299,8 +349,9 @@ export function createReadSyncProcessor(deps: JobDeps): JobHandler<'read-sync'> 
         },
         reject,
       );
-      const fetchPage = (cursor: number): Promise<PemsPage> =>
-        readPageWithRetry(
+      const fetchPage = async (cursor: number): Promise<RequestedPage> => {
+        const requestedAt = await repo.clock();
+        const page = await readPageWithRetry(
           pems,
           org,
           {
@@ -311,9 +362,11 @@ export function createReadSyncProcessor(deps: JobDeps): JobHandler<'read-sync'> 
           deps,
           run,
         );
+        return { page, requestedAt };
+      };
       let first = true;
       let mark = performance.now();
-      for await (const { page, records, rejections, checkMs } of prefetchPages(fetchPage)) {
+      for await (const { page, requestedAt, records, rejections, checkMs } of prefetchPages(fetchPage)) {
         const got = performance.now();
         timings.waitMs += got - mark;
         timings.validateMs += checkMs;
@@ -327,7 +380,8 @@ export function createReadSyncProcessor(deps: JobDeps): JobHandler<'read-sync'> 
         }
         if (seen) for (const r of records) seen.add(r.pfaId);
         const size = deps.settings.readBatchSize;
-        for (let i = 0; i < records.length; i += size) await loaders.submit(records.slice(i, i + size));
+        for (let i = 0; i < records.length; i += size)
+          await loaders.submit(records.slice(i, i + size), requestedAt);
         mark = performance.now();
         timings.loadMs += mark - got;
         const seconds = (performance.now() - startedAt) / 1000;
@@ -335,13 +389,49 @@ export function createReadSyncProcessor(deps: JobDeps): JobHandler<'read-sync'> 
       }
       const drainFrom = performance.now();
       await loaders.drain();
+      // A page is a snapshot of PEMS taken before it was merged: a write-back PEMS applied in
+      // between wrote a later state into the mirror, which the page must not undo (its stale
+      // values would become "theirs" of every commit until the next read). Those records are
+      // read again, each on its own, until the mirror takes them or a write-back is newer still.
+      let reread = 0;
+      for (let round = 1; loaders.deferred.size > 0 && round <= MAX_REREAD_ROUNDS; round++) {
+        const ids = [...loaders.deferred];
+        loaders.deferred.clear();
+        reread += ids.length;
+        const requestedAt = await repo.clock();
+        const fresh: StagedRecord[] = [];
+        for (const pfaId of ids) {
+          let current: PemsRecord | null;
+          try {
+            current = await getRecordWithRetry(pems, org, pfaId, deps, run);
+          } catch (e) {
+            if (isRetryable(e) || !(e instanceof PemsError)) throw e;
+            reject({ pfaId, reason: `read again after a write-back: ${e.message}` });
+            continue;
+          }
+          if (current === null) continue; // gone from PEMS meanwhile: the next full read marks it
+          const verdict = validateRecord(pfaId, current.data, current.recordid, current.data);
+          if (verdict.ok) fresh.push(verdict.record);
+          else reject(verdict.rejection);
+        }
+        if (fresh.length) await loaders.submit(fresh, requestedAt);
+        await loaders.drain();
+      }
+      const stillDeferred = loaders.deferred.size;
+      if (stillDeferred > 0) {
+        // Still overtaken by write-backs: keep the previous watermark so the next run reads them.
+        log.warn({ records: stillDeferred }, 'records kept changing under the read; read again next run');
+        watermark = last.watermark;
+      }
       timings.loadMs += performance.now() - drainFrom;
       let message: string;
       if (seen && unidentified > 0) {
         message = `${unidentified} rejected rows carried no PFA_ID: records missing from PEMS were not marked removed`;
       } else {
         if (seen) removed = await primary.markRemoved(seen);
-        message = `${mode} read: ${read} rows, ${counts.inserted} new, ${counts.dataChanged} changed, ${rejectedCount} rejected, ${removed} removed`;
+        message = `${mode} read: ${read} rows, ${counts.inserted} new, ${counts.dataChanged} changed, ${rejectedCount} rejected, ${removed} removed${
+          reread ? `, ${reread} read again after a write-back overtook their page` : ''
+        }`;
       }
       const status = rejectedCount > 0 ? 'partial' : 'succeeded';
       await repo.finishRun(org, runId, {

@@ -37,6 +37,16 @@ export const ZERO_COUNTS: Readonly<MergeCounts> = Object.freeze({
   unchanged: 0,
 });
 
+/**
+ * What loading one batch did. `deferred`: records of a PEMS read the batch did not write although
+ * they differ, because their mirror row was written after the page was requested (a write-back,
+ * a conflict's re-read, another read): what the mirror holds may be newer than the page, so it is
+ * left alone and the caller reads those records again (see `StagingSession.load`).
+ */
+export interface LoadResult extends MergeCounts {
+  deferred: string[];
+}
+
 export function addCounts(a: MergeCounts, b: MergeCounts): MergeCounts {
   return {
     inserted: a.inserted + b.inserted,
@@ -125,12 +135,19 @@ const MERGE_PEMS = `
     WHERE c.needs_write AND m.organization_id = $1 AND m.id = c.mirror_id
       AND (m.data IS DISTINCT FROM c.data OR m.pems_version IS DISTINCT FROM c.pems_version
            OR m.removed_from_pems_at IS NOT NULL)
-    RETURNING c.data_changed
+      -- Never a page older than the mirror row: a row written since the page was requested ($3:
+      -- a write-back's new data, re-checked here on the row version a concurrent writer left)
+      -- may hold a later PEMS state than the page. It is left alone and read again (deferred).
+      AND ($3::timestamptz IS NULL OR m.last_synced_at < $3::timestamptz)
+    RETURNING c.pfa_id, c.data_changed
   )
   SELECT (SELECT count(*) FROM cmp)::int AS total,
          (SELECT count(*) FROM ins)::int AS inserted,
          (SELECT count(*) FROM upd)::int AS updated,
-         (SELECT count(*) FROM upd WHERE data_changed)::int AS data_changed`;
+         (SELECT count(*) FROM upd WHERE data_changed)::int AS data_changed,
+         ARRAY(SELECT c.pfa_id FROM cmp c
+               WHERE c.needs_write AND c.mirror_id IS NOT NULL
+                 AND NOT EXISTS (SELECT 1 FROM upd u WHERE u.pfa_id = c.pfa_id)) AS deferred`;
 
 /**
  * One writer per record (DOMAIN §3): the rows this batch will change are locked first, in id
@@ -180,9 +197,14 @@ export class StagingSession {
     private readonly options: StagingOptions,
   ) {}
 
-  /** COPYs the records into staging and merges them, in one transaction: all or nothing. */
-  async load(records: readonly StagedRecord[]): Promise<MergeCounts> {
-    if (records.length === 0) return { ...ZERO_COUNTS };
+  /**
+   * COPYs the records into staging and merges them, in one transaction: all or nothing.
+   * `requestedAt` (a PEMS read: the database clock just before the page was requested) keeps a
+   * page from overwriting a mirror row written after that moment — by a write-back that PEMS
+   * applied after it served the page, typically: those records come back in `deferred`.
+   */
+  async load(records: readonly StagedRecord[], requestedAt: Date | null = null): Promise<LoadResult> {
+    if (records.length === 0) return { ...ZERO_COUNTS, deferred: [] };
     const client = this.client;
     await client.query('BEGIN');
     try {
@@ -202,17 +224,22 @@ export class StagingSession {
         inserted: number;
         updated: number;
         data_changed: number;
-      }>(this.options.kind === 'pems' ? MERGE_PEMS : MERGE_IMPORT, [
-        this.options.organizationId,
-        this.options.batchId,
-      ]);
+        deferred?: string[];
+      }>(
+        this.options.kind === 'pems' ? MERGE_PEMS : MERGE_IMPORT,
+        this.options.kind === 'pems'
+          ? [this.options.organizationId, this.options.batchId, requestedAt]
+          : [this.options.organizationId, this.options.batchId],
+      );
       await client.query('COMMIT'); // ON COMMIT DELETE ROWS empties the staging table
       const r = rows[0] ?? { total: 0, inserted: 0, updated: 0, data_changed: 0 };
+      const deferred = r.deferred ?? [];
       return {
         inserted: r.inserted,
         updated: r.updated,
         dataChanged: r.data_changed,
-        unchanged: r.total - r.inserted - r.updated,
+        unchanged: r.total - r.inserted - r.updated - deferred.length,
+        deferred,
       };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -294,6 +321,12 @@ export class SyncRepository {
     private readonly db: Db,
     private readonly pool: pg.Pool,
   ) {}
+
+  /** The database's clock now (the clock every `now()` of the mirror's writers reads). */
+  async clock(): Promise<Date> {
+    const { rows } = await sql<{ now: Date }>`SELECT clock_timestamp() AS now`.execute(this.db);
+    return rows[0]?.now as Date;
+  }
 
   async ensureOrganization(id: string, name: string = id): Promise<void> {
     await this.db
