@@ -213,6 +213,14 @@ export class WriteBackRepository {
    * most one per record and session), that one is folded into the conflict: its delta over the
    * change's, its conflicts kept, and a version above both, so an edit sent against the draft's
    * old version gets VERSION_CONFLICT instead of landing silently — nothing the user wrote is lost.
+   *
+   * Per field the conflict holds the session's LATEST word. An open draft is later than every
+   * pending change of the session (it could only be opened after they left the draft slot), and
+   * while a conflict holds the slot no later change can be committed. But this change may have
+   * later pending changes of the same session and record (follow-ups committed while it waited):
+   * where one of them sets a field of this change again, the conflict takes the latest such
+   * value, not this change's older one (which KEEP_MINE would otherwise write over the user's
+   * follow-up). So the open modification it takes in is always the latest word, and wins.
    * Returns the id of the modification now in conflict, or null when the change was no longer ours.
    */
   async markConflict(
@@ -243,6 +251,18 @@ export class WriteBackRepository {
           tx,
         );
       }
+      // The session's later pending changes of the record, in commit order: their values of this
+      // change's fields are the session's later word (see above).
+      const { rows: later } = await sql<{ delta: JsonObject }>`
+        SELECT p.delta FROM pfa_modification p, pfa_modification c
+        WHERE c.organization_id = ${org} AND c.id = ${change.id}::bigint
+          AND p.organization_id = ${org} AND p.mirror_id = c.mirror_id AND p.session_id = c.session_id
+          AND p.sync_state IN ('committed', 'syncing') AND (p.committed_at, p.id) > (c.committed_at, c.id)
+        ORDER BY p.committed_at, p.id`.execute(tx);
+      const latest: JsonObject = Object.assign({}, ...later.map((r) => r.delta));
+      const ownLatest: JsonObject = Object.fromEntries(
+        Object.entries(pending.delta).map(([k, v]) => [k, k in latest ? latest[k] : v]),
+      );
       const { rows: open } = await sql<{
         id: string;
         delta: JsonObject;
@@ -258,9 +278,11 @@ export class WriteBackRepository {
       const draft = open[0];
       const message = error.slice(0, 2000);
       if (!draft) {
+        const mine = conflicts.map((c) => ({ ...c, mine: ownLatest[c.field] ?? c.mine }));
         await sql`
-          UPDATE pfa_modification SET sync_state = 'conflict', conflicts = ${JSON.stringify(conflicts)}::jsonb,
-            last_error = ${message}, updated_at = now(), sync_attempts = sync_attempts + 1
+          UPDATE pfa_modification SET sync_state = 'conflict', conflicts = ${JSON.stringify(mine)}::jsonb,
+            delta = ${JSON.stringify(ownLatest)}::jsonb, last_error = ${message}, updated_at = now(),
+            sync_attempts = sync_attempts + 1
           WHERE organization_id = ${org} AND id = ${change.id}::bigint`.execute(tx);
         await this.event(
           tx,
@@ -269,13 +291,13 @@ export class WriteBackRepository {
           'sync-conflict',
           message,
           pending.delta,
-          pending.delta,
+          ownLatest,
           'syncing',
           'conflict',
         );
         return change.id;
       }
-      const delta = { ...pending.delta, ...draft.delta };
+      const delta = { ...ownLatest, ...draft.delta };
       const baseValues = { ...draft.base_values, ...change.baseValues };
       // One entry per field (the draft's own conflicts are the more recent); "mine" is what the merged delta holds.
       const byField = new Map<string, FieldConflict>();
