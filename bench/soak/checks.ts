@@ -1,7 +1,10 @@
 /**
  * The end-of-run invariants, on the soak database (SQL) and the simulator's write log — never on
  * what the service answers about itself:
- *   commit-settled   every acknowledged commit is synced, or committed/conflict with its error;
+ *   commit-settled   every acknowledged commit is synced, or committed/conflict with its error —
+ *                    itself, or the later write-back conflict of its session that took it in
+ *                    (its values kept unless the session said otherwise later), or settled by
+ *                    its owner (ACCEPT_THEIRS, discard, also of the conflict that took it in);
  *   exactly-once     a synced commit is applied in PEMS exactly once; no write applied twice;
  *   draft-survives   an acknowledged draft value is still in the session's open draft unless its
  *                    owner changed, discarded or committed it (and nothing the owner dropped is back);
@@ -154,6 +157,18 @@ async function checkCommits(ctx: CheckContext): Promise<void> {
     `SELECT id::text, organization_id FROM pfa_modification_archive`,
   );
   const archivedIds = new Set(archived.map((r) => `${r.organization_id}/${r.id}`));
+  // A write-back conflict takes the session's open modification of the record in (docs/api.md,
+  // Write-back): the audit trail records both halves in one transaction (same time, session and
+  // record), 'draft-merged-into-conflict' on the one taken in and 'sync-conflict' on the taker.
+  const { rows: folds } = await db.pool.query<{ organization_id: string; folded: string; into: string }>(
+    `SELECT d.organization_id, d.modification_id::text AS folded, c.modification_id::text AS into
+     FROM pfa_modification_event d
+     JOIN pfa_modification_event c ON c.organization_id = d.organization_id AND c.mirror_id = d.mirror_id
+       AND c.session_id = d.session_id AND c.at = d.at AND c.action = 'sync-conflict'
+       AND c.modification_id <> d.modification_id
+     WHERE d.action = 'draft-merged-into-conflict'`,
+  );
+  const foldedInto = new Map(folds.map((f) => [`${f.organization_id}/${f.folded}`, f.into]));
   const writes = sim.writes().filter((w) => w.via === 'update');
   const writesOf = new Map<string, typeof writes>();
   for (const w of writes) {
@@ -171,40 +186,53 @@ async function checkCommits(ctx: CheckContext): Promise<void> {
     const row = byId.get(key);
     const what = `commit ${o.id} of ${o.record.cls} record ${o.record.pfaId} (${o.record.id}) by ${o.session}, acknowledged ${j(o.delta)} via ${o.via}`;
     if (!row) {
-      // A write-back conflict may merge it into the session's open draft of the record (whose
-      // own values win): then that row carries its keys, with the error.
-      const session = o.session.slice(o.org.length + 1);
-      const merged = rows.find(
-        (r) =>
-          r.organization_id === o.org &&
-          r.session_id === session &&
-          r.mirror_id === o.record.id &&
-          r.id !== o.id &&
-          Object.keys(o.delta).every((k) => k in r.delta),
-      );
+      // Its write-back conflict was taken in by the write-back conflict of a later commit of the
+      // same session (perhaps again and again): follow the chain to the row that carries it.
+      const chain = [o.id];
+      for (
+        let next = foldedInto.get(key);
+        next && !chain.includes(next);
+        next = foldedInto.get(`${o.org}/${next}`)
+      ) {
+        chain.push(next);
+        if (byId.has(`${o.org}/${next}`)) break;
+      }
+      const last = chain[chain.length - 1] as string;
+      const holder = last === o.id ? undefined : byId.get(`${o.org}/${last}`);
+      // …or that row is gone too: its owner accepted theirs (or discarded it), knowingly or not.
+      const settled = chain
+        .slice(1)
+        .map((id) => world.obligations.get(`${o.org}/${id}`))
+        .find((x) => x && (x.discharged || x.uncertain));
       const dropped = world.dropped.get(`${o.session}/${o.record.id}`) ?? 0;
+      const via = chain.length > 1 ? ` (taken in by ${chain.slice(1).join(' → ')})` : '';
       if (archivedIds.has(key)) bump('archived');
-      else if (merged) {
-        bump(`merged into another modification of its session (${merged.sync_state})`);
-        if ((merged.sync_state === 'conflict' || merged.sync_state === 'committed') && !merged.last_error)
+      else if (holder) {
+        bump(`taken into a later write-back conflict of its session (now ${holder.sync_state})`);
+        const lost = world.lostValues(o, holder.delta);
+        if (lost.length)
           world.violate(
             'commit-settled',
-            `${what}: merged into ${merged.id}, left ${merged.sync_state} without an error`,
+            `${what}: taken into ${chain.slice(1).join(' → ')}, whose delta ${j(holder.delta)} lost ${lost.join(', ')}`,
           );
-      } else if (dropped > o.ackedAt) bump('merged into an open draft its owner then discarded');
+        if ((holder.sync_state === 'conflict' || holder.sync_state === 'committed') && !holder.last_error)
+          world.violate(
+            'commit-settled',
+            `${what}: taken into ${holder.id}, left ${holder.sync_state} without an error`,
+          );
+      } else if (settled)
+        bump(
+          `taken into a later write-back conflict its owner then settled (${settled.discharged ?? 'no answer'})`,
+        );
+      else if (dropped > o.ackedAt) bump('taken into an open modification its owner then discarded');
       else if (o.uncertain) bump('gone after an unanswered resolution');
-      else world.violate('commit-settled', `${what}: the modification no longer exists`);
+      else world.violate('commit-settled', `${what}: the modification no longer exists${via}`);
       continue;
     }
-    // Its own values, exactly; more keys only from the same session's later commits of the record
-    // (a write-back conflict merges those into it).
-    // An open conflict is the session's own to edit: a value it sent later may replace the
-    // acknowledged one, or an edit back to "theirs" may drop the key.
-    const lost = Object.keys(o.delta).filter((k) =>
-      !(k in row.delta)
-        ? !world.sentAfter(o.session, o.record, k, o.ackedAt)
-        : !sameValue(k, row.delta[k], o.delta[k]) && !world.committedBy(o.session, o.record, k, row.delta[k]),
-    );
+    // Its own values, exactly, unless the session said otherwise later (its open draft, or the
+    // conflict of an earlier commit, folded into this one's write-back conflict); more keys only
+    // from the same session.
+    const lost = world.lostValues(o, row.delta);
     const foreign = Object.keys(row.delta).filter(
       (k) => !(k in o.delta) && !world.committedBy(o.session, o.record, k, row.delta[k]),
     );

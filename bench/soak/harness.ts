@@ -17,7 +17,7 @@
  * then the invariants on SQL and the simulator's write log (bench/soak/checks.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { signToken } from '../../src/auth/tokens.js';
@@ -100,6 +100,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const info: string[] = [];
   const logDir = options.logDir ?? path.join(os.tmpdir(), `pfa-soak-${process.pid}`);
   mkdirSync(logDir, { recursive: true });
+  world.traceTo(path.join(logDir, 'soak-trace.jsonl'));
   const dbName = `pfa_soak_${process.pid}`;
   const say = (line: string): void => {
     if (options.progress !== 'none') process.stdout.write(`[soak ${world.seconds().toFixed(0)}s] ${line}\n`);
@@ -308,7 +309,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           const field = TRACKED_FIELDS[Math.floor(rnd() * TRACKED_FIELDS.length)] as string;
           world.touch(rec, [field], 'pems');
           try {
-            sim.changeRecord(rec.org, rec.pfaId, { [field]: world.freshValue(field) });
+            const value = world.freshValue(field);
+            const after = sim.changeRecord(rec.org, rec.pfaId, { [field]: value });
+            world.trace({
+              op: 'pems-edit',
+              record: rec.id,
+              pfaId: rec.pfaId,
+              field,
+              value,
+              recordid: after.recordid,
+            });
             faults.pemsEdits = (faults.pemsEdits ?? 0) + 1;
           } catch (e) {
             world.violate('harness', `PEMS edit failed: ${String(e)}`);
@@ -350,6 +360,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
             const n = await db.killConnections().catch(() => 0);
             faults.connectionKills = (faults.connectionKills ?? 0) + 1;
             faults.backendsTerminated = (faults.backendsTerminated ?? 0) + n;
+            world.trace({ op: 'connection-kill', backends: n });
             say(`terminated ${n} service connections (pg_terminate_backend)`);
           } else if (ev.what === 'worker' && worker) {
             const w: ServiceProcess = worker;
@@ -357,6 +368,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
             w.child.kill('SIGKILL');
             await w.exited;
             faults.workerKills = (faults.workerKills ?? 0) + 1;
+            world.trace({ op: 'worker-kill' });
             say('worker SIGKILLed; starting a new one in 2 s');
             // In the background: the next connection kill must not wait for the worker to boot.
             tasks.push(
@@ -469,7 +481,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     faults['staleRejected'] = st.staleRejected;
     const writes = sim.writes();
     world.counts.pemsWriteBacks = writes.filter((w) => w.via === 'update').length;
+    // PEMS's side of the story, next to the trace: every write it applied, in order.
+    writeFileSync(
+      path.join(logDir, 'pems-writes.jsonl'),
+      writes.map((w) => `${JSON.stringify(w)}\n`).join(''),
+    );
   } finally {
+    await world.closeTrace();
     finishing = true;
     const stopping = [api, worker].filter((p): p is ServiceProcess => p !== null);
     for (const p of stopping) planned.add(p);

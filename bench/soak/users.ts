@@ -76,6 +76,28 @@ function sample<T>(items: readonly T[], n: number): T[] {
 }
 const j = (v: unknown): string => JSON.stringify(v);
 
+/** What the trace keeps of an answer (the soak fields of a record, not the whole document). */
+function traced(op: string, data: unknown): unknown {
+  if (op === 'read-record') {
+    const r = (data as { pfaRecord: { data: Record<string, unknown>; draft: unknown } | null }).pfaRecord;
+    if (!r) return null;
+    return {
+      draft: r.draft,
+      data: Object.fromEntries(SOAK_FIELDS.map((f) => [f, r.data[f]])),
+    };
+  }
+  if (op === 'drafts')
+    return (data as { drafts: ListedDraft[] }).drafts
+      .filter((d) => d.syncState === 'CONFLICT')
+      .map((d) => ({ id: d.id, sessionId: d.sessionId, record: d.record.id, delta: d.delta }));
+  if (op === 'edit') {
+    const u = (data as { updatePfaRecord: { draft: unknown; record: { data: Record<string, unknown> } } })
+      .updatePfaRecord;
+    return { draft: u.draft, data: Object.fromEntries(SOAK_FIELDS.map((f) => [f, u.record.data[f]])) };
+  }
+  return data;
+}
+
 export class SoakSession {
   readonly key: string;
   readonly models = new Map<string, DraftModel>();
@@ -115,8 +137,18 @@ export class SoakUser {
     vars: Record<string, unknown>,
     session: SoakSession | null,
   ): Promise<Outcome<T>> {
+    const sent = Date.now() - this.world.started;
     const out = await this.client.request<T>(query, vars, session?.id);
     this.world.count('requests');
+    if (op !== 'page' && op !== 'kpi')
+      this.world.trace({
+        sent,
+        op,
+        user: this.name,
+        session: session?.key ?? null,
+        vars,
+        ...(out.ok ? { data: traced(op, out.data) } : { code: out.code, message: out.message.slice(0, 200) }),
+      });
     // No answer at all (the API is down): do not spin.
     if (!out.ok && (out.code === 'NETWORK' || out.code === 'TIMEOUT')) await sleep(500);
     if (!out.ok) {
@@ -602,13 +634,8 @@ export class SoakUser {
         if (!draft)
           this.world.violate('resolve-answer', `KEEP_MINE of write-back conflict ${d.id} answered no draft`);
         else {
-          // The conflict was the session's to edit meanwhile (see checks.ts, commit-settled).
-          const lost = Object.keys(o.delta).filter((k) =>
-            !(k in draft.delta)
-              ? !this.world.sentAfter(o.session, o.record, k, o.ackedAt)
-              : !sameValue(k, draft.delta[k], o.delta[k]) &&
-                !this.world.committedBy(o.session, o.record, k, draft.delta[k]),
-          );
+          // Later values of the session may have been folded in (see checks.ts, commit-settled).
+          const lost = this.world.lostValues(o, draft.delta);
           const foreign = Object.keys(draft.delta).filter(
             (k) => !(k in o.delta) && !this.world.committedBy(o.session, o.record, k, draft.delta[k]),
           );

@@ -4,6 +4,7 @@
  * field of which record (for telling real conflicts from spurious ones), counters and the
  * invariant violations found.
  */
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { readBool, readDate, readMoney, readText } from '../../src/domain/values.js';
 import { FIELD_BY_KEY } from '../../src/domain/record-fields.js';
 
@@ -138,6 +139,23 @@ export class World {
     this.tag = tag;
   }
 
+  private traceStream: WriteStream | null = null;
+
+  /** Every mutation and what it answered, one JSON line each (soak-trace.jsonl in the log directory). */
+  traceTo(file: string): void {
+    this.traceStream = createWriteStream(file, { flags: 'a' });
+  }
+
+  trace(entry: Record<string, unknown>): void {
+    this.traceStream?.write(`${JSON.stringify({ t: Date.now() - this.started, ...entry })}\n`);
+  }
+
+  async closeTrace(): Promise<void> {
+    const s = this.traceStream;
+    this.traceStream = null;
+    if (s) await new Promise<void>((resolve) => s.end(resolve));
+  }
+
   count(name: string, n = 1): void {
     this.counts[name] = (this.counts[name] ?? 0) + n;
   }
@@ -149,6 +167,7 @@ export class World {
   }
 
   violate(invariant: string, detail: string): void {
+    this.trace({ op: 'violation', invariant, detail });
     this.violations.push({
       invariant,
       detail,
@@ -230,6 +249,39 @@ export class World {
   /** Did this session send an edit of this field of the record after `since` (epoch ms)? */
   sentAfter(session: string, rec: SoakRecord, field: string, since: number): boolean {
     return (this.sentValues.get(`${session}/${rec.org}/${rec.id}/${field}`) ?? []).some((e) => e.at >= since);
+  }
+
+  /**
+   * Did this session say this value of the field of the record after `since` (epoch ms): sent it
+   * in an edit or bulk edit, or had it acknowledged in a commit or KEEP_MINE?
+   */
+  saidLater(session: string, rec: SoakRecord, field: string, value: unknown, since: number): boolean {
+    for (const e of this.sentValues.get(`${session}/${rec.org}/${rec.id}/${field}`) ?? [])
+      if (e.at >= since && (e.value === ANY || sameValue(field, e.value, value))) return true;
+    for (const o of this.obligations.values())
+      if (
+        o.session === session &&
+        o.record === rec &&
+        o.ackedAt > since &&
+        field in o.delta &&
+        sameValue(field, o.delta[field], value)
+      )
+        return true;
+    return false;
+  }
+
+  /**
+   * Keys of an acknowledged commit that `delta` (the modification now carrying it) lost: a value
+   * replaced by anything but what the session itself said later, or a key gone although the
+   * session never edited it again (an edit back to "theirs" drops it). A write-back conflict
+   * that takes an earlier open conflict of the session in must keep the later commit's values.
+   */
+  lostValues(o: Obligation, delta: Record<string, unknown>): string[] {
+    return Object.keys(o.delta).filter((k) =>
+      !(k in delta)
+        ? !this.sentAfter(o.session, o.record, k, o.ackedAt)
+        : !sameValue(k, delta[k], o.delta[k]) && !this.saidLater(o.session, o.record, k, delta[k], o.ackedAt),
+    );
   }
 
   /** Did this session commit (acknowledged), or send in an edit, this value of this field of the record? */
