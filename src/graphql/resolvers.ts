@@ -130,19 +130,24 @@ const pfaRecordResolvers: PfaRecordResolvers<GraphqlContext, MergedRecord> = {
   startSlipDays: (r) => slipsOf(r).startSlipDays,
   forecastDurationDays: (r) => slipsOf(r).forecastDurationDays,
   planDurationDays: (r) => slipsOf(r).planDurationDays,
-  data: async (r, _a, ctx) => {
-    if (r.data !== null) return r.data;
-    // Read without its document (the page's selection did not seem to ask for it): read it now,
-    // one batched statement for the page, and keep the full record for later loads.
-    const loader = ctx.loaders.record({ organizationId: r.organizationId, sessionId: r.sessionId });
-    const full = await loader.clear(r.id).load(r.id);
-    if (!full?.data) throw notFound(`record ${r.id} not found`);
-    return full.data;
-  },
+  // Synchronous when the record carries its document (no promise per record of a page).
+  data: (r, _a, ctx) => r.data ?? documentOf(r, ctx),
   draft: async (r, _a, ctx) => (r.draftId ? ctx.loaders.draft(r.organizationId).load(r.draftId) : null),
   history: async (r, args, ctx) =>
     ctx.loaders.history(r.organizationId, checkFirst(args.first, 20, 100)).load(r.id),
 };
+
+/**
+ * The document of a record read without it (its page's selection did not seem to ask for
+ * `data`, and it was reached through another field): read now, one batched statement for the
+ * page, and the full record kept for later loads of the request.
+ */
+async function documentOf(r: MergedRecord, ctx: GraphqlContext): Promise<Record<string, unknown>> {
+  const loader = ctx.loaders.record({ organizationId: r.organizationId, sessionId: r.sessionId });
+  const full = await loader.clear(r.id).load(r.id);
+  if (!full?.data) throw notFound(`record ${r.id} not found`);
+  return full.data;
+}
 
 async function recordFor(ctx: GraphqlContext, organizationId: string, id: string): Promise<MergedRecord> {
   const scope = await ctx.scope(organizationId);
