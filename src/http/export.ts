@@ -26,7 +26,12 @@ import {
   isServiceUnavailable,
   SERVICE_UNAVAILABLE_MESSAGE,
 } from '../graphql/errors.js';
-import { ExportRepository, type ExportCursor } from '../repositories/export.repository.js';
+import {
+  ExportRepository,
+  type ExportChunk,
+  type ExportCursor,
+  type RecordWriter,
+} from '../repositories/export.repository.js';
 import { parseOrderBy } from '../graphql/order-by.js';
 import { planOrdering, type RecordFilter } from '../repositories/record-query.js';
 import type { Services } from '../services.js';
@@ -125,6 +130,17 @@ export function parseExportRequest(schema: GraphQLSchema, params: URLSearchParam
   };
 }
 
+/**
+ * The JavaScript writer of one line, for the rare record PostgreSQL leaves to it (RecordWriter);
+ * every other line comes finished from the database.
+ */
+function recordWriter(format: 'csv' | 'ndjson', fields: readonly string[]): RecordWriter {
+  const values = rowValues(fields);
+  return format === 'csv'
+    ? (r: ExportRecord) => csvLine(values(r))
+    : (r: ExportRecord) => ndjsonLine(fields, values(r));
+}
+
 /** Resolves when the response can take more data, or when the client has gone. */
 function drained(res: http.ServerResponse): Promise<void> {
   return new Promise((resolve) => {
@@ -140,9 +156,10 @@ function drained(res: http.ServerResponse): Promise<void> {
 
 /**
  * GET /export: the caller's merged view (filter, order, session drafts exactly as `pfaRecords`)
- * as CSV or ndjson, streamed from a server-side cursor with backpressure. Every failure before
- * the first byte is a JSON error (400/401/403/404/503); a failure after it aborts the response
- * (the socket is destroyed), so a client never takes a cut-off export for a complete one.
+ * as CSV or ndjson, streamed from a server-side cursor with backpressure; PostgreSQL writes the
+ * lines (ExportRepository), this handler sends them. Every failure before the first byte is a
+ * JSON error (400/401/403/404/503); a failure after it aborts the response (the socket is
+ * destroyed), so a client never takes a cut-off export for a complete one.
  */
 export function createExportHandler(deps: {
   services: Services;
@@ -174,7 +191,13 @@ export function createExportHandler(deps: {
       });
       const scope = await ctx.scope(request.organizationId);
       const ordering = planOrdering(parseOrderBy(request.orderBy), request.filter);
-      cursor = await repository.open(scope, request.filter, ordering);
+      cursor = await repository.open(
+        scope,
+        request.filter,
+        ordering,
+        request,
+        recordWriter(request.format, request.fields),
+      );
     } catch (e) {
       if (e instanceof DomainError) return sendError(res, DOMAIN_HTTP_STATUS[e.code], domainErrorBody(e));
       if (isServiceUnavailable(e) || isConnectionError(e)) {
@@ -188,11 +211,6 @@ export function createExportHandler(deps: {
     }
 
     const { format, fields } = request;
-    const values = rowValues(fields);
-    const line =
-      format === 'csv'
-        ? (r: ExportRecord) => csvLine(values(r))
-        : (r: ExportRecord) => ndjsonLine(fields, values(r));
     res.writeHead(200, {
       'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
       'content-disposition': `attachment; filename="${request.organizationId}-pfa-records.${format}"`,
@@ -204,21 +222,26 @@ export function createExportHandler(deps: {
       if (!res.writableFinished) gone = true;
     });
     let rows = 0;
+    let pending: Promise<ExportChunk> | null = null;
     try {
       let head = request.bom && format === 'csv' ? '\uFEFF' : '';
       if (format === 'csv') head += csvLine(fields);
       if (head && !res.write(head)) await drained(res);
       let batch = cursor.first;
-      while (batch.length > 0 && !gone) {
-        let chunk = '';
-        for (const r of batch) chunk += line(r);
-        rows += batch.length;
-        if (!res.write(chunk)) await drained(res);
+      while (batch.rows > 0 && !gone) {
+        // The next batch is read while this one is sent: PostgreSQL and the socket work at once.
+        const next = cursor.next();
+        next.catch(() => undefined); // observed below; never an unhandled rejection meanwhile
+        pending = next;
+        rows += batch.rows;
+        if (!res.write(batch.text)) await drained(res);
         if (gone) break;
-        batch = await cursor.next();
+        batch = await next;
+        pending = null;
       }
       if (gone) {
         reqLog.info({ rows }, 'export: client went away; stopped');
+        await pending?.catch(() => undefined);
         await cursor.close('client went away');
         return;
       }
@@ -229,6 +252,7 @@ export function createExportHandler(deps: {
       // After the first byte there is no status to send: abort, so the client sees a broken
       // transfer (no final chunk), never a complete-looking file.
       reqLog.warn({ err: e, rows }, 'export failed mid-stream; response aborted');
+      await pending?.catch(() => undefined);
       await cursor.close(e).catch(() => undefined);
       res.destroy();
     }
