@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import http from 'node:http';
 import { sql } from 'kysely';
-import { csvCell, csvLine, plainNumber } from '../src/domain/export-format.js';
+import {
+  DEFAULT_EXPORT_FIELDS,
+  csvCell,
+  csvLine,
+  ndjsonLine,
+  plainNumber,
+  rowValues,
+  type ExportRecord,
+} from '../src/domain/export-format.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { insertModification, insertRecords } from './helpers/fixtures.js';
 
@@ -309,6 +317,183 @@ describe('GET /export', () => {
     while (app.database.pool.totalCount - app.database.pool.idleCount > 0 && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 50));
     expect(app.database.pool.totalCount - app.database.pool.idleCount).toBe(0);
+  });
+});
+
+/** A small deterministic PRNG (mulberry32), so a failing case can be replayed. */
+function prng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('GET /export: the lines PostgreSQL writes', () => {
+  const PARITY = 'PARITY';
+  const RAW = /"RAW:([^"]*)"/g; // a JSON number written as is (beyond what a double holds)
+  const pick = <T>(rnd: () => number, list: readonly T[]): T => list[Math.floor(rnd() * list.length)] as T;
+  const TEXTS = [
+    'plain',
+    '',
+    'a,b',
+    'say "hi"',
+    '"',
+    'line1\nline2',
+    'cr\rlf',
+    'crlf\r\n',
+    'back\\slash',
+    'tab\there',
+    'ctl\u0001\u001f',
+    'del\u007f',
+    '=SUM(A1)',
+    ' padded ',
+    'Ünïcødé ✓ 🚧',
+    'u2028\u2028',
+    42,
+    true,
+    null,
+  ];
+  const MONEY = [
+    0,
+    1,
+    0.1,
+    0.30000000000000004,
+    1234.5,
+    4321.123456789,
+    1e-7,
+    1.5e-7,
+    0.0001,
+    0.00009999,
+    1e-6,
+    9.99e-7,
+    123456789012345.6,
+    1e15,
+    999999999999999.9,
+    1e21,
+    1.2345678901234567e22,
+    -5,
+    '00012.50',
+    '.5',
+    '5.',
+    '1e5',
+    'abc',
+    'RAW:1e400',
+    'RAW:1e-400',
+    'RAW:5e-324',
+    'RAW:1.7976931348623157e308',
+    'RAW:1e299',
+    'RAW:123.4500000000000000000001',
+    '9'.repeat(400),
+    null,
+  ];
+  const DATES = [
+    '2026-01-01',
+    '2026-02-28',
+    '2024-02-29',
+    '2026-02-29',
+    '0001-01-01',
+    '0500-06-15',
+    '2026-03-01T23:30:00-05:00',
+    '2026-03-01T01:30:00+05:30',
+    '2026-03-01T12:00:00Z',
+    '9999-12-31',
+    '9999-12-31T23:00:00-05:00',
+    '2026-13-01',
+    'soon',
+    20260101,
+    null,
+  ];
+  const BOOLS = [true, false, 'TRUE', 'false', 'yes', 1, null];
+
+  function randomMoney(rnd: () => number): unknown {
+    if (rnd() < 0.5) return pick(rnd, MONEY);
+    // Random digits at a random magnitude: every double's shortest form, plain or not.
+    const digits = Math.floor(rnd() * 1e9) / 10 ** Math.floor(rnd() * 9);
+    return digits * 10 ** (Math.floor(rnd() * 36) - 14);
+  }
+
+  beforeAll(async () => {
+    const db = app.database.db;
+    await sql`INSERT INTO organization (id, name) VALUES (${PARITY}, 'export parity')`.execute(db);
+    const rnd = prng(20261205);
+    for (let i = 0; i < 400; i++) {
+      const data: Record<string, unknown> = { pfaId: `P-${i}` };
+      for (const key of [
+        'category',
+        'class',
+        'dor',
+        'areaSilo',
+        'manufacturer',
+        'model',
+        'contract',
+        'equipment',
+      ])
+        if (rnd() < 0.9) data[key] = pick(rnd, TEXTS);
+      data.source = pick(rnd, ['Purchase', 'Rental', 'Rental', 'purchase', null]);
+      data.monthlyRate = randomMoney(rnd);
+      data.purchasePrice = randomMoney(rnd);
+      for (const key of [
+        'originalStart',
+        'originalEnd',
+        'forecastStart',
+        'forecastEnd',
+        'actualStart',
+        'actualEnd',
+      ])
+        data[key] =
+          rnd() < 0.7 ? `2026-0${1 + Math.floor(rnd() * 9)}-1${Math.floor(rnd() * 10)}` : pick(rnd, DATES);
+      for (const key of ['isActualized', 'hasActuals', 'hasPlan', 'isFundsTransferable'])
+        data[key] = pick(rnd, BOOLS);
+      const json = JSON.stringify(data).replace(RAW, '$1');
+      const synced = `20${10 + Math.floor(rnd() * 20)}-0${1 + Math.floor(rnd() * 9)}-1${Math.floor(rnd() * 10)} 0${Math.floor(rnd() * 10)}:1${Math.floor(rnd() * 10)}:2${Math.floor(rnd() * 10)}.${String(Math.floor(rnd() * 1e6)).padStart(6, '0')}+00`;
+      await sql`
+        INSERT INTO pfa_mirror (organization_id, pfa_id, data, pems_version, last_synced_at, removed_from_pems_at)
+        VALUES (${PARITY}, ${`P-${i}`}, ${json}::jsonb, ${pick(rnd, ['1', 'v,2', 'v"3', null])},
+                ${synced}::timestamptz, ${rnd() < 0.2 ? synced : null}::timestamptz)`.execute(db);
+    }
+  });
+
+  it('are byte for byte what the JavaScript writer makes of the same records (CSV and ndjson)', async () => {
+    const { rows } = await app.database.pool.query<unknown[]>({
+      text: `SELECT id::text, organization_id, pfa_id, version, pems_version, last_synced_at, removed_from_pems_at, data
+             FROM pfa_mirror WHERE organization_id = $1 ORDER BY pfa_mirror.id`,
+      values: [PARITY],
+      rowMode: 'array',
+    });
+    const records = rows.map((r): ExportRecord => ({
+      id: r[0] as string,
+      organizationId: r[1] as string,
+      pfaId: r[2] as string,
+      version: r[3] as number,
+      pemsVersion: r[4] as string | null,
+      lastSyncedAt: r[5] as Date,
+      removedFromPemsAt: r[6] as Date | null,
+      sessionId: null,
+      data: r[7] as Record<string, unknown>,
+    }));
+    expect(records.length).toBe(400);
+    const fields = [...DEFAULT_EXPORT_FIELDS];
+    const values = rowValues(fields);
+    const token = await app.token('viewer', [PARITY]);
+    for (const format of ['csv', 'ndjson'] as const) {
+      const r = await exportText(
+        { organizationId: PARITY, format, filter: '{"includeRemoved":true}' },
+        { token },
+      );
+      expect(r.status).toBe(200);
+      const expected =
+        (format === 'csv' ? csvLine(fields) : '') +
+        records
+          .map((rec) => (format === 'csv' ? csvLine(values(rec)) : ndjsonLine(fields, values(rec))))
+          .join('');
+      // Line by line first, so that a difference names its record.
+      const split = (t: string) => t.split(format === 'csv' ? /(?<=\r\n)/ : /(?<=\n)/);
+      expect(split(r.text)).toEqual(split(expected));
+      expect(r.text).toBe(expected);
+    }
   });
 });
 

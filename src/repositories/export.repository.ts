@@ -42,8 +42,9 @@ export interface ExportShape {
 
 /**
  * Writes the line of a record PostgreSQL leaves to JavaScript: one whose numbers it cannot write
- * exactly as JavaScript does (a money value beyond 1e300 or below 1e-300, a date past
- * 9999-12-31). The export format's own writer (src/domain/export-format.ts).
+ * exactly as JavaScript does (a monthly rate above 7.5e10, a purchase price from 2^53, a money
+ * value below 1e-300 but not 0, a date past 9999-12-31: see MONEY_RANGE). The export format's own
+ * writer (src/domain/export-format.ts).
  */
 export type RecordWriter = (record: ExportRecord) => string;
 
@@ -132,18 +133,28 @@ const COSTS = [
 ];
 
 /**
- * A money column as the double JavaScript reads from the same JSON (numeric → float8 rounds the
- * same decimal text the same way), NULL outside the range where that conversion and the cost
- * arithmetic can neither overflow nor underflow — those records take the JavaScript writer.
+ * Where a money value can go through PostgreSQL's doubles and come out as JavaScript writes it:
+ * 0, or from 1e-300 (no underflow anywhere in the cost arithmetic) up to `max`. Below 2^53 float8
+ * text has exactly JavaScript's shortest digits; above, PostgreSQL's shortest-digit search skips a
+ * candidate lying exactly halfway between two doubles, which JavaScript takes (6.71385354e19 comes
+ * out 6.7138535399999996e+19). A purchase price is itself the cost; a monthly rate is multiplied
+ * by at most 3,652,058 days / 30.44 (0001-01-01 to 9999-12-31), so up to 7.5e10 every cost stays
+ * below 2^53. Records outside take the JavaScript writer.
  */
-const money = (column: string): RawBuilder<unknown> => {
+const MONEY_RANGE = { monthly_rate: '75000000000', purchase_price: '9007199254740991' } as const;
+
+const moneyInRange = (column: keyof typeof MONEY_RANGE): RawBuilder<unknown> => {
   const m = sql.ref(`r.${column}`);
-  return sql`CASE WHEN ${m} = 0 OR (${m} >= 1e-300 AND ${m} <= 1e300) THEN ${m}::float8 END`;
+  return sql`(${m} = 0 OR (${m} >= 1e-300 AND ${m} <= ${sql.raw(MONEY_RANGE[column])}))`;
 };
-const moneyInRange = (column: string): RawBuilder<unknown> => {
-  const m = sql.ref(`r.${column}`);
-  return sql`(${m} IS NULL OR ${m} = 0 OR (${m} >= 1e-300 AND ${m} <= 1e300))`;
-};
+
+/**
+ * A money column as the double JavaScript reads from the same JSON (numeric → float8 rounds the
+ * same decimal text the same way); NULL when missing or out of range.
+ */
+const money = (column: keyof typeof MONEY_RANGE): RawBuilder<unknown> =>
+  sql`CASE WHEN ${moneyInRange(column)} THEN ${sql.ref(`r.${column}`)}::float8 END`;
+
 const DATE_COLUMNS = RECORD_FIELDS.filter((f) => f.type === 'date').map((f) => sql.ref(`r.${f.column}`));
 
 /** The cell of every exportable field on the innermost derived table `r` (see `exportQuery`). */
@@ -215,8 +226,9 @@ export function exportQuery(
 ): RawBuilder<unknown> {
   const viewKey = scope.sessionId === null ? 'base' : `session:${scope.sessionId}`;
   const typed = RECORD_FIELDS.map((f) => sql.ref(`r.${f.column}`));
-  const inRange = sql`(${moneyInRange('monthly_rate')} AND ${moneyInRange('purchase_price')}
-    AND coalesce(greatest(${sql.join(DATE_COLUMNS)}) <= DATE '9999-12-31', true))`;
+  const inRange = sql`(r.monthly_rate IS NULL OR ${moneyInRange('monthly_rate')})
+    AND (r.purchase_price IS NULL OR ${moneyInRange('purchase_price')})
+    AND coalesce(greatest(${sql.join(DATE_COLUMNS)}) <= DATE '9999-12-31', true)`;
   const merged = sql`
     SELECT r.id, r.organization_id, r.pfa_id, r.version, r.pems_version, r.last_synced_at,
            r.removed_from_pems_at, r.data, ${sql.join(typed)},
