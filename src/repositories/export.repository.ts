@@ -1,5 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
-import type pg from 'pg';
+import pg from 'pg';
 import type { Db } from '../db/database.js';
 import { DAYS_PER_MONTH } from '../domain/costs.js';
 import { csvCell, type ExportRecord } from '../domain/export-format.js';
@@ -315,32 +315,52 @@ export class ExportRepository {
     };
     const sessionId = scope.sessionId;
     let exhausted = false;
-    const fetch = async (): Promise<ExportChunk> => {
-      if (exhausted) return { text: '', rows: 0 };
-      const res = await client.query<Raw>({ text: `FETCH ${batch} FROM pfa_export`, rowMode: 'array' });
-      const rows = res.rows.length;
-      if (rows < batch) exhausted = true;
-      // join copies the lines once into one flat string (`+=` would build a rope, copied again
-      // when written).
-      const lines = new Array<string>(rows);
-      for (let i = 0; i < rows; i++) {
-        const [line, r] = res.rows[i] as Raw;
-        if (line !== null) lines[i] = line;
-        else if (r)
-          lines[i] = writeRecord({
-            id: r[0],
-            organizationId: r[1],
-            pfaId: r[2],
-            version: r[3],
-            pemsVersion: r[4],
-            lastSyncedAt: new Date(r[5]),
-            removedFromPemsAt: r[6] === null ? null : new Date(r[6]),
-            sessionId,
-            data: r[7],
-          });
-        else throw new Error('export row with neither line nor record');
-      }
-      return { text: lines.join(''), rows };
+    const toLine = ([line, r]: Raw): string => {
+      if (line !== null) return line;
+      if (!r) throw new Error('export row with neither line nor record');
+      return writeRecord({
+        id: r[0],
+        organizationId: r[1],
+        pfaId: r[2],
+        version: r[3],
+        pemsVersion: r[4],
+        lastSyncedAt: new Date(r[5]),
+        removedFromPemsAt: r[6] === null ? null : new Date(r[6]),
+        sessionId,
+        data: r[7],
+      });
+    };
+    /**
+     * One FETCH, its rows taken as they arrive ('row' events) instead of collected by the
+     * driver's result: rows held by that result — an object old enough to sit in V8's old
+     * generation — survived every young collection while the batch was read and were promoted,
+     * so garbage piled up in the old generation until a full collection (tens of MB of RSS).
+     */
+    const fetch = (): Promise<ExportChunk> => {
+      if (exhausted) return Promise.resolve({ text: '', rows: 0 });
+      return new Promise((resolve, reject) => {
+        const lines: string[] = [];
+        let failed: unknown = null;
+        const config: pg.QueryArrayConfig = { text: `FETCH ${batch} FROM pfa_export`, rowMode: 'array' };
+        const query = new pg.Query<Raw>(config);
+        query.on('row', (row: Raw) => {
+          if (failed) return;
+          try {
+            lines.push(toLine(row));
+          } catch (e) {
+            failed = e; // thrown here it would escape into the driver's socket handler
+          }
+        });
+        query.on('error', reject);
+        query.on('end', () => {
+          if (failed) return reject(failed instanceof Error ? failed : new Error(String(failed)));
+          if (lines.length < batch) exhausted = true;
+          // join copies the lines once into one flat string (`+=` would build a rope, copied
+          // again when written).
+          resolve({ text: lines.join(''), rows: lines.length });
+        });
+        void client.query(query);
+      });
     };
     try {
       // The text forms the lines rely on, whatever the server's or role's defaults.
