@@ -177,6 +177,12 @@ async function checkCommits(ctx: CheckContext): Promise<void> {
   }
   const tally: Record<string, number> = {};
   const bump = (k: string): void => void (tally[k] = (tally[k] ?? 0) + 1);
+  const syncedWithDelta = new Map<string, number>();
+  for (const r of rows)
+    if (r.sync_state === 'synced') {
+      const key = `${r.organization_id}/${r.mirror_id}/${canonicalDelta(r.delta)}`;
+      syncedWithDelta.set(key, (syncedWithDelta.get(key) ?? 0) + 1);
+    }
 
   for (const [key, o] of world.obligations) {
     if (o.discharged) {
@@ -245,10 +251,14 @@ async function checkCommits(ctx: CheckContext): Promise<void> {
         const applied = (writesOf.get(`${o.org}/${o.record.pfaId}`) ?? []).filter((w) =>
           sameDelta(w.changes, row.delta),
         );
-        if (applied.length !== 1)
+        // Two changes of one record may carry the same values (a conflict that took the session's
+        // later word, then KEEP_MINE): PEMS then applies that delta once per synced change. Writes
+        // and synced changes are matched by count, so each change is applied exactly once.
+        const changes = syncedWithDelta.get(`${o.org}/${o.record.id}/${canonicalDelta(row.delta)}`) ?? 1;
+        if (applied.length !== changes)
           world.violate(
             'exactly-once',
-            `${what}: synced, applied ${applied.length} times in PEMS${
+            `${what}: synced, applied ${applied.length} times in PEMS for ${changes} synced change(s) with this delta${
               applied.length
                 ? ` (recordids ${applied.map((w) => `${w.recordidBefore}→${w.recordidAfter}${w.responseLost ? ' response lost' : ''}`).join(', ')})`
                 : ''
