@@ -24,12 +24,14 @@ const DELTA_STATE = sql.raw(
   'category, source, dor, plan, forecast, actual, is_actualized, original_start, original_end, forecast_start, forecast_end, actual_start, actual_end',
 );
 
-const STATE_COLUMNS = sql`category, source, dor,
-  pfa_cost(source, original_start, original_end, monthly_rate, purchase_price) AS plan,
-  pfa_cost(source, forecast_start, forecast_end, monthly_rate, purchase_price) AS forecast,
-  CASE WHEN is_actualized THEN pfa_cost(source, actual_start, actual_end, monthly_rate, purchase_price) ELSE 0 END AS actual,
-  is_actualized IS TRUE AS is_actualized,
-  original_start, original_end, forecast_start, forecast_end, actual_start, actual_end`;
+/** A record's KPI state from the typed columns of the row aliased `t`, in pfa_kpi_delta's order. */
+const stateOf = (t: string) =>
+  sql.raw(`${t}.category, ${t}.source, ${t}.dor,
+    pfa_cost(${t}.source, ${t}.original_start, ${t}.original_end, ${t}.monthly_rate, ${t}.purchase_price) AS plan,
+    pfa_cost(${t}.source, ${t}.forecast_start, ${t}.forecast_end, ${t}.monthly_rate, ${t}.purchase_price) AS forecast,
+    CASE WHEN ${t}.is_actualized THEN pfa_cost(${t}.source, ${t}.actual_start, ${t}.actual_end, ${t}.monthly_rate, ${t}.purchase_price) ELSE 0 END AS actual,
+    ${t}.is_actualized IS TRUE AS is_actualized,
+    ${t}.original_start, ${t}.original_end, ${t}.forecast_start, ${t}.forecast_end, ${t}.actual_start, ${t}.actual_end`);
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   // Same columns, generated expressions and defaults as pfa_mirror, then only what a merged record needs.
@@ -119,8 +121,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
         -- A record whose state did not move (a write-back that PEMS applied as sent) logs nothing.
         SELECT c.id, c.counted, c.a_counted, bs, as_
         FROM changed c
-        CROSS JOIN LATERAL (SELECT ${STATE_COLUMNS} FROM jsonb_populate_record(NULL::pfa_pending_record, c.b_row)) bs
-        CROSS JOIN LATERAL (SELECT ${STATE_COLUMNS} FROM jsonb_populate_record(NULL::pfa_pending_record, c.a_row)) as_
+        CROSS JOIN LATERAL (SELECT ${stateOf('r')} FROM jsonb_populate_record(NULL::pfa_pending_record, c.b_row) r) bs
+        CROSS JOIN LATERAL (SELECT ${stateOf('r')} FROM jsonb_populate_record(NULL::pfa_pending_record, c.a_row) r) as_
         WHERE (c.counted OR c.a_counted) AND NOT (c.counted AND c.a_counted AND bs IS NOT DISTINCT FROM as_)),
       distinct_states AS (
         SELECT id, -1 AS sign, (bs).* FROM pairs WHERE counted
@@ -194,14 +196,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // one logs its KPI state before and after (data, removal, new or deleted records). A record with
   // an overlay that is removed from PEMS (or comes back) leaves (or rejoins) the figures with its
   // overlay's state.
-  const stateOf = (alias: string) =>
-    sql.raw(`${alias}.category, ${alias}.source, ${alias}.dor,
-               pfa_cost(${alias}.source, ${alias}.original_start, ${alias}.original_end, ${alias}.monthly_rate, ${alias}.purchase_price),
-               pfa_cost(${alias}.source, ${alias}.forecast_start, ${alias}.forecast_end, ${alias}.monthly_rate, ${alias}.purchase_price),
-               CASE WHEN ${alias}.is_actualized THEN pfa_cost(${alias}.source, ${alias}.actual_start, ${alias}.actual_end, ${alias}.monthly_rate, ${alias}.purchase_price) ELSE 0 END,
-               ${alias}.is_actualized IS TRUE,
-               ${alias}.original_start, ${alias}.original_end, ${alias}.forecast_start, ${alias}.forecast_end,
-               ${alias}.actual_start, ${alias}.actual_end`);
   /** Logs `rows` (organization_id, mirror_id, sign, state…) of organization v_org under one bump. */
   const logStates = (rows: RawBuilder<unknown>) => sql`
         WITH st AS MATERIALIZED (${rows}),

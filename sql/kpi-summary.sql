@@ -35,30 +35,18 @@ states AS (
   FROM pfa_kpi_delta k WHERE k.organization_id = $10 AND k.seq > (SELECT seq FROM held)
   UNION ALL
   SELECT -1, o.category, o.source, o.dor,
-           pfa_cost(o.source, o.original_start, o.original_end, o.monthly_rate, o.purchase_price),
-           pfa_cost(o.source, o.forecast_start, o.forecast_end, o.monthly_rate, o.purchase_price),
-           CASE WHEN o.is_actualized THEN pfa_cost(o.source, o.actual_start, o.actual_end, o.monthly_rate, o.purchase_price) ELSE 0 END,
-           o.is_actualized IS TRUE, o.is_discontinued IS TRUE,
-           o.original_start, o.original_end, o.forecast_start, o.forecast_end, o.actual_start, o.actual_end FROM own o
+pfa_cost(o.source, o.original_start, o.original_end, o.monthly_rate, o.purchase_price) AS plan,
+pfa_cost(o.source, o.forecast_start, o.forecast_end, o.monthly_rate, o.purchase_price) AS forecast,
+CASE WHEN o.is_actualized THEN pfa_cost(o.source, o.actual_start, o.actual_end, o.monthly_rate, o.purchase_price) ELSE 0 END AS actual,
+o.is_actualized IS TRUE AS is_actualized, o.is_discontinued IS TRUE AS is_discontinued,
+o.original_start, o.original_end, o.forecast_start, o.forecast_end, o.actual_start, o.actual_end FROM own o
   UNION ALL
   SELECT 1, x.category, x.source, x.dor,
-           pfa_cost(x.source, x.original_start, x.original_end, x.monthly_rate, x.purchase_price),
-           pfa_cost(x.source, x.forecast_start, x.forecast_end, x.monthly_rate, x.purchase_price),
-           CASE WHEN x.is_actualized THEN pfa_cost(x.source, x.actual_start, x.actual_end, x.monthly_rate, x.purchase_price) ELSE 0 END,
-           x.is_actualized IS TRUE, x.is_discontinued IS TRUE,
-           x.original_start, x.original_end, x.forecast_start, x.forecast_end, x.actual_start, x.actual_end FROM own o CROSS JOIN LATERAL (SELECT CASE WHEN o.delta ? 'category' THEN pfa_text(o.delta -> 'category') ELSE o.category END AS category,
-         CASE WHEN o.delta ? 'source' THEN pfa_text(o.delta -> 'source') ELSE o.source END AS source,
-         CASE WHEN o.delta ? 'dor' THEN pfa_text(o.delta -> 'dor') ELSE o.dor END AS dor,
-         CASE WHEN o.delta ? 'monthlyRate' THEN pfa_money(o.delta -> 'monthlyRate') ELSE o.monthly_rate END AS monthly_rate,
-         CASE WHEN o.delta ? 'purchasePrice' THEN pfa_money(o.delta -> 'purchasePrice') ELSE o.purchase_price END AS purchase_price,
-         CASE WHEN o.delta ? 'originalStart' THEN pfa_date(o.delta -> 'originalStart') ELSE o.original_start END AS original_start,
-         CASE WHEN o.delta ? 'originalEnd' THEN pfa_date(o.delta -> 'originalEnd') ELSE o.original_end END AS original_end,
-         CASE WHEN o.delta ? 'forecastStart' THEN pfa_date(o.delta -> 'forecastStart') ELSE o.forecast_start END AS forecast_start,
-         CASE WHEN o.delta ? 'forecastEnd' THEN pfa_date(o.delta -> 'forecastEnd') ELSE o.forecast_end END AS forecast_end,
-         CASE WHEN o.delta ? 'actualStart' THEN pfa_date(o.delta -> 'actualStart') ELSE o.actual_start END AS actual_start,
-         CASE WHEN o.delta ? 'actualEnd' THEN pfa_date(o.delta -> 'actualEnd') ELSE o.actual_end END AS actual_end,
-         CASE WHEN o.delta ? 'isActualized' THEN pfa_bool(o.delta -> 'isActualized') ELSE o.is_actualized END AS is_actualized,
-         CASE WHEN o.delta ? 'isDiscontinued' THEN pfa_bool(o.delta -> 'isDiscontinued') ELSE o.is_discontinued END AS is_discontinued) x)
+pfa_cost(x.source, x.original_start, x.original_end, x.monthly_rate, x.purchase_price) AS plan,
+pfa_cost(x.source, x.forecast_start, x.forecast_end, x.monthly_rate, x.purchase_price) AS forecast,
+CASE WHEN x.is_actualized THEN pfa_cost(x.source, x.actual_start, x.actual_end, x.monthly_rate, x.purchase_price) ELSE 0 END AS actual,
+x.is_actualized IS TRUE AS is_actualized, x.is_discontinued IS TRUE AS is_discontinued,
+x.original_start, x.original_end, x.forecast_start, x.forecast_end, x.actual_start, x.actual_end FROM own o CROSS JOIN LATERAL (SELECT CASE WHEN o.delta ? 'category' THEN pfa_text(o.delta -> 'category') ELSE "o"."category" END AS "category", CASE WHEN o.delta ? 'source' THEN pfa_text(o.delta -> 'source') ELSE "o"."source" END AS "source", CASE WHEN o.delta ? 'dor' THEN pfa_text(o.delta -> 'dor') ELSE "o"."dor" END AS "dor", CASE WHEN o.delta ? 'monthlyRate' THEN pfa_money(o.delta -> 'monthlyRate') ELSE "o"."monthly_rate" END AS "monthly_rate", CASE WHEN o.delta ? 'purchasePrice' THEN pfa_money(o.delta -> 'purchasePrice') ELSE "o"."purchase_price" END AS "purchase_price", CASE WHEN o.delta ? 'originalStart' THEN pfa_date(o.delta -> 'originalStart') ELSE "o"."original_start" END AS "original_start", CASE WHEN o.delta ? 'originalEnd' THEN pfa_date(o.delta -> 'originalEnd') ELSE "o"."original_end" END AS "original_end", CASE WHEN o.delta ? 'forecastStart' THEN pfa_date(o.delta -> 'forecastStart') ELSE "o"."forecast_start" END AS "forecast_start", CASE WHEN o.delta ? 'forecastEnd' THEN pfa_date(o.delta -> 'forecastEnd') ELSE "o"."forecast_end" END AS "forecast_end", CASE WHEN o.delta ? 'actualStart' THEN pfa_date(o.delta -> 'actualStart') ELSE "o"."actual_start" END AS "actual_start", CASE WHEN o.delta ? 'actualEnd' THEN pfa_date(o.delta -> 'actualEnd') ELSE "o"."actual_end" END AS "actual_end", CASE WHEN o.delta ? 'isActualized' THEN pfa_bool(o.delta -> 'isActualized') ELSE "o"."is_actualized" END AS "is_actualized", CASE WHEN o.delta ? 'isDiscontinued' THEN pfa_bool(o.delta -> 'isDiscontinued') ELSE "o"."is_discontinued" END AS "is_discontinued") x)
   SELECT category, source, dor, sum(plan) AS plan, sum(forecast) AS forecast, sum(actual) AS actual,
          sum(variance) AS variance, sum(n) AS n, sum(actualized) AS actualized,
          (SELECT at FROM held) AS refreshed_at, (SELECT seq FROM held) IS NOT NULL AS cached, false AS meta
@@ -90,7 +78,12 @@ states AS (
 -- $11 = '00000000-0000-4000-8000-000000000001'
 SELECT c.category, c.source, c.dor, sum(c.plan) AS plan, sum(c.forecast) AS forecast, sum(c.actual) AS actual,
          sum(c.forecast - c.plan) AS variance, count(*) AS n, count(*) FILTER (WHERE c.is_actualized) AS actualized
-  FROM ((
+  FROM (SELECT r.category, r.source, r.dor,
+pfa_cost(r.source, r.original_start, r.original_end, r.monthly_rate, r.purchase_price) AS plan,
+pfa_cost(r.source, r.forecast_start, r.forecast_end, r.monthly_rate, r.purchase_price) AS forecast,
+CASE WHEN r.is_actualized THEN pfa_cost(r.source, r.actual_start, r.actual_end, r.monthly_rate, r.purchase_price) ELSE 0 END AS actual,
+r.is_actualized IS TRUE AS is_actualized, r.is_discontinued IS TRUE AS is_discontinued,
+r.original_start, r.original_end, r.forecast_start, r.forecast_end, r.actual_start, r.actual_end FROM ((
 SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
        NULL::bigint AS draft_id, false AS has_draft, m.data, m.search_text, "m"."category", "m"."class", "m"."source", "m"."dor", "m"."area_silo", "m"."manufacturer", "m"."model", "m"."contract", "m"."equipment", "m"."monthly_rate", "m"."purchase_price", "m"."original_start", "m"."original_end", "m"."forecast_start", "m"."forecast_end", "m"."actual_start", "m"."actual_end", "m"."is_actualized", "m"."has_actuals", "m"."has_plan", "m"."is_discontinued", "m"."is_funds_transferable"
 FROM pfa_mirror m
@@ -133,20 +126,6 @@ JOIN pfa_mirror m ON m.organization_id = $8 AND m.id = d.mirror_id
 LEFT JOIN pfa_pending_record p ON p.organization_id = $9 AND p.id = d.mirror_id
 -- OFFSET 0 keeps the merged document computed once: inlined, every parse function rebuilt it.
 CROSS JOIN LATERAL (SELECT coalesce(p.data, m.data) || d.delta AS data OFFSET 0) j
-WHERE d.organization_id = $10 AND d.session_id = $11 AND d.sync_state IN ('draft', 'conflict')))) AS r CROSS JOIN LATERAL (
-SELECT pfa_text(r.data -> 'category') AS category, pfa_text(r.data -> 'source') AS source,
-       pfa_text(r.data -> 'dor') AS dor,
-       pfa_cost(pfa_text(r.data -> 'source'), pfa_date(r.data -> 'originalStart'), pfa_date(r.data -> 'originalEnd'),
-                pfa_money(r.data -> 'monthlyRate'), pfa_money(r.data -> 'purchasePrice')) AS plan,
-       pfa_cost(pfa_text(r.data -> 'source'), pfa_date(r.data -> 'forecastStart'), pfa_date(r.data -> 'forecastEnd'),
-                pfa_money(r.data -> 'monthlyRate'), pfa_money(r.data -> 'purchasePrice')) AS forecast,
-       CASE WHEN pfa_bool(r.data -> 'isActualized') THEN
-         pfa_cost(pfa_text(r.data -> 'source'), pfa_date(r.data -> 'actualStart'), pfa_date(r.data -> 'actualEnd'),
-                  pfa_money(r.data -> 'monthlyRate'), pfa_money(r.data -> 'purchasePrice')) ELSE 0 END AS actual,
-       pfa_bool(r.data -> 'isActualized') IS TRUE AS is_actualized,
-       pfa_bool(r.data -> 'isDiscontinued') IS TRUE AS is_discontinued,
-       pfa_date(r.data -> 'originalStart') AS original_start, pfa_date(r.data -> 'originalEnd') AS original_end,
-       pfa_date(r.data -> 'forecastStart') AS forecast_start, pfa_date(r.data -> 'forecastEnd') AS forecast_end,
-       pfa_date(r.data -> 'actualStart') AS actual_start, pfa_date(r.data -> 'actualEnd') AS actual_end) c
-  WHERE NOT c.is_discontinued AND r.removed_from_pems_at IS NULL
+WHERE d.organization_id = $10 AND d.session_id = $11 AND d.sync_state IN ('draft', 'conflict')))) AS r WHERE r.removed_from_pems_at IS NULL) c
+  WHERE NOT c.is_discontinued
   GROUP BY c.category, c.source, c.dor;

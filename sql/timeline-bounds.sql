@@ -37,30 +37,18 @@ states AS (
   FROM pfa_kpi_delta k WHERE k.organization_id = $9 AND k.seq > $10::bigint
   UNION ALL
   SELECT -1, o.category, o.source, o.dor,
-           pfa_cost(o.source, o.original_start, o.original_end, o.monthly_rate, o.purchase_price),
-           pfa_cost(o.source, o.forecast_start, o.forecast_end, o.monthly_rate, o.purchase_price),
-           CASE WHEN o.is_actualized THEN pfa_cost(o.source, o.actual_start, o.actual_end, o.monthly_rate, o.purchase_price) ELSE 0 END,
-           o.is_actualized IS TRUE, o.is_discontinued IS TRUE,
-           o.original_start, o.original_end, o.forecast_start, o.forecast_end, o.actual_start, o.actual_end FROM own o
+pfa_cost(o.source, o.original_start, o.original_end, o.monthly_rate, o.purchase_price) AS plan,
+pfa_cost(o.source, o.forecast_start, o.forecast_end, o.monthly_rate, o.purchase_price) AS forecast,
+CASE WHEN o.is_actualized THEN pfa_cost(o.source, o.actual_start, o.actual_end, o.monthly_rate, o.purchase_price) ELSE 0 END AS actual,
+o.is_actualized IS TRUE AS is_actualized, o.is_discontinued IS TRUE AS is_discontinued,
+o.original_start, o.original_end, o.forecast_start, o.forecast_end, o.actual_start, o.actual_end FROM own o
   UNION ALL
   SELECT 1, x.category, x.source, x.dor,
-           pfa_cost(x.source, x.original_start, x.original_end, x.monthly_rate, x.purchase_price),
-           pfa_cost(x.source, x.forecast_start, x.forecast_end, x.monthly_rate, x.purchase_price),
-           CASE WHEN x.is_actualized THEN pfa_cost(x.source, x.actual_start, x.actual_end, x.monthly_rate, x.purchase_price) ELSE 0 END,
-           x.is_actualized IS TRUE, x.is_discontinued IS TRUE,
-           x.original_start, x.original_end, x.forecast_start, x.forecast_end, x.actual_start, x.actual_end FROM own o CROSS JOIN LATERAL (SELECT CASE WHEN o.delta ? 'category' THEN pfa_text(o.delta -> 'category') ELSE o.category END AS category,
-         CASE WHEN o.delta ? 'source' THEN pfa_text(o.delta -> 'source') ELSE o.source END AS source,
-         CASE WHEN o.delta ? 'dor' THEN pfa_text(o.delta -> 'dor') ELSE o.dor END AS dor,
-         CASE WHEN o.delta ? 'monthlyRate' THEN pfa_money(o.delta -> 'monthlyRate') ELSE o.monthly_rate END AS monthly_rate,
-         CASE WHEN o.delta ? 'purchasePrice' THEN pfa_money(o.delta -> 'purchasePrice') ELSE o.purchase_price END AS purchase_price,
-         CASE WHEN o.delta ? 'originalStart' THEN pfa_date(o.delta -> 'originalStart') ELSE o.original_start END AS original_start,
-         CASE WHEN o.delta ? 'originalEnd' THEN pfa_date(o.delta -> 'originalEnd') ELSE o.original_end END AS original_end,
-         CASE WHEN o.delta ? 'forecastStart' THEN pfa_date(o.delta -> 'forecastStart') ELSE o.forecast_start END AS forecast_start,
-         CASE WHEN o.delta ? 'forecastEnd' THEN pfa_date(o.delta -> 'forecastEnd') ELSE o.forecast_end END AS forecast_end,
-         CASE WHEN o.delta ? 'actualStart' THEN pfa_date(o.delta -> 'actualStart') ELSE o.actual_start END AS actual_start,
-         CASE WHEN o.delta ? 'actualEnd' THEN pfa_date(o.delta -> 'actualEnd') ELSE o.actual_end END AS actual_end,
-         CASE WHEN o.delta ? 'isActualized' THEN pfa_bool(o.delta -> 'isActualized') ELSE o.is_actualized END AS is_actualized,
-         CASE WHEN o.delta ? 'isDiscontinued' THEN pfa_bool(o.delta -> 'isDiscontinued') ELSE o.is_discontinued END AS is_discontinued) x),
+pfa_cost(x.source, x.original_start, x.original_end, x.monthly_rate, x.purchase_price) AS plan,
+pfa_cost(x.source, x.forecast_start, x.forecast_end, x.monthly_rate, x.purchase_price) AS forecast,
+CASE WHEN x.is_actualized THEN pfa_cost(x.source, x.actual_start, x.actual_end, x.monthly_rate, x.purchase_price) ELSE 0 END AS actual,
+x.is_actualized IS TRUE AS is_actualized, x.is_discontinued IS TRUE AS is_discontinued,
+x.original_start, x.original_end, x.forecast_start, x.forecast_end, x.actual_start, x.actual_end FROM own o CROSS JOIN LATERAL (SELECT CASE WHEN o.delta ? 'category' THEN pfa_text(o.delta -> 'category') ELSE "o"."category" END AS "category", CASE WHEN o.delta ? 'source' THEN pfa_text(o.delta -> 'source') ELSE "o"."source" END AS "source", CASE WHEN o.delta ? 'dor' THEN pfa_text(o.delta -> 'dor') ELSE "o"."dor" END AS "dor", CASE WHEN o.delta ? 'monthlyRate' THEN pfa_money(o.delta -> 'monthlyRate') ELSE "o"."monthly_rate" END AS "monthly_rate", CASE WHEN o.delta ? 'purchasePrice' THEN pfa_money(o.delta -> 'purchasePrice') ELSE "o"."purchase_price" END AS "purchase_price", CASE WHEN o.delta ? 'originalStart' THEN pfa_date(o.delta -> 'originalStart') ELSE "o"."original_start" END AS "original_start", CASE WHEN o.delta ? 'originalEnd' THEN pfa_date(o.delta -> 'originalEnd') ELSE "o"."original_end" END AS "original_end", CASE WHEN o.delta ? 'forecastStart' THEN pfa_date(o.delta -> 'forecastStart') ELSE "o"."forecast_start" END AS "forecast_start", CASE WHEN o.delta ? 'forecastEnd' THEN pfa_date(o.delta -> 'forecastEnd') ELSE "o"."forecast_end" END AS "forecast_end", CASE WHEN o.delta ? 'actualStart' THEN pfa_date(o.delta -> 'actualStart') ELSE "o"."actual_start" END AS "actual_start", CASE WHEN o.delta ? 'actualEnd' THEN pfa_date(o.delta -> 'actualEnd') ELSE "o"."actual_end" END AS "actual_end", CASE WHEN o.delta ? 'isActualized' THEN pfa_bool(o.delta -> 'isActualized') ELSE "o"."is_actualized" END AS "is_actualized", CASE WHEN o.delta ? 'isDiscontinued' THEN pfa_bool(o.delta -> 'isDiscontinued') ELSE "o"."is_discontinued" END AS "is_discontinued") x),
   netted AS (
     SELECT sum(sign) AS net, is_actualized, original_start, original_end, forecast_start, forecast_end,
            actual_start, actual_end

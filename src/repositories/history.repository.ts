@@ -3,12 +3,15 @@ import type { Db } from '../db/database.js';
 import { badInput } from '../domain/errors.js';
 import type { MergedRecord } from '../domain/merged-record.js';
 import { RECORD_FIELDS } from '../domain/record-fields.js';
-import { afterCondition, compileFilter, type Ordering, type RecordFilter } from './record-query.js';
+import {
+  afterCondition,
+  compileFilter,
+  parsedKey,
+  type Ordering,
+  type RecordFilter,
+} from './record-query.js';
 
-const PARSED = RECORD_FIELDS.map((f) => {
-  const parse = { text: 'pfa_text', money: 'pfa_money', date: 'pfa_date', boolean: 'pfa_bool' }[f.type];
-  return sql`${sql.raw(parse)}(j.data -> ${sql.lit(f.key)}) AS ${sql.ref(f.column)}`;
-});
+const PARSED = RECORD_FIELDS.map((f) => sql`${parsedKey(sql`j.data`, f)} AS ${sql.ref(f.column)}`);
 
 /**
  * The mirror in transaction time, as a derived table `r` with the columns of `mergedSource`: for

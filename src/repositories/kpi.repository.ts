@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database.js';
 import { RECORD_FIELDS } from '../domain/record-fields.js';
 import { PREPARED_READ } from '../db/read-timeout.js';
-import { mergedBranches, mergedSource, type MergeScope } from './record-query.js';
+import { mergedBranches, mergedSource, parsedKey, type MergeScope } from './record-query.js';
 
 export interface KpiGroup {
   category: string | null;
@@ -53,23 +53,18 @@ interface GroupRow {
   actualized: string;
 }
 
-/** Per-record KPI inputs from a `data` expression, with the same SQL functions as the mirror. */
-function kpiColumns(data: RawBuilder<unknown>): RawBuilder<unknown> {
-  return sql`
-    SELECT pfa_text(${data} -> 'category') AS category, pfa_text(${data} -> 'source') AS source,
-           pfa_text(${data} -> 'dor') AS dor,
-           pfa_cost(pfa_text(${data} -> 'source'), pfa_date(${data} -> 'originalStart'), pfa_date(${data} -> 'originalEnd'),
-                    pfa_money(${data} -> 'monthlyRate'), pfa_money(${data} -> 'purchasePrice')) AS plan,
-           pfa_cost(pfa_text(${data} -> 'source'), pfa_date(${data} -> 'forecastStart'), pfa_date(${data} -> 'forecastEnd'),
-                    pfa_money(${data} -> 'monthlyRate'), pfa_money(${data} -> 'purchasePrice')) AS forecast,
-           CASE WHEN pfa_bool(${data} -> 'isActualized') THEN
-             pfa_cost(pfa_text(${data} -> 'source'), pfa_date(${data} -> 'actualStart'), pfa_date(${data} -> 'actualEnd'),
-                      pfa_money(${data} -> 'monthlyRate'), pfa_money(${data} -> 'purchasePrice')) ELSE 0 END AS actual,
-           pfa_bool(${data} -> 'isActualized') IS TRUE AS is_actualized,
-           pfa_bool(${data} -> 'isDiscontinued') IS TRUE AS is_discontinued,
-           pfa_date(${data} -> 'originalStart') AS original_start, pfa_date(${data} -> 'originalEnd') AS original_end,
-           pfa_date(${data} -> 'forecastStart') AS forecast_start, pfa_date(${data} -> 'forecastEnd') AS forecast_end,
-           pfa_date(${data} -> 'actualStart') AS actual_start, pfa_date(${data} -> 'actualEnd') AS actual_end`;
+/**
+ * A record's KPI state from the typed columns of the relation aliased `t` (the mirror, the pending
+ * overlay or the merged relation all carry them), in the column order of `pfa_kpi_delta`, with
+ * `is_discontinued` after `is_actualized`. Costs by DOMAIN §2 (`pfa_cost`).
+ */
+function kpiState(t: string): RawBuilder<unknown> {
+  return sql.raw(`${t}.category, ${t}.source, ${t}.dor,
+    pfa_cost(${t}.source, ${t}.original_start, ${t}.original_end, ${t}.monthly_rate, ${t}.purchase_price) AS plan,
+    pfa_cost(${t}.source, ${t}.forecast_start, ${t}.forecast_end, ${t}.monthly_rate, ${t}.purchase_price) AS forecast,
+    CASE WHEN ${t}.is_actualized THEN pfa_cost(${t}.source, ${t}.actual_start, ${t}.actual_end, ${t}.monthly_rate, ${t}.purchase_price) ELSE 0 END AS actual,
+    ${t}.is_actualized IS TRUE AS is_actualized, ${t}.is_discontinued IS TRUE AS is_discontinued,
+    ${t}.original_start, ${t}.original_end, ${t}.forecast_start, ${t}.forecast_end, ${t}.actual_start, ${t}.actual_end`);
 }
 
 /**
@@ -91,19 +86,12 @@ function changedStates(scope: MergeScope, heldSeq: RawBuilder<unknown>): RawBuil
   // "mine" is theirs with the keys of the caller's delta parsed over it — no merged document is
   // built and only the delta's few keys are parsed (by the mirror's own parse functions).
   const theirs = (t: string) => sql.raw(KPI_FIELDS.map((f) => `${t}.${f.column}`).join(', '));
-  const mine = sql.raw(
+  const mine = sql.join(
     KPI_FIELDS.map(
       (f) =>
-        `CASE WHEN o.delta ? '${f.key}' THEN ${PARSE[f.type]}(o.delta -> '${f.key}') ELSE o.${f.column} END AS ${f.column}`,
-    ).join(',\n             '),
+        sql`CASE WHEN o.delta ? ${sql.lit(f.key)} THEN ${parsedKey(sql`o.delta`, f)} ELSE ${sql.ref(`o.${f.column}`)} END AS ${sql.ref(f.column)}`,
+    ),
   );
-  const state = (t: string) =>
-    sql.raw(`${t}.category, ${t}.source, ${t}.dor,
-               pfa_cost(${t}.source, ${t}.original_start, ${t}.original_end, ${t}.monthly_rate, ${t}.purchase_price),
-               pfa_cost(${t}.source, ${t}.forecast_start, ${t}.forecast_end, ${t}.monthly_rate, ${t}.purchase_price),
-               CASE WHEN ${t}.is_actualized THEN pfa_cost(${t}.source, ${t}.actual_start, ${t}.actual_end, ${t}.monthly_rate, ${t}.purchase_price) ELSE 0 END,
-               ${t}.is_actualized IS TRUE, ${t}.is_discontinued IS TRUE,
-               ${t}.original_start, ${t}.original_end, ${t}.forecast_start, ${t}.forecast_end, ${t}.actual_start, ${t}.actual_end`);
   return sql`
     own AS MATERIALIZED (
       SELECT d.delta, ${theirs('p')} FROM pfa_modification d
@@ -120,12 +108,12 @@ function changedStates(scope: MergeScope, heldSeq: RawBuilder<unknown>): RawBuil
     states AS (
       ${logged}
       UNION ALL
-      SELECT -1, ${state('o')} FROM own o
+      SELECT -1, ${kpiState('o')} FROM own o
       UNION ALL
-      SELECT 1, ${state('x')} FROM own o CROSS JOIN LATERAL (SELECT ${mine}) x)`;
+      SELECT 1, ${kpiState('x')} FROM own o CROSS JOIN LATERAL (SELECT ${mine}) x)`;
 }
 
-/** The record fields a KPI state reads, with the parse function of their type. */
+/** The record fields a KPI state reads. */
 const KPI_FIELDS = RECORD_FIELDS.filter((f) =>
   [
     'category',
@@ -143,7 +131,6 @@ const KPI_FIELDS = RECORD_FIELDS.filter((f) =>
     'is_discontinued',
   ].includes(f.column),
 );
-const PARSE = { text: 'pfa_text', money: 'pfa_money', date: 'pfa_date', boolean: 'pfa_bool' } as const;
 
 const groupKey = (g: { category: string | null; source: string | null; dor: string | null }): string =>
   JSON.stringify([g.category, g.source, g.dor]);
@@ -208,8 +195,8 @@ export class KpiRepository {
     const { rows } = await sql<GroupRow>`
       SELECT c.category, c.source, c.dor, sum(c.plan) AS plan, sum(c.forecast) AS forecast, sum(c.actual) AS actual,
              sum(c.forecast - c.plan) AS variance, count(*) AS n, count(*) FILTER (WHERE c.is_actualized) AS actualized
-      FROM ${mergedSource(scope)} CROSS JOIN LATERAL (${kpiColumns(sql`r.data`)}) c
-      WHERE NOT c.is_discontinued AND r.removed_from_pems_at IS NULL
+      FROM (SELECT ${kpiState('r')} FROM ${mergedSource(scope)} WHERE r.removed_from_pems_at IS NULL) c
+      WHERE NOT c.is_discontinued
       GROUP BY c.category, c.source, c.dor`.execute(this.db);
     return rows
       .map((d) => ({

@@ -4,6 +4,25 @@ import { badInput } from '../../domain/errors.js';
 
 /** The fields a filter or an ordering can name, as SQL on the merged relation `r`. */
 
+/**
+ * The SQL function that reads a JSON value of each field type exactly as the mirror's generated
+ * columns do (migrations: pfa_text, pfa_money, pfa_date, pfa_bool).
+ */
+export const PARSE_FUNCTION: Readonly<Record<FieldType, string>> = {
+  text: 'pfa_text',
+  money: 'pfa_money',
+  date: 'pfa_date',
+  boolean: 'pfa_bool',
+};
+
+/** `json -> key` of a record field, parsed by its type's function. */
+export function parsedKey(
+  json: RawBuilder<unknown>,
+  field: { key: string; type: FieldType },
+): RawBuilder<unknown> {
+  return sql`${sql.raw(PARSE_FUNCTION[field.type])}(${json} -> ${sql.lit(field.key)})`;
+}
+
 export interface MergeScope {
   organizationId: string;
   /** The caller's session; null sees mirror + pending deltas only. */

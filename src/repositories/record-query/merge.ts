@@ -1,6 +1,6 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { RECORD_FIELDS } from '../../domain/record-fields.js';
-import type { MergeScope } from './fields.js';
+import { parsedKey, type MergeScope } from './fields.js';
 
 const relevantModification = (scope: MergeScope): RawBuilder<SqlBool> =>
   scope.sessionId === null
@@ -11,13 +11,10 @@ const MIRROR_OUTPUT = RECORD_FIELDS.map((f) => sql.ref(`m.${f.column}`));
 const OVERLAY_OUTPUT = RECORD_FIELDS.map((f) => sql.ref(`p.${f.column}`));
 // The caller's draft over "theirs": a key of the delta parsed by the mirror's own parse function,
 // every other field the overlay's (or the mirror's) typed column — no merged document is parsed.
-const MERGED_OUTPUT = RECORD_FIELDS.map((f) => {
-  const parse = { text: 'pfa_text', money: 'pfa_money', date: 'pfa_date', boolean: 'pfa_bool' }[f.type];
-  const key = sql.lit(f.key);
-  const column = sql.ref(f.column);
-  return sql`CASE WHEN d.delta ? ${key} THEN ${sql.raw(parse)}(d.delta -> ${key})
-    WHEN p.id IS NOT NULL THEN ${sql.ref(`p.${f.column}`)} ELSE ${sql.ref(`m.${f.column}`)} END AS ${column}`;
-});
+const MERGED_OUTPUT = RECORD_FIELDS.map(
+  (f) => sql`CASE WHEN d.delta ? ${sql.lit(f.key)} THEN ${parsedKey(sql`d.delta`, f)}
+    WHEN p.id IS NOT NULL THEN ${sql.ref(`p.${f.column}`)} ELSE ${sql.ref(`m.${f.column}`)} END AS ${sql.ref(f.column)}`,
+);
 
 /**
  * The two halves of the merged relation, each a parenthesised SELECT with the columns listed for
