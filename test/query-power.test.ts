@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import { recordCosts } from '../src/domain/costs.js';
 import { readBool, readDate, readText } from '../src/domain/values.js';
+import { coveringIndexPage } from '../src/repositories/page-plan.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { insertModification, insertRecords } from './helpers/fixtures.js';
 
@@ -825,6 +826,38 @@ describe('slips and durations', () => {
             if (a.v === null) return 1; // NULLs last in both directions
             if (b.v === null) return -1;
             return desc ? b.v - a.v : a.v - b.v;
+          }
+          return desc ? Number(b.id) - Number(a.id) : Number(a.id) - Number(b.id);
+        })
+        .map((r) => r.id);
+      const got = (await allPages({ filter, orderBy: [orderBy] }, session)).map((n) => n.id);
+      expect(got).toEqual(expected);
+    },
+  );
+
+  // The grid's forecastStart order with a slip filter: ids come from an index-only scan of
+  // idx_pfa_mirror_forecast_start first (page-plan.ts coveringIndexPage), then the rows.
+  const START_CASES: [Filter, string][] = [
+    [{ forecastSlipDays: { gt: 0 } }, 'FORECAST_START_ASC'],
+    [{ forecastSlipDays: { gt: 30 }, forecastEnd: { lte: '2026-12-31' } }, 'FORECAST_START_DESC'],
+    [{ startSlipDays: { lt: 0 }, includeRemoved: true }, 'FORECAST_START_ASC'],
+    [{ or: [{ forecastSlipDays: { gt: 60 } }, { planDurationDays: { lt: 30 } }] }, 'FORECAST_START_DESC'],
+  ];
+
+  it.each(START_CASES.flatMap(([f, o]) => [[f, o, 'sA'] as const, [f, o, null] as const]))(
+    'filter %j ordered by %s (ids from the covering index), keyset pages of 37, equals the TypeScript order (session %s)',
+    async (filter, orderBy, session) => {
+      expect(coveringIndexPage(filter, ['forecastStart', 'id'])).toBe(true);
+      const desc = orderBy.endsWith('_DESC');
+      const rows = selected(await mergedInTs('HOLNG', session), filter);
+      expect(rows.length).toBeGreaterThan(0);
+      const expected = rows
+        .map((r) => ({ id: r.id, v: value(r, 'forecastStart') as string | null }))
+        .sort((a, b) => {
+          if (a.v !== b.v) {
+            if (a.v === null) return desc ? -1 : 1; // NULLs first descending, last ascending
+            if (b.v === null) return desc ? 1 : -1;
+            return (a.v < b.v ? -1 : 1) * (desc ? -1 : 1);
           }
           return desc ? Number(b.id) - Number(a.id) : Number(a.id) - Number(b.id);
         })

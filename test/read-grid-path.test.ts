@@ -6,7 +6,7 @@ import { daysBetween, readBool, readDate, readMoney, readText } from '../src/dom
 import { RECORD_FIELDS } from '../src/domain/record-fields.js';
 import { connectionSelectsRecordData } from '../src/graphql/record-selection.js';
 import { CursorCodec } from '../src/repositories/cursor-codec.js';
-import { genericPlanSafe } from '../src/repositories/page-plan.js';
+import { coveringIndexPage, genericPlanSafe } from '../src/repositories/page-plan.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { insertModification, insertRecords } from './helpers/fixtures.js';
 
@@ -398,6 +398,52 @@ describe('page shapes that may keep a generic plan', () => {
     ['text contains', { category: { contains: 'ran' } }, 'id', false],
   ])('%s', (_title, filter, order, expected) => {
     expect(genericPlanSafe(filter as never, order)).toBe(expected);
+  });
+});
+
+describe('coveringIndexPage: ids first from an index alone', () => {
+  it.each([
+    [
+      'slip filter in a forecast window, by forecastStart',
+      { forecastSlipDays: { gt: 30 }, forecastStart: { gte: '2025-01-01' } },
+      ['forecastStart', 'id'],
+      true,
+    ],
+    [
+      'category and plan end, by forecastStart',
+      { category: { eq: 'Cranes' }, originalEnd: { lt: '2026-01-01' } },
+      ['forecastStart', 'id'],
+      true,
+    ],
+    [
+      'only the order column bounded: nothing to skip',
+      { forecastStart: { gte: '2025-01-01' } },
+      ['forecastStart', 'id'],
+      false,
+    ],
+    ['no filter', null, ['forecastStart', 'id'], false],
+    [
+      'source is not in the index',
+      { source: { eq: 'Rental' }, forecastSlipDays: { gt: 30 } },
+      ['forecastStart', 'id'],
+      false,
+    ],
+    ['ordered by id (no index carries the slip columns)', { forecastSlipDays: { gt: 30 } }, ['id'], false],
+    [
+      'search reads search_text',
+      { search: 'cat', forecastSlipDays: { gt: 30 } },
+      ['forecastStart', 'id'],
+      false,
+    ],
+    ['a cost reads money columns', { planCost: { gt: 5 } }, ['forecastStart', 'id'], false],
+    [
+      'isDiscontinued lifts the predicate',
+      { isDiscontinued: true, forecastSlipDays: { gt: 1 } },
+      ['forecastStart', 'id'],
+      false,
+    ],
+  ])('%s', (_title, filter, order, expected) => {
+    expect(coveringIndexPage(filter as never, order)).toBe(expected);
   });
 });
 

@@ -4,13 +4,14 @@ import { PREPARED_READ, PREPARED_READ_CUSTOM_PLAN } from '../db/read-timeout.js'
 import type { MergedRecord } from '../domain/merged-record.js';
 import { RECORD_FIELDS } from '../domain/record-fields.js';
 import { valuesFromColumns } from '../domain/record-values.js';
-import { genericPlanSafe } from './page-plan.js';
+import { coveringIndexPage, genericPlanSafe } from './page-plan.js';
 import {
   afterCondition,
   compileFilter,
   mergedBranches,
   mergedSource,
   planOrdering,
+  untouchedById,
   type MergeScope,
   type OrderKey,
   type Ordering,
@@ -127,13 +128,29 @@ export class MirrorRepository {
       ORDER BY ${ordering.orderBy}
       LIMIT ${limit})`;
     const [untouched, touched] = mergedBranches(scope);
+    // Ids first from an index alone when it carries every column the page reads (page-plan.ts).
+    const untouchedHalf = (columns: RawBuilder<unknown>) =>
+      coveringIndexPage(
+        request.filter,
+        ordering.keys.map((k) => k.field),
+      )
+        ? sql`(
+      SELECT ${columns}, ${sql.join(sortColumns)}
+      FROM ${untouchedById(
+        scope.organizationId,
+        sql`ARRAY(SELECT r.id FROM ${untouched} AS r WHERE ${sql.join(where, sql` AND `)}
+          ORDER BY ${ordering.orderBy} LIMIT ${limit})`,
+      )} AS r
+      ORDER BY ${ordering.orderBy}
+      LIMIT ${limit})`
+        : half(untouched, columns);
     // A prepared statement on each connection (parsed once); kept with a generic plan only when
     // one index serves every value of the shape (page-plan.ts), else planned per execution.
     const prepared = genericPlanSafe(request.filter, ordering.keys[0]?.field ?? 'id')
       ? PREPARED_READ
       : PREPARED_READ_CUSTOM_PLAN;
     const { rows } = await sql<MergedRow>`${sql.raw(prepared)}
-      SELECT * FROM (${half(untouched, typed ? UNTOUCHED_TYPED_COLUMNS : RECORD_COLUMNS)}
+      SELECT * FROM (${untouchedHalf(typed ? UNTOUCHED_TYPED_COLUMNS : RECORD_COLUMNS)}
         UNION ALL ${half(touched, typed ? TOUCHED_TYPED_COLUMNS : RECORD_COLUMNS)}) AS r
       ORDER BY ${ordering.outputOrderBy}
       LIMIT ${limit}`.execute(this.db);

@@ -64,6 +64,20 @@ export function mergedBranches(scope: MergeScope): [RawBuilder<unknown>, RawBuil
 }
 
 /**
+ * The untouched half's columns for the mirror rows whose ids an expression yields (a bigint
+ * array): the second step of a page whose ids were picked from an index alone
+ * (page-plan.ts, `coveringIndexPage`). The ids must already satisfy the untouched half's
+ * condition (no relevant modification).
+ */
+export function untouchedById(organizationId: string, ids: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`(
+    SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
+           NULL::bigint AS draft_id, false AS has_draft, m.data, m.search_text, ${sql.join(MIRROR_OUTPUT)}
+    FROM pfa_mirror m
+    WHERE m.organization_id = ${organizationId} AND m.id = ANY(${ids}))`;
+}
+
+/**
  * "Theirs" of DOMAIN §3 for the mirror row aliased `m`: its data overlaid by every pending delta
  * of the organization (the caller's own earlier pending changes included) in commit order — the
  * maintained overlay where the record has one. The one definition used by edits (the baseline a
