@@ -25,9 +25,9 @@ export interface WorkerOptions {
   settings?: Partial<JobSettings>;
   /** Jobs run at once per queue (different organizations; one per organization by dedup). */
   concurrency?: Partial<Record<JobName, number>>;
-  /** BullMQ lock: a job whose worker died is taken over after this (default 30 s). */
+  /** BullMQ lock: a job whose worker died is taken over after this (default 15 s). */
   lockDurationMs?: number;
-  /** How often stalled jobs are looked for (default 30 s). */
+  /** How often stalled jobs are looked for (default 5 s). */
   stalledIntervalMs?: number;
   /** Install the schedulers from this process too (default true; idempotent). */
   schedule?: boolean;
@@ -109,8 +109,14 @@ export async function startWorker(
       connection,
       prefix,
       concurrency: options.concurrency?.[name] ?? DEFAULT_CONCURRENCY[name],
-      lockDuration: options.lockDurationMs ?? 30_000,
-      stalledInterval: options.stalledIntervalMs ?? 30_000,
+      // A job holds its organization's slot (one job per organization), so a worker killed in
+      // the middle of a write-back held up every later commit of that organization until the
+      // lock expired and a stalled check found it: 75–80 s with BullMQ's 30 s / 30 s (20-user
+      // soak, worker SIGKILL). The lock is renewed every lockDuration / 2 by a timer, which
+      // only an event loop blocked for 15 s would miss (then the job runs again: every job is
+      // safe to run twice).
+      lockDuration: options.lockDurationMs ?? 15_000,
+      stalledInterval: options.stalledIntervalMs ?? 5_000,
       maxStalledCount: 3,
     });
     worker.on('error', (err: Error) => log.warn({ err: err.message, queue: name }, 'worker error'));
