@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { generateRecord, planOrganizations, type GeneratedOrganization } from '../domain/generator.js';
-import { MIRROR_INDEXES } from './mirror-indexes.js';
+import { mirrorIndexes, type MirrorIndex } from './mirror-indexes.js';
 
 /**
  * Bulk seed of a demo / benchmark database: organizations, 1M generated mirror records through
@@ -89,29 +89,8 @@ const PFA_TABLES = [
   'pfa_mirror',
 ] as const;
 
-interface MirrorIndex {
-  name: string;
-  create: string;
-  /** GIN builds are the long ones (and single-threaded): start them first. */
-  gin: boolean;
-}
-
-/** Index names are parsed out of the statements (test/mirror-indexes.test.ts: the same as the migrations). */
-export function mirrorIndexes(): MirrorIndex[] {
-  return MIRROR_INDEXES.map((statement) => {
-    const match =
-      /^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?([a-z_][a-z0-9_]*)\s+ON\s/i.exec(
-        statement,
-      );
-    if (!match?.[1]) throw new Error(`cannot read the index name of: ${statement}`);
-    return {
-      name: match[1],
-      // IF NOT EXISTS: a rerun after a crash between drop and rebuild heals the table.
-      create: statement.replace(/^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(?!IF\s)/i, (m) => `${m}IF NOT EXISTS `),
-      gin: /\busing\s+gin\b/i.test(statement),
-    };
-  });
-}
+/** Re-exported: the list and its parsing live with the other bulk-load helpers. */
+export { mirrorIndexes };
 
 export class SeedRefusedError extends Error {
   override readonly name = 'SeedRefusedError';
