@@ -14,17 +14,21 @@ import { ConfigError, loadConfig } from '../config.js';
 import { createDb, createPool } from '../db/database.js';
 import { pendingMigrations } from '../db/migrator.js';
 import { importLegacy, type LegacySourceSpec, type UserKey } from '../jobs/legacy-import.js';
+import type { BulkMode } from '../legacy/bulk-load.js';
 import { formatReport } from '../legacy/report.js';
 import { MaintenanceRepository } from '../repositories/maintenance.repository.js';
 import { UsageError, parseFlags, parseOrExit } from './args.js';
 
 const USAGE = `usage: npm run import:legacy -- (--sqlite dev.db | --postgres postgres://…/pfa) [--user-key username|email|id]
-                                 [--dry-run] [--batch-size 5000] [--no-refresh] [--verbose]
+                                 [--dry-run] [--batch-size 5000] [--bulk | --no-bulk] [--no-refresh] [--verbose]
 
   --sqlite FILE     the previous application's SQLite file (tables pfa_records or PfaRecord)
   --postgres URL    its PostgreSQL (pfa_mirror when it has rows, else pfa_records)
   --user-key KEY    which user column becomes our user id, the JWT sub (default username)
-  --dry-run         compare and count per organization; write nothing`;
+  --dry-run         compare and count per organization; write nothing
+  --bulk            COPY every organization that has no records here with the indexes dropped
+                    (by default: when they bring >= 10,000 records and the mirror holds fewer)
+  --no-bulk         never: every record through the normal merge`;
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
 
@@ -35,6 +39,7 @@ interface Args {
   batchSize: number;
   refresh: boolean;
   verbose: boolean;
+  bulk: BulkMode;
 }
 
 function parseImportArgs(argv: string[]): Args | 'help' {
@@ -46,6 +51,8 @@ function parseImportArgs(argv: string[]): Args | 'help' {
     'dry-run': { type: 'boolean' },
     'batch-size': { type: 'string' },
     'no-refresh': { type: 'boolean' },
+    bulk: { type: 'boolean' },
+    'no-bulk': { type: 'boolean' },
     verbose: { type: 'boolean', short: 'v' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -69,9 +76,12 @@ function parseImportArgs(argv: string[]): Args | 'help' {
   const batchSize = values['batch-size'] === undefined ? 5_000 : Number(values['batch-size']);
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 50_000)
     throw new UsageError('--batch-size must be 1–50000');
+  if (values.bulk === true && values['no-bulk'] === true)
+    throw new UsageError('give at most one of --bulk and --no-bulk');
   return {
     source,
     userKey,
+    bulk: values.bulk === true ? 'always' : values['no-bulk'] === true ? 'never' : 'auto',
     dryRun: values['dry-run'] === true,
     batchSize,
     refresh: values['no-refresh'] !== true,
@@ -105,6 +115,7 @@ async function main(): Promise<void> {
         userKey: args.userKey,
         dryRun: args.dryRun,
         batchSize: args.batchSize,
+        bulk: args.bulk,
         onProgress: tty
           ? (p) => {
               const now = Date.now();

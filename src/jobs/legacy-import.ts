@@ -14,7 +14,9 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Db } from '../db/database.js';
+import { ensureMirrorIndexes } from '../db/mirror-indexes.js';
 import type { JsonObject } from '../db/tables.js';
+import { MirrorBulkLoad, copyLines, planBulk, type BulkMode } from '../legacy/bulk-load.js';
 import { PostgresSource } from '../legacy/postgres-source.js';
 import type { LegacyModification, LegacySource } from '../legacy/source.js';
 import { SqliteSource } from '../legacy/sqlite-source.js';
@@ -65,6 +67,11 @@ export interface LegacyImportOptions {
   batchSize?: number;
   /** Organizations whose records are merged at the same time (default 2). */
   concurrency?: number;
+  /**
+   * The bulk path for organizations without records here (src/legacy/bulk-load.ts): `auto`
+   * (default) by planBulk's rule, `always` for every such organization, `never`.
+   */
+  bulk?: BulkMode;
   onProgress?: (p: ImportProgress) => void;
 }
 
@@ -107,6 +114,24 @@ export interface OrganizationImport {
   pendingAlreadyImported: number;
   /** Source modifications already written to PEMS (synced): nothing to carry. */
   pendingSynced: number;
+  /** The records were COPYed by the bulk path (in a dry run: would be). */
+  bulk: boolean;
+}
+
+export interface BulkReport {
+  mode: BulkMode;
+  /** The decision in one line (which organizations, why). */
+  reason: string;
+  /** Organizations whose records the bulk path loaded (would load, dry). */
+  organizations: string[];
+  /** Planned for the bulk path but loaded by the normal one (PostgreSQL refused a row, records appeared, lock busy). */
+  fallback: { organizationId: string; reason: string }[];
+  /** Building pfa_mirror's secondary indexes after the load. */
+  indexesMs: number;
+  /** The KPI views' refresh inside the load transaction. */
+  refreshMs: number;
+  /** Indexes found missing at the start (an earlier bulk load died) and built before anything else. */
+  indexesBuiltAtStart: string[];
 }
 
 export interface PendingProblem {
@@ -143,6 +168,7 @@ export interface LegacyImportReport {
   /** Source record rows per second of recordsMs. */
   recordsPerSecond: number;
   changed: boolean;
+  bulk: BulkReport;
 }
 
 interface Deps {
@@ -198,7 +224,26 @@ export async function importFrom(
     recordsMs: 0,
     recordsPerSecond: 0,
     changed: false,
+    bulk: {
+      mode: options.bulk ?? 'auto',
+      reason: '',
+      organizations: [],
+      fallback: [],
+      indexesMs: 0,
+      refreshMs: 0,
+      indexesBuiltAtStart: [],
+    },
   };
+  if (!dryRun) {
+    // Indexes an interrupted bulk load left missing are built before anything reads or writes.
+    const ensured = await ensureMirrorIndexes(deps.pool);
+    report.bulk.indexesBuiltAtStart = ensured.built;
+    if (ensured.built.length)
+      deps.log.warn(
+        { indexes: ensured.built },
+        'legacy import: built pfa_mirror indexes an interrupted bulk load left missing',
+      );
+  }
 
   // ---------------------------------------------------------------- organizations
   const orgRows = await source.organizations();
@@ -284,34 +329,112 @@ export async function importFrom(
     });
     return false;
   });
+  const done = new Map<string, OrganizationImport>();
+  const onRowsOf = (code: string, rows: number): ((n: number) => void) => {
+    let orgDone = 0;
+    return (n) => {
+      overallDone += n;
+      orgDone += n;
+      const seconds = (performance.now() - recordsStarted) / 1000;
+      options.onProgress?.({
+        organizationId: code,
+        done: orgDone,
+        total: rows,
+        overallDone,
+        overallTotal,
+        rate: seconds > 0 ? overallDone / seconds : 0,
+      });
+    };
+  };
+
+  // Bulk path first: organizations without records here, COPYed with the indexes dropped.
+  const mirrorCounts = await repo.mirrorCounts();
+  const plan = planBulk(
+    report.bulk.mode,
+    runnable.map((t) => ({ code: t.org.code, rows: t.rows })),
+    mirrorCounts,
+  );
+  report.bulk.reason = plan.reason;
+  deps.log.info({ reason: plan.reason }, 'legacy import: bulk decision');
+  const bulkTargets = runnable.filter((t) => plan.codes.has(t.org.code)).sort((a, b) => b.rows - a.rows);
+  if (dryRun) report.bulk.organizations = bulkTargets.map((t) => t.org.code);
+  else if (bulkTargets.length) {
+    for (const t of bulkTargets) await repo.upsertOrganization(t.org.code, t.org.name);
+    const load = await MirrorBulkLoad.begin(deps.pool);
+    if (!load) {
+      report.bulk.reason += '; another bulk load of pfa_mirror is running: normal path instead';
+    } else {
+      const finished: { org: OrganizationImport; runId: string; errors: QuarantinedRow[] }[] = [];
+      try {
+        for (const t of bulkTargets) {
+          const code = t.org.code;
+          if (!(await load.claim(code))) {
+            report.bulk.fallback.push({
+              organizationId: code,
+              reason: 'another read of it is running, or it received records: normal path',
+            });
+            continue;
+          }
+          const outcome = await bulkOrganizationRecords(sync, load, source, t, {
+            batchSize,
+            onRows: onRowsOf(code, t.rows),
+          });
+          if ('fallback' in outcome) {
+            overallDone -= outcome.rowsRead; // read again by the normal path
+            report.bulk.fallback.push({ organizationId: code, reason: outcome.fallback });
+            continue;
+          }
+          finished.push(outcome);
+        }
+        const f = await load.finish((name) => deps.log.info({ index: name }, 'legacy import: index built'));
+        report.bulk.indexesMs = Math.round(f.indexesMs);
+        report.bulk.refreshMs = Math.round(f.refreshMs);
+      } catch (error) {
+        await load.abort();
+        for (const { org, runId, errors } of finished)
+          await sync
+            .finishRun(org.organizationId, runId, {
+              status: 'failed',
+              rejected: org.rejected,
+              errors,
+              message: `legacy import (bulk path) rolled back: ${error instanceof Error ? error.message : String(error)}`,
+            })
+            .catch(() => undefined);
+        throw error;
+      }
+      for (const { org, runId, errors } of finished) {
+        for (const e of errors) reject(e);
+        await sync.finishRun(org.organizationId, runId, {
+          status: org.rejected > 0 ? 'partial' : 'succeeded',
+          inserted: org.inserted,
+          rejected: org.rejected,
+          errors,
+          message: `legacy import (${source.shape.recordTable}, bulk path): ${org.source} source rows, ${org.target} mirror records`,
+        });
+        deps.log.info(
+          { org: org.organizationId, inserted: org.inserted, rejected: org.rejected },
+          'legacy import: records of organization done (bulk path)',
+        );
+        done.set(org.organizationId, org);
+        report.bulk.organizations.push(org.organizationId);
+      }
+    }
+  }
+
   // Records: `concurrency` organizations at a time (each on its own staging connection; the
   // source's reads share its one snapshot), largest first so that the last one is not alone.
-  const queue = [...runnable].sort((a, b) => b.rows - a.rows);
-  const done = new Map<string, OrganizationImport>();
+  const queue = runnable.filter((t) => !done.has(t.org.code)).sort((a, b) => b.rows - a.rows);
   const worker = async (): Promise<void> => {
     for (let t = queue.shift(); t; t = queue.shift()) {
       const { code } = t.org;
-      const rows = t.rows;
-      let orgDone = 0;
       const org = await importOrganizationRecords(deps, sync, repo, source, t, {
         dryRun,
         batchSize,
         orgExists: !dryRun || existing.has(code),
         reject,
-        onRows: (n) => {
-          overallDone += n;
-          orgDone += n;
-          const seconds = (performance.now() - recordsStarted) / 1000;
-          options.onProgress?.({
-            organizationId: code,
-            done: orgDone,
-            total: rows,
-            overallDone,
-            overallTotal,
-            rate: seconds > 0 ? overallDone / seconds : 0,
-          });
-        },
+        onRows: onRowsOf(code, t.rows),
       });
+      if (dryRun) org.bulk = plan.codes.has(code);
       done.set(code, org);
     }
   };
@@ -352,6 +475,137 @@ export async function importFrom(
 
 // ------------------------------------------------------------------------------------ records
 
+/**
+ * Source rows → validated records, batch by batch, the same for both paths. Rows come in pfaId
+ * order, so a repeated pfaId is adjacent: one row is held back until the next batch shows whether
+ * it repeats, and the last row of a pfaId wins.
+ */
+class RecordConverter {
+  private held: StagedRecord | null = null;
+
+  constructor(
+    private readonly timestampColumns: ReadonlySet<string>,
+    private readonly result: OrganizationImport,
+    private readonly reject: (row: QuarantinedRow) => void,
+  ) {}
+
+  push(rows: readonly Record<string, unknown>[]): StagedRecord[] {
+    const staged: StagedRecord[] = [];
+    for (const row of rows) {
+      const rec = legacyRecord(row, this.timestampColumns);
+      if (this.held && rec.pfaId !== '' && this.held.pfaId === rec.pfaId) {
+        this.result.duplicates += 1;
+        this.held = null;
+      }
+      if (this.held) staged.push(this.held);
+      this.held = null;
+      const verdict = validateRecord(rec.pfaId, rec.data, rec.pemsVersion, {
+        id: row.id ?? null,
+        pfaId: row.pfaId ?? null,
+      });
+      if (!verdict.ok) this.reject(verdict.rejection);
+      else this.held = verdict.record;
+    }
+    return staged;
+  }
+
+  finish(): StagedRecord[] {
+    const last = this.held;
+    this.held = null;
+    return last ? [last] : [];
+  }
+}
+
+function emptyResult(t: { legacyId: string; org: ResolvedOrg; rows: number }): OrganizationImport {
+  return {
+    organizationId: t.org.code,
+    legacyId: t.legacyId,
+    name: t.org.name,
+    source: t.rows,
+    target: 0,
+    inserted: 0,
+    updated: 0,
+    unchanged: 0,
+    rejected: 0,
+    duplicates: 0,
+    pending: { committed: 0, draft: 0, conflict: 0 },
+    pendingAlreadyImported: 0,
+    pendingSynced: 0,
+    bulk: false,
+  };
+}
+
+/** PostgreSQL errors about the data of a row (class 21, 22, 23, 54): the normal path quarantines those. */
+function isDataError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(21|22|23|54)/.test(code);
+}
+
+/**
+ * One organization through the bulk path: its rows streamed from the source, converted and
+ * validated like the normal path's, COPYed straight into pfa_mirror inside the load transaction.
+ * A row PostgreSQL refuses (or a pfaId that repeats after trimming) rolls the organization back
+ * to its savepoint: it then takes the normal path, which quarantines such rows one by one.
+ */
+async function bulkOrganizationRecords(
+  sync: SyncRepository,
+  load: MirrorBulkLoad,
+  source: LegacySource,
+  t: { legacyId: string; org: ResolvedOrg; rows: number },
+  o: { batchSize: number; onRows: (n: number) => void },
+): Promise<
+  | { org: OrganizationImport; runId: string; errors: QuarantinedRow[] }
+  | { fallback: string; rowsRead: number }
+> {
+  const code = t.org.code;
+  const result = emptyResult(t);
+  result.bulk = true;
+  const errors: QuarantinedRow[] = [];
+  const converter = new RecordConverter(source.shape.timestampColumns, result, (row) => {
+    result.rejected += 1;
+    if (errors.length < MAX_LOGGED_ERRORS) errors.push(row);
+  });
+  const runId = await sync.startRun(code, 'read', 'import', null);
+  const batchId = `import-${runId}`;
+  let rowsRead = 0;
+  async function* chunks(): AsyncGenerator<string> {
+    const iterator = source.records(t.legacyId, o.batchSize)[Symbol.asyncIterator]();
+    try {
+      let next = iterator.next();
+      for (;;) {
+        const r = await next;
+        if (r.done) break;
+        next = iterator.next(); // the next fetch runs while this batch is converted and copied
+        next.catch(() => undefined);
+        const text = copyLines(code, batchId, converter.push(r.value));
+        rowsRead += r.value.length;
+        o.onRows(r.value.length);
+        if (text) yield text;
+      }
+      const last = converter.finish();
+      if (last.length) yield copyLines(code, batchId, last);
+    } finally {
+      await iterator.return?.(undefined)?.catch?.(() => undefined);
+    }
+  }
+  try {
+    result.inserted = await load.copy(chunks());
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    await sync
+      .finishRun(code, runId, {
+        status: 'failed',
+        message: `legacy import (bulk path): ${message}${isDataError(error) ? '; the normal path loads it instead' : ''}`,
+      })
+      .catch(() => undefined);
+    if (isDataError(error))
+      return { fallback: `PostgreSQL refused a row (${message}): normal path`, rowsRead };
+    throw error;
+  }
+  result.target = result.inserted;
+  return { org: result, runId, errors };
+}
+
 interface RecordRunOptions {
   dryRun: boolean;
   batchSize: number;
@@ -369,21 +623,7 @@ async function importOrganizationRecords(
   o: RecordRunOptions,
 ): Promise<OrganizationImport> {
   const code = t.org.code;
-  const result: OrganizationImport = {
-    organizationId: code,
-    legacyId: t.legacyId,
-    name: t.org.name,
-    source: t.rows,
-    target: 0,
-    inserted: 0,
-    updated: 0,
-    unchanged: 0,
-    rejected: 0,
-    duplicates: 0,
-    pending: { committed: 0, draft: 0, conflict: 0 },
-    pendingAlreadyImported: 0,
-    pendingSynced: 0,
-  };
+  const result = emptyResult(t);
   const errors: QuarantinedRow[] = [];
   const rejectHere = (row: QuarantinedRow): void => {
     result.rejected += 1;
@@ -426,7 +666,7 @@ async function importOrganizationRecords(
 
   const iterator = source.records(t.legacyId, o.batchSize)[Symbol.asyncIterator]();
   let inflight: Promise<void> = Promise.resolve();
-  let held: { pfaId: string; staged: StagedRecord | null } | null = null;
+  const converter = new RecordConverter(source.shape.timestampColumns, result, rejectHere);
   try {
     let next = iterator.next();
     for (;;) {
@@ -434,31 +674,16 @@ async function importOrganizationRecords(
       if (r.done) break;
       next = iterator.next(); // the next fetch runs while this batch is converted and merged
       next.catch(() => undefined);
-      const staged: StagedRecord[] = [];
-      for (const row of r.value) {
-        const rec = legacyRecord(row, source.shape.timestampColumns);
-        // Rows come in pfaId order: a repeated pfaId is adjacent, and its last row wins.
-        if (held && rec.pfaId !== '' && held.pfaId === rec.pfaId) {
-          result.duplicates += 1;
-          held = null;
-        }
-        if (held?.staged) staged.push(held.staged);
-        held = null;
-        const verdict = validateRecord(rec.pfaId, rec.data, rec.pemsVersion, {
-          id: row.id ?? null,
-          pfaId: row.pfaId ?? null,
-        });
-        if (!verdict.ok) rejectHere(verdict.rejection);
-        else held = { pfaId: rec.pfaId, staged: verdict.record };
-      }
+      const staged = converter.push(r.value);
       await inflight;
       inflight = load(staged);
       inflight.catch(() => undefined);
       o.onRows(r.value.length);
     }
-    if (held?.staged) {
+    const last = converter.finish();
+    if (last.length) {
       await inflight;
-      inflight = load([held.staged]);
+      inflight = load(last);
     }
     await inflight;
     result.inserted = counts.inserted;

@@ -7,6 +7,11 @@ export function formatReport(report: LegacyImportReport): string[] {
   const out: string[] = [];
   out.push(`source: ${report.description}`);
   if (report.dryRun) out.push('dry run: nothing is written');
+  if (report.bulk.indexesBuiltAtStart.length)
+    out.push(
+      `built pfa_mirror indexes an interrupted bulk load had left missing: ${report.bulk.indexesBuiltAtStart.join(', ')}`,
+    );
+  out.push(`${report.dryRun ? 'would take the ' : ''}${report.bulk.reason}`);
   out.push(
     'organization  name                            source    target  inserted   updated  unchanged  rejected  committed  drafts  conflicts',
   );
@@ -21,6 +26,12 @@ export function formatReport(report: LegacyImportReport): string[] {
         (o.pendingSynced ? `   (${fmt(o.pendingSynced)} already synced)` : ''),
     );
   }
+  if (report.bulk.organizations.length && !report.dryRun)
+    out.push(
+      `bulk path (COPY with pfa_mirror's secondary indexes dropped): ${report.bulk.organizations.join(', ')}; ` +
+        `KPI views refreshed in ${(report.bulk.refreshMs / 1000).toFixed(1)} s, indexes rebuilt in ${(report.bulk.indexesMs / 1000).toFixed(1)} s`,
+    );
+  for (const f of report.bulk.fallback) out.push(`${f.organizationId}: not bulk loaded: ${f.reason}`);
   for (const u of report.unresolved)
     out.push(
       `not imported: ${fmt(u.rows)} rows with organizationId ${JSON.stringify(u.value)}: ${u.reason}` +

@@ -80,6 +80,13 @@ export class LegacyImportRepository {
     return new Set(rows.map((r) => r.id));
   }
 
+  /** Records per organization in pfa_mirror, every organization (the bulk path's rule). */
+  async mirrorCounts(): Promise<Map<string, number>> {
+    const { rows } = await sql<{ organization_id: string; n: number }>`
+      SELECT organization_id, count(*)::int AS n FROM pfa_mirror GROUP BY organization_id`.execute(this.db);
+    return new Map(rows.map((r) => [r.organization_id, r.n]));
+  }
+
   /** Legacy modification ids already imported into the organization. */
   async importedLegacyIds(organizationId: string): Promise<Set<string>> {
     const { rows } = await sql<{ legacy_id: string }>`

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 
 /** Any refresh of the KPI views holds this transaction-level advisory lock (hashed in SQL). */
-const REFRESH_LOCK = 'pfa:refresh-views';
+export const REFRESH_LOCK = 'pfa:refresh-views';
 
 /** Rows one retention statement deletes at most (each batch is its own short transaction). */
 const RETENTION_BATCH = 10_000;

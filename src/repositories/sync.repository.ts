@@ -312,7 +312,7 @@ function* copyChunks(records: readonly StagedRecord[]): Generator<string> {
 }
 
 /** Advisory lock name of reads into one organization (read sync and import share it), hashed in SQL. */
-function lockKey(organizationId: string): string {
+export function lockKey(organizationId: string): string {
   return `pfa:read:${organizationId}`;
 }
 
