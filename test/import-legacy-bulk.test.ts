@@ -183,6 +183,8 @@ async function snapshot(t: TestDatabase): Promise<Record<string, unknown>> {
       t,
       `SELECT to_jsonb(b) - 'refreshed_at' - 'refresh_seq' AS row FROM pfa_timeline_bounds b ORDER BY organization_id`,
     ),
+    // Logged KPI changes not yet in the views (none after a refresh, on either path).
+    kpiLog: await rows(t, `SELECT count(*)::int AS n FROM pfa_kpi_delta`),
     syncLog: await rows(
       t,
       // A bulk attempt PostgreSQL refused is logged as failed before the normal path's run.

@@ -127,6 +127,7 @@ async function main(): Promise<void> {
               );
             }
           : undefined,
+        onStep: tty ? (message) => process.stdout.write(`\r\x1b[2K${message}`) : undefined,
       },
     );
     if (tty) process.stdout.write('\r\x1b[2K');

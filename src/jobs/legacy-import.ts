@@ -73,6 +73,8 @@ export interface LegacyImportOptions {
    */
   bulk?: BulkMode;
   onProgress?: (p: ImportProgress) => void;
+  /** The bulk path's steps after its COPY (view refresh, each index built), for a progress line. */
+  onStep?: (message: string) => void;
 }
 
 export interface ImportProgress {
@@ -386,7 +388,10 @@ export async function importFrom(
           }
           finished.push(outcome);
         }
-        const f = await load.finish((name) => deps.log.info({ index: name }, 'legacy import: index built'));
+        const f = await load.finish((message) => {
+          deps.log.info(`legacy import: ${message}`);
+          options.onStep?.(message);
+        });
         report.bulk.indexesMs = Math.round(f.indexesMs);
         report.bulk.refreshMs = Math.round(f.refreshMs);
       } catch (error) {

@@ -202,10 +202,11 @@ export class MirrorBulkLoad {
    * Statistics, the KPI views' refresh and the triggers back, COMMIT; then the organizations' read
    * locks go, the indexes are built and the bulk lock goes.
    */
-  async finish(onIndex: (name: string) => void = () => undefined): Promise<BulkFinish> {
+  async finish(onStep: (message: string) => void = () => undefined): Promise<BulkFinish> {
     const client = this.client;
     let refreshMs = 0;
     if (this.copied > 0) {
+      onStep('bulk path: analyzing pfa_mirror and refreshing the KPI views');
       await client.query('ANALYZE pfa_mirror');
       await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [REFRESH_LOCK]);
       const t = performance.now();
@@ -218,7 +219,15 @@ export class MirrorBulkLoad {
     await client.query('COMMIT');
     for (const org of this.orgLocks.splice(0)) await this.unlockOrg(org);
     const t = performance.now();
-    await buildMirrorIndexes(this.pool, await missingMirrorIndexes(client), onIndex, client);
+    const missing = await missingMirrorIndexes(client);
+    let built = 0;
+    onStep(`bulk path: building ${missing.length} indexes of pfa_mirror`);
+    await buildMirrorIndexes(
+      this.pool,
+      missing,
+      (name) => onStep(`bulk path: index ${name} built (${++built}/${missing.length})`),
+      client,
+    );
     const indexesMs = performance.now() - t;
     await this.close();
     return { indexesMs, refreshMs };

@@ -260,10 +260,12 @@ export class DryRunComparer {
       );
       await this.client.query('SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off');
       const { rows } = await this.client.query<{ inserted: number; updated: number; unchanged: number }>(
-        `SELECT count(*) FILTER (WHERE m.id IS NULL)::int AS inserted,
-                count(*) FILTER (WHERE m.id IS NOT NULL AND (m.data || s.data) IS DISTINCT FROM m.data)::int AS updated,
-                count(*) FILTER (WHERE m.id IS NOT NULL AND (m.data || s.data) IS NOT DISTINCT FROM m.data)::int AS unchanged
-         FROM ${DRY} s LEFT JOIN pfa_mirror m ON m.organization_id = $1 AND m.pfa_id = s.pfa_id`,
+        // The merge's change test, computed once per row (not once per count).
+        `SELECT count(*) FILTER (WHERE c.changed IS NULL)::int AS inserted,
+                count(*) FILTER (WHERE c.changed)::int AS updated,
+                count(*) FILTER (WHERE NOT c.changed)::int AS unchanged
+         FROM (SELECT CASE WHEN m.id IS NOT NULL THEN (m.data || s.data) IS DISTINCT FROM m.data END AS changed
+               FROM ${DRY} s LEFT JOIN pfa_mirror m ON m.organization_id = $1 AND m.pfa_id = s.pfa_id) c`,
         [this.organizationId],
       );
       return rows[0] ?? { inserted: 0, updated: 0, unchanged: 0 };
