@@ -332,6 +332,7 @@ export async function importFrom(
     return false;
   });
   const done = new Map<string, OrganizationImport>();
+  const concurrency = Math.max(1, Math.min(options.concurrency ?? 2, 8));
   const onRowsOf = (code: string, rows: number): ((n: number) => void) => {
     let orgDone = 0;
     return (n) => {
@@ -366,63 +367,47 @@ export async function importFrom(
     if (!load) {
       report.bulk.reason += '; another bulk load of pfa_mirror is running: normal path instead';
     } else {
-      const finished: { org: OrganizationImport; runId: string; errors: QuarantinedRow[] }[] = [];
-      try {
-        for (const t of bulkTargets) {
-          const code = t.org.code;
-          if (!(await load.claim(code))) {
-            report.bulk.fallback.push({
-              organizationId: code,
-              reason: 'another read of it is running, or it received records: normal path',
-            });
-            continue;
-          }
+      // `concurrency` organizations at a time, each COPYed in its own transaction.
+      const bulkQueue = [...bulkTargets];
+      let stop = false;
+      const bulkWorker = async (): Promise<void> => {
+        for (let t = bulkQueue.shift(); t && !stop; t = bulkQueue.shift()) {
           const outcome = await bulkOrganizationRecords(sync, load, source, t, {
             batchSize,
-            onRows: onRowsOf(code, t.rows),
+            onRows: onRowsOf(t.org.code, t.rows),
+          }).catch((error: unknown) => {
+            stop = true; // the other loaders finish their organization and take no other
+            throw error;
           });
           if ('fallback' in outcome) {
             overallDone -= outcome.rowsRead; // read again by the normal path
-            report.bulk.fallback.push({ organizationId: code, reason: outcome.fallback });
+            report.bulk.fallback.push({ organizationId: t.org.code, reason: outcome.fallback });
             continue;
           }
-          finished.push(outcome);
+          const { org, errors } = outcome;
+          for (const e of errors) reject(e);
+          deps.log.info(
+            { org: org.organizationId, inserted: org.inserted, rejected: org.rejected },
+            'legacy import: records of organization done (bulk path)',
+          );
+          done.set(org.organizationId, org);
+          report.bulk.organizations.push(org.organizationId);
         }
-        const f = await load.finish((message) => {
-          deps.log.info(`legacy import: ${message}`);
-          options.onStep?.(message);
-        });
-        report.bulk.indexesMs = Math.round(f.indexesMs);
-        report.bulk.refreshMs = Math.round(f.refreshMs);
-      } catch (error) {
+      };
+      const bulkResults = await Promise.allSettled(
+        Array.from({ length: Math.min(concurrency, bulkTargets.length) }, () => bulkWorker()),
+      );
+      const bulkFailed = bulkResults.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (bulkFailed) {
         await load.abort();
-        for (const { org, runId, errors } of finished)
-          await sync
-            .finishRun(org.organizationId, runId, {
-              status: 'failed',
-              rejected: org.rejected,
-              errors,
-              message: `legacy import (bulk path) rolled back: ${error instanceof Error ? error.message : String(error)}`,
-            })
-            .catch(() => undefined);
-        throw error;
+        throw bulkFailed.reason;
       }
-      for (const { org, runId, errors } of finished) {
-        for (const e of errors) reject(e);
-        await sync.finishRun(org.organizationId, runId, {
-          status: org.rejected > 0 ? 'partial' : 'succeeded',
-          inserted: org.inserted,
-          rejected: org.rejected,
-          errors,
-          message: `legacy import (${source.shape.recordTable}, bulk path): ${org.source} source rows, ${org.target} mirror records`,
-        });
-        deps.log.info(
-          { org: org.organizationId, inserted: org.inserted, rejected: org.rejected },
-          'legacy import: records of organization done (bulk path)',
-        );
-        done.set(org.organizationId, org);
-        report.bulk.organizations.push(org.organizationId);
-      }
+      const f = await load.finish((message) => {
+        deps.log.info(`legacy import: ${message}`);
+        options.onStep?.(message);
+      });
+      report.bulk.indexesMs = Math.round(f.indexesMs);
+      report.bulk.refreshMs = Math.round(f.refreshMs);
     }
   }
 
@@ -443,7 +428,6 @@ export async function importFrom(
       done.set(code, org);
     }
   };
-  const concurrency = Math.max(1, Math.min(options.concurrency ?? 2, 8));
   const results = await Promise.allSettled(Array.from({ length: concurrency }, () => worker()));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
@@ -548,9 +532,10 @@ function isDataError(e: unknown): boolean {
 
 /**
  * One organization through the bulk path: its rows streamed from the source, converted and
- * validated like the normal path's, COPYed straight into pfa_mirror inside the load transaction.
- * A row PostgreSQL refuses (or a pfaId that repeats after trimming) rolls the organization back
- * to its savepoint: it then takes the normal path, which quarantines such rows one by one.
+ * validated like the normal path's, COPYed straight into pfa_mirror in one transaction, with a
+ * pfa_sync_log run like the normal path's. A row PostgreSQL refuses (or a pfaId that repeats after
+ * trimming) rolls the organization back: it then takes the normal path, which quarantines such
+ * rows one by one; so does an organization whose read lock is busy or that has records by now.
  */
 async function bulkOrganizationRecords(
   sync: SyncRepository,
@@ -558,10 +543,7 @@ async function bulkOrganizationRecords(
   source: LegacySource,
   t: { legacyId: string; org: ResolvedOrg; rows: number },
   o: { batchSize: number; onRows: (n: number) => void },
-): Promise<
-  | { org: OrganizationImport; runId: string; errors: QuarantinedRow[] }
-  | { fallback: string; rowsRead: number }
-> {
+): Promise<{ org: OrganizationImport; errors: QuarantinedRow[] } | { fallback: string; rowsRead: number }> {
   const code = t.org.code;
   const result = emptyResult(t);
   result.bulk = true;
@@ -593,22 +575,38 @@ async function bulkOrganizationRecords(
       await iterator.return?.(undefined)?.catch?.(() => undefined);
     }
   }
+  let outcome: Awaited<ReturnType<MirrorBulkLoad['copyOrganization']>>;
   try {
-    result.inserted = await load.copy(chunks());
+    outcome = await load.copyOrganization(code, chunks());
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
+    const data = isDataError(error);
     await sync
       .finishRun(code, runId, {
         status: 'failed',
-        message: `legacy import (bulk path): ${message}${isDataError(error) ? '; the normal path loads it instead' : ''}`,
+        message: `legacy import (bulk path) rolled back: ${message}${data ? '; the normal path loads it instead' : ''}`,
       })
       .catch(() => undefined);
-    if (isDataError(error))
-      return { fallback: `PostgreSQL refused a row (${message}): normal path`, rowsRead };
+    if (data) return { fallback: `PostgreSQL refused a row (${message}): normal path`, rowsRead };
     throw error;
   }
-  result.target = result.inserted;
-  return { org: result, runId, errors };
+  if ('skipped' in outcome) {
+    await sync.finishRun(code, runId, {
+      status: 'failed',
+      message: `legacy import (bulk path) not taken: ${outcome.skipped}; the normal path loads it instead`,
+    });
+    return { fallback: `${outcome.skipped}: normal path`, rowsRead };
+  }
+  result.inserted = outcome.copied;
+  result.target = outcome.copied;
+  await sync.finishRun(code, runId, {
+    status: result.rejected > 0 ? 'partial' : 'succeeded',
+    inserted: result.inserted,
+    rejected: result.rejected,
+    errors,
+    message: `legacy import (${source.shape.recordTable}, bulk path): ${t.rows} source rows, ${result.target} mirror records`,
+  });
+  return { org: result, errors };
 }
 
 interface RecordRunOptions {

@@ -4,23 +4,21 @@
  * read sync's merge.
  *
  * 1. Under the session-level advisory lock MIRROR_BULK_LOCK, pfa_mirror's secondary indexes
- *    (src/db/mirror-indexes.ts) are dropped (committed at once: each DROP is its own statement).
- * 2. ONE transaction then takes `SHARE ROW EXCLUSIVE` on pfa_mirror (other writers wait; readers
- *    do not), disables the row trigger pfa_mirror_versioning (on INSERT it only sets version 1,
- *    the column's default) and the KPI log trigger pfa_mirror_kpi_ins, and COPYs each
- *    organization's converted rows straight into pfa_mirror, streamed from the source (a
- *    savepoint per organization: one PostgreSQL refuses goes back to the normal path). Before
- *    COMMIT it analyzes the table, refreshes the KPI views (what the skipped log would have
- *    told them; the refresh holds the refresh lock as every refresh does) and enables both
- *    triggers again. Trigger states are catalog rows changed inside that transaction: no other
- *    session ever sees them disabled, and a crash (or kill -9) rolls all of it back.
- * 3. After COMMIT the indexes are built again (two connections side by side), then the lock is
- *    released.
+ *    (src/db/mirror-indexes.ts) are dropped (each DROP committed at once).
+ * 2. Each organization is COPYed straight into pfa_mirror in ONE transaction of its own, on its
+ *    own connection (several at once), its rows streamed from the source through the normal
+ *    path's conversion and validation, under its read lock and after checking that it still has
+ *    no records. The triggers fire as for any insert: version 1, and the KPI log records every
+ *    new record's state, so live KPIs are right from the organization's COMMIT on. A row
+ *    PostgreSQL refuses rolls the organization back; the normal path then loads it.
+ * 3. ANALYZE, a refresh of the KPI views (which folds the logged states in and empties the log of
+ *    them), the indexes built again (two connections side by side), the lock released.
  *
- * A process that dies between 1 and 3 leaves the indexes missing (and, if it died before COMMIT,
- * no record of the load): the next `npm run migrate` or import finds them missing while nobody
- * holds MIRROR_BULK_LOCK and builds them (ensureMirrorIndexes); an import that takes the bulk path
- * again drops and builds them anyway. Until then reads stay correct, only slower.
+ * A process that dies between 1 and 3 leaves the indexes missing: organizations it committed are
+ * in (complete: one transaction each), the others are not. The next `npm run migrate` or import
+ * finds the indexes missing while nobody holds MIRROR_BULK_LOCK and builds them
+ * (ensureMirrorIndexes); a re-run then loads the missing organizations (the loaded ones have
+ * records: normal path, nothing to change). Until then reads stay correct, only slower.
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -103,13 +101,21 @@ export function copyLines(organizationId: string, batchId: string, records: read
 export interface BulkFinish {
   /** Time spent building the secondary indexes again. */
   indexesMs: number;
-  /** Time of the KPI views' refresh inside the load transaction. */
+  /** Time of the KPI views' refresh after the load. */
   refreshMs: number;
 }
 
-/** One bulk load: a dedicated connection holding MIRROR_BULK_LOCK and the load transaction. */
+export type BulkCopyOutcome =
+  | { copied: number }
+  /** Another read of the organization holds its lock, or it has records by now: normal path. */
+  | { skipped: string };
+
+/**
+ * One bulk load: a dedicated connection holding MIRROR_BULK_LOCK from the indexes' drop until
+ * they are built again; each organization is COPYed in a transaction of its own, on a pooled
+ * connection, so that several can be loaded at once.
+ */
 export class MirrorBulkLoad {
-  private readonly orgLocks: string[] = [];
   private copied = 0;
   private closed = false;
 
@@ -118,10 +124,7 @@ export class MirrorBulkLoad {
     private readonly client: pg.PoolClient,
   ) {}
 
-  /**
-   * Drops the indexes and opens the load transaction; null when another bulk load holds the lock
-   * (the caller then takes the normal path).
-   */
+  /** Takes the lock and drops the indexes; null when another bulk load holds the lock (normal path then). */
   static async begin(pool: pg.Pool): Promise<MirrorBulkLoad | null> {
     const client = await pool.connect();
     try {
@@ -142,11 +145,6 @@ export class MirrorBulkLoad {
       await client.query('SET statement_timeout = 0');
       // Each DROP waits for the readers of the moment (ACCESS EXCLUSIVE) and is committed at once.
       for (const index of mirrorIndexes()) await client.query(`DROP INDEX IF EXISTS ${index.name}`);
-      await client.query('BEGIN');
-      await client.query('LOCK TABLE pfa_mirror IN SHARE ROW EXCLUSIVE MODE');
-      await client.query(
-        'ALTER TABLE pfa_mirror DISABLE TRIGGER pfa_mirror_kpi_ins, DISABLE TRIGGER pfa_mirror_versioning',
-      );
     } catch (e) {
       await load.abort();
       throw e;
@@ -155,52 +153,64 @@ export class MirrorBulkLoad {
   }
 
   /**
-   * Takes the organization's read lock (the one read sync and the normal import path take) and
-   * checks, under it, that the organization still has no records. False: leave it to the normal path.
+   * One organization in one transaction on its own connection: its read lock (the one read sync
+   * and the normal import path take), a check under that lock that it still has no records, the
+   * COPY of its rows (COPY text lines, streamed), COMMIT. The triggers fire as for any insert (the
+   * versioning trigger sets version 1; the KPI log records each new record's state, which the
+   * refresh at the end folds into the views). On any error the transaction is rolled back — none
+   * of the organization's rows stay — and the error is thrown.
    */
-  async claim(organizationId: string): Promise<boolean> {
-    const { rows } = await this.client.query<{ locked: boolean }>(
-      'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked',
-      [lockKey(organizationId)],
-    );
-    if (!rows[0]?.locked) return false;
-    const present = await this.client.query<{ present: boolean }>(
-      'SELECT EXISTS (SELECT 1 FROM pfa_mirror WHERE organization_id = $1) AS present',
-      [organizationId],
-    );
-    if (present.rows[0]?.present) {
-      await this.unlockOrg(organizationId);
-      return false;
-    }
-    this.orgLocks.push(organizationId);
-    return true;
-  }
-
-  /**
-   * COPYs one organization's rows (COPY text lines, streamed) under a savepoint; on any error the
-   * organization's rows are rolled back and the error is thrown (the load transaction stays usable).
-   */
-  async copy(chunks: AsyncIterable<string>): Promise<number> {
-    const client = this.client;
-    await client.query('SAVEPOINT bulk_organization');
+  async copyOrganization(organizationId: string, chunks: AsyncIterable<string>): Promise<BulkCopyOutcome> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    let locked = false;
     try {
-      const stream = client.query(
-        copyFrom('COPY pfa_mirror (organization_id, pfa_id, data, pems_version, sync_batch_id) FROM STDIN'),
+      await client.query('SET statement_timeout = 0');
+      const { rows } = await client.query<{ locked: boolean }>(
+        'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked',
+        [lockKey(organizationId)],
       );
-      // highWaterMark 1: one rendered batch waits at most; pipeline() waits for 'drain'.
-      await pipeline(Readable.from(chunks, { highWaterMark: 1 }), stream);
-      await client.query('RELEASE SAVEPOINT bulk_organization');
-      this.copied += stream.rowCount;
-      return stream.rowCount;
-    } catch (error) {
-      await client.query('ROLLBACK TO SAVEPOINT bulk_organization');
-      throw error;
+      locked = rows[0]?.locked === true;
+      if (!locked) return { skipped: 'another read of it is running' };
+      await client.query('BEGIN');
+      try {
+        const present = await client.query<{ present: boolean }>(
+          'SELECT EXISTS (SELECT 1 FROM pfa_mirror WHERE organization_id = $1) AS present',
+          [organizationId],
+        );
+        if (present.rows[0]?.present) {
+          await client.query('ROLLBACK');
+          return { skipped: 'it received records meanwhile' };
+        }
+        const stream = client.query(
+          copyFrom('COPY pfa_mirror (organization_id, pfa_id, data, pems_version, sync_batch_id) FROM STDIN'),
+        );
+        // highWaterMark 1: one rendered batch waits at most; pipeline() waits for 'drain'.
+        await pipeline(Readable.from(chunks, { highWaterMark: 1 }), stream);
+        await client.query('COMMIT');
+        this.copied += stream.rowCount;
+        return { copied: stream.rowCount };
+      } catch (error) {
+        await client.query('ROLLBACK').catch((e: unknown) => {
+          broken = e instanceof Error ? e : new Error(String(e));
+        });
+        throw error;
+      }
+    } finally {
+      if (locked && !broken)
+        await client
+          .query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lockKey(organizationId)])
+          .catch((e: unknown) => {
+            broken = e instanceof Error ? e : new Error(String(e));
+          });
+      await client.query('RESET statement_timeout').catch(() => undefined);
+      client.release(broken); // a broken session ends, and its locks with it
     }
   }
 
   /**
-   * Statistics, the KPI views' refresh and the triggers back, COMMIT; then the organizations' read
-   * locks go, the indexes are built and the bulk lock goes.
+   * Statistics and the KPI views' refresh (which takes the logged states of the new records into
+   * the views and empties the log of them), then the indexes; then the lock goes.
    */
   async finish(onStep: (message: string) => void = () => undefined): Promise<BulkFinish> {
     const client = this.client;
@@ -208,16 +218,18 @@ export class MirrorBulkLoad {
     if (this.copied > 0) {
       onStep('bulk path: analyzing pfa_mirror and refreshing the KPI views');
       await client.query('ANALYZE pfa_mirror');
-      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [REFRESH_LOCK]);
       const t = performance.now();
-      await client.query('SELECT refresh_pfa_materialized_views()');
+      await client.query('BEGIN');
+      try {
+        await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [REFRESH_LOCK]);
+        await client.query('SELECT refresh_pfa_materialized_views()');
+        await client.query('COMMIT');
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
       refreshMs = performance.now() - t;
     }
-    await client.query(
-      'ALTER TABLE pfa_mirror ENABLE TRIGGER pfa_mirror_kpi_ins, ENABLE TRIGGER pfa_mirror_versioning',
-    );
-    await client.query('COMMIT');
-    for (const org of this.orgLocks.splice(0)) await this.unlockOrg(org);
     const t = performance.now();
     const missing = await missingMirrorIndexes(client);
     let built = 0;
@@ -233,22 +245,15 @@ export class MirrorBulkLoad {
     return { indexesMs, refreshMs };
   }
 
-  /** After a failure: roll back, build the indexes again (best effort), free the locks. */
+  /** After a failure: the indexes built again (best effort), the lock freed. Committed organizations stay. */
   async abort(): Promise<void> {
     if (this.closed) return;
-    const client = this.client;
-    await client.query('ROLLBACK').catch(() => undefined);
-    for (const org of this.orgLocks.splice(0)) await this.unlockOrg(org).catch(() => undefined);
     try {
-      await buildMirrorIndexes(this.pool, await missingMirrorIndexes(client), undefined, client);
+      await buildMirrorIndexes(this.pool, await missingMirrorIndexes(this.client), undefined, this.client);
     } catch {
       // The next import or `npm run migrate` builds them (ensureMirrorIndexes).
     }
     await this.close();
-  }
-
-  private async unlockOrg(organizationId: string): Promise<void> {
-    await this.client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lockKey(organizationId)]);
   }
 
   private async close(): Promise<void> {
