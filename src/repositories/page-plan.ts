@@ -29,13 +29,7 @@ export function genericPlanSafe(filter: RecordFilter | null | undefined, firstOr
 }
 
 /** Key columns (after organization_id) of the btree indexes over live (not discontinued) rows. */
-const ORDERED_LIVE_INDEXES: readonly string[][] = MIRROR_INDEXES.flatMap((ddl) => {
-  const m =
-    /ON pfa_mirror \(organization_id, ([a-z_, ]+)\)(?: INCLUDE \([a-z_, ]+\))? WHERE is_discontinued IS NOT TRUE$/.exec(
-      ddl,
-    );
-  return m?.[1] ? [m[1].split(',').map((c) => c.trim())] : [];
-});
+const ORDERED_LIVE_INDEXES: readonly string[][] = liveIndexes().map((i) => i.keys);
 
 const TEXT_FIELDS = new Set(RECORD_FIELDS.filter((f) => f.type === 'text').map((f) => f.key));
 const DATE_FIELDS = new Set(RECORD_FIELDS.filter((f) => f.type === 'date').map((f) => f.key));
@@ -78,8 +72,10 @@ const FIELD_COLUMNS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** Key and INCLUDE columns of each btree index over live mirror rows, keys after organization_id. */
-const COVERING_LIVE_INDEXES: readonly { keys: string[]; columns: Set<string> }[] = MIRROR_INDEXES.flatMap(
-  (ddl) => {
+const COVERING_LIVE_INDEXES = liveIndexes();
+
+function liveIndexes(): { keys: string[]; columns: Set<string> }[] {
+  return MIRROR_INDEXES.flatMap((ddl) => {
     const m =
       /ON pfa_mirror \(organization_id, ([a-z_, ]+)\)(?: INCLUDE \(([a-z_, ]+)\))? WHERE is_discontinued IS NOT TRUE$/.exec(
         ddl,
@@ -88,8 +84,8 @@ const COVERING_LIVE_INDEXES: readonly { keys: string[]; columns: Set<string> }[]
     const keys = m[1].split(',').map((c) => c.trim());
     const include = m[2] ? m[2].split(',').map((c) => c.trim()) : [];
     return [{ keys, columns: new Set(['organization_id', ...keys, ...include]) }];
-  },
-);
+  });
+}
 
 /**
  * Should the untouched half of a page first pick its ids from an index alone (an index-only
