@@ -258,7 +258,11 @@ export class DryRunComparer {
         ),
         this.client.query(copyFrom(`COPY ${DRY} (pfa_id, data, pems_version) FROM STDIN`)),
       );
-      await this.client.query('SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off');
+      // No statistics on the temporary table: without these the planner guesses big, hashes the
+      // organization's mirror and JIT-compiles the query, per batch (as the staging merge would).
+      await this.client.query(
+        'SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL jit = off',
+      );
       const { rows } = await this.client.query<{ inserted: number; updated: number; unchanged: number }>(
         // The merge's change test, computed once per row (not once per count).
         `SELECT count(*) FILTER (WHERE c.changed IS NULL)::int AS inserted,
