@@ -65,6 +65,9 @@ export async function missingMirrorIndexes(client: pg.ClientBase | pg.Pool): Pro
   return mirrorIndexes().filter((i) => !present.has(i.name));
 }
 
+const GIN_BUILD_MEMORY = '64MB';
+const BTREE_BUILD_MEMORY = '1GB';
+
 /**
  * Builds the given indexes with two connections side by side (GIN builds are single-threaded, so
  * two of them use both cores; the btree builds may add parallel workers of their own).
@@ -82,10 +85,16 @@ export async function buildMirrorIndexes(
     const client = held ?? (await pool.connect());
     let broken: Error | undefined;
     try {
-      await client.query(`SET maintenance_work_mem = '1GB'`);
       await client.query('SET max_parallel_maintenance_workers = 2');
       await client.query('SET statement_timeout = 0');
       for (let index = queue.shift(); index; index = queue.shift()) {
+        // A btree build sorts: the more memory the fewer passes. A GIN build collects entries in
+        // memory and merges them into the index whenever it is full: a small buffer that stays
+        // in the CPU caches wins (JSONB GIN index over 1M records: 22-28 s of CPU with 64MB,
+        // 35-36 s with 1GB, measured interleaved on 2026-12-05).
+        await client.query(
+          `SET maintenance_work_mem = '${index.gin ? GIN_BUILD_MEMORY : BTREE_BUILD_MEMORY}'`,
+        );
         await client.query(index.create);
         onBuilt(index.name);
       }

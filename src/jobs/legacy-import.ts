@@ -402,10 +402,15 @@ export async function importFrom(
         await load.abort();
         throw bulkFailed.reason;
       }
-      const f = await load.finish((message) => {
-        deps.log.info(`legacy import: ${message}`);
-        options.onStep?.(message);
-      });
+      const f = await load
+        .finish((message) => {
+          deps.log.info(`legacy import: ${message}`);
+          options.onStep?.(message);
+        })
+        .catch(async (error: unknown) => {
+          await load.abort(); // builds what is still missing (best effort) and frees the lock
+          throw error;
+        });
       report.bulk.indexesMs = Math.round(f.indexesMs);
       report.bulk.refreshMs = Math.round(f.refreshMs);
     }
