@@ -28,7 +28,7 @@ export function formatReport(report: LegacyImportReport): string[] {
   }
   if (report.bulk.organizations.length && !report.dryRun)
     out.push(
-      `bulk path (COPY with pfa_mirror's secondary indexes dropped): ${report.bulk.organizations.join(', ')}; ` +
+      `bulk path (COPY with pfa_mirror's secondary indexes dropped): ${[...report.bulk.organizations].sort().join(', ')}; ` +
         `KPI views refreshed in ${(report.bulk.refreshMs / 1000).toFixed(1)} s, indexes rebuilt in ${(report.bulk.indexesMs / 1000).toFixed(1)} s`,
     );
   for (const f of report.bulk.fallback) out.push(`${f.organizationId}: not bulk loaded: ${f.reason}`);
