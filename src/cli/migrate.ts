@@ -23,7 +23,11 @@ try {
         process.stdout.write(
           `built missing pfa_mirror indexes (left by an interrupted bulk load): ${ensured.built.join(', ')}\n`,
         );
-      else if (ensured.bulkLoadRunning)
+      if (ensured.kpiTriggerEnabled)
+        process.stdout.write(
+          'switched pfa_mirror_kpi_ins back on (left off by an interrupted seed) and refreshed the KPI views\n',
+        );
+      if (ensured.bulkLoadRunning)
         process.stdout.write('a bulk load of pfa_mirror is running: it rebuilds its indexes itself\n');
     }
   } finally {

@@ -119,12 +119,22 @@ export interface EnsureResult {
   built: string[];
   /** A bulk load holds MIRROR_BULK_LOCK right now: its missing indexes are its own business. */
   bulkLoadRunning: boolean;
+  /**
+   * The KPI change log's insert trigger (pfa_mirror_kpi_ins) was found switched off — left so by a
+   * seed killed during its COPY — and has been switched on, and the KPI views refreshed so they
+   * count the rows the log missed.
+   */
+  kpiTriggerEnabled?: true;
 }
+
+/** The statement trigger that logs new mirror rows' KPI states; a bulk seed switches it off. */
+export const KPI_INSERT_TRIGGER = 'pfa_mirror_kpi_ins';
 
 /**
  * Builds the secondary indexes of pfa_mirror that are missing — the leftovers of a bulk load (the
- * legacy import's, or a seed) whose process died between dropping and rebuilding them — unless a
- * bulk load is running right now. The legacy import and `npm run migrate` call it first.
+ * legacy import's, or a seed) whose process died between dropping and rebuilding them — and
+ * switches the KPI insert trigger back on if a killed seed left it off, unless a bulk load is
+ * running right now. The legacy import and `npm run migrate` call it first.
  */
 export async function ensureMirrorIndexes(pool: pg.Pool): Promise<EnsureResult> {
   const client = await pool.connect();
@@ -138,7 +148,17 @@ export async function ensureMirrorIndexes(pool: pg.Pool): Promise<EnsureResult> 
     try {
       const missing = await missingMirrorIndexes(client);
       if (missing.length) await buildMirrorIndexes(pool, missing, undefined, client);
-      return { built: missing.map((i) => i.name), bulkLoadRunning: false };
+      const result: EnsureResult = { built: missing.map((i) => i.name), bulkLoadRunning: false };
+      const trigger = await client.query<{ enabled: string }>(
+        `SELECT tgenabled AS enabled FROM pg_trigger WHERE tgrelid = 'pfa_mirror'::regclass AND tgname = $1`,
+        [KPI_INSERT_TRIGGER],
+      );
+      if (trigger.rows[0]?.enabled === 'D') {
+        await client.query(`ALTER TABLE pfa_mirror ENABLE TRIGGER ${KPI_INSERT_TRIGGER}`);
+        await client.query('SELECT refresh_pfa_materialized_views()');
+        result.kpiTriggerEnabled = true;
+      }
+      return result;
     } finally {
       await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [MIRROR_BULK_LOCK]);
     }

@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type pg from 'pg';
+import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { generateRecord, planOrganizations, type GeneratedOrganization } from '../domain/generator.js';
-import { mirrorIndexes, type MirrorIndex } from './mirror-indexes.js';
+import { MIRROR_BULK_LOCK, mirrorIndexes, type MirrorIndex } from './mirror-indexes.js';
 
 /**
  * Bulk seed of a demo / benchmark database: organizations, 1M generated mirror records through
@@ -259,179 +259,191 @@ export async function seedDatabase(pool: pg.Pool, options: SeedOptions): Promise
     );
   });
 
-  await timed('copy', options.records, async () => {
-    const streams = Math.max(1, Math.min(options.copyStreams ?? DEFAULT_COPY_STREAMS, 8));
-    await withClient(pool, (client) =>
-      inTransaction(client, async () => {
-        await client.query('LOCK TABLE pfa_mirror IN ACCESS EXCLUSIVE MODE');
-        const raced = await client.query<{ present: boolean }>(
-          'SELECT EXISTS (SELECT 1 FROM pfa_mirror) AS present',
-        );
-        if (raced.rows[0]?.present)
-          throw new SeedRefusedError('pfa_mirror received records while the seed started');
-        // Maintaining the secondary indexes row by row (GIN above all) costs far more than
-        // building them once at the end.
-        for (const index of indexes) await client.query(`DROP INDEX IF EXISTS ${index.name}`);
-        // The KPI change log would record a million new states that the views' refresh at the
-        // end of the seed counts anyway: the bulk load skips it (ALTER TABLE, inside the lock).
-        await client.query('ALTER TABLE pfa_mirror DISABLE TRIGGER pfa_mirror_kpi_ins');
-      }),
-    );
-    try {
-      // Ids are set here rather than drawn from the identity one row at a time, so record N of
-      // an organization gets the same id on every run, however the streams interleave.
-      const idSeq = await pool.query<{ id: string }>(
-        `SELECT nextval(pg_get_serial_sequence('pfa_mirror', 'id'))::text AS id`,
+  // The bulk load lock (mirror-indexes.ts) from dropping the indexes and switching the KPI insert
+  // trigger off until both are back: `npm run migrate` (ensureMirrorIndexes) meanwhile leaves
+  // them alone, and heals them if this process dies.
+  // (A connection of its own, not one of the pool's few: the loads below use all of those.)
+  const bulkLock = new pg.Client({ ...pool.options, application_name: 'pfa-seed-lock' });
+  bulkLock.on('error', () => undefined); // a lost lock connection fails the query that needs it
+  await bulkLock.connect();
+  await bulkLock.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [MIRROR_BULK_LOCK]);
+  let modifiedValue: { drafts: number; committed: number };
+  try {
+    await timed('copy', options.records, async () => {
+      const streams = Math.max(1, Math.min(options.copyStreams ?? DEFAULT_COPY_STREAMS, 8));
+      await withClient(pool, (client) =>
+        inTransaction(client, async () => {
+          await client.query('LOCK TABLE pfa_mirror IN ACCESS EXCLUSIVE MODE');
+          const raced = await client.query<{ present: boolean }>(
+            'SELECT EXISTS (SELECT 1 FROM pfa_mirror) AS present',
+          );
+          if (raced.rows[0]?.present)
+            throw new SeedRefusedError('pfa_mirror received records while the seed started');
+          // Maintaining the secondary indexes row by row (GIN above all) costs far more than
+          // building them once at the end.
+          for (const index of indexes) await client.query(`DROP INDEX IF EXISTS ${index.name}`);
+          // The KPI change log would record a million new states that the views' refresh at the
+          // end of the seed counts anyway: the bulk load skips it (ALTER TABLE, inside the lock).
+          await client.query('ALTER TABLE pfa_mirror DISABLE TRIGGER pfa_mirror_kpi_ins');
+        }),
       );
-      const firstId = Number(idSeq.rows[0]?.id ?? 1);
-      const chunks = planChunks(organizations, firstId);
-      let next = 0;
-      let failed = false;
-      // Streams pull chunks from one shared cursor, so they finish together whatever the sizes.
-      function* pull(): Generator<string> {
-        for (let chunk = chunks[next++]; chunk && !failed; chunk = chunks[next++]) yield renderChunk(chunk);
-      }
-      // Progress counts rows PostgreSQL has stored, not rows handed to the socket: several MB
-      // sit in the loopback buffers, so "sent" runs seconds ahead of the truth at the end.
-      const copying = new Map<number, number>(); // backend pid → rows stored by its running COPY
-      let committedRows = 0;
-      let reported = 0;
-      const reportCopy = (): void => {
-        let stored = committedRows;
-        for (const rows of copying.values()) stored += rows;
-        if (stored <= reported) return;
-        reported = stored;
-        report({ phase: 'copy', done: stored, total: options.records });
-      };
-      let polling = false;
-      const poller = setInterval(() => {
-        if (polling || copying.size === 0) return;
-        polling = true;
-        pool
-          .query<{ pid: number; rows: string }>(
-            'SELECT pid, tuples_processed::text AS rows FROM pg_stat_progress_copy WHERE pid = ANY($1::int[])',
-            [[...copying.keys()]],
-          )
-          .then((r) => {
-            for (const row of r.rows) if (copying.has(row.pid)) copying.set(row.pid, Number(row.rows));
-            reportCopy();
-          })
-          .catch(() => undefined) // progress is best effort; the load itself reports failures
-          .finally(() => {
-            polling = false;
-          });
-      }, 500);
-      // One COPY per connection, each in its own backend: parsing JSON and computing the ~25
-      // generated columns is CPU work in PostgreSQL, which then runs on every core. Without
-      // one transaction COPY FREEZE is not possible; the VACUUM below sets the visibility map.
       try {
-        await Promise.all(
-          Array.from({ length: streams }, () =>
-            withClient(pool, async (client) => {
-              const backend = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-              const pid = backend.rows[0]?.pid ?? -1;
-              let rows = 0;
-              await inTransaction(client, async () => {
-                copying.set(pid, 0);
-                const copy = client.query(
-                  copyFrom('COPY pfa_mirror (id, organization_id, pfa_id, data, pems_version) FROM STDIN'),
-                );
-                // highWaterMark 1: at most one rendered chunk waits per stream, and pipeline()
-                // waits for 'drain' whenever the socket is full, so memory stays flat.
-                await pipeline(Readable.from(pull(), { highWaterMark: 1 }), copy).catch((error: unknown) => {
-                  failed = true; // the other streams stop at their next chunk
-                  throw error;
-                });
-                rows = copy.rowCount;
-              });
-              copying.delete(pid);
-              committedRows += rows;
-              reportCopy();
-            }),
-          ),
+        // Ids are set here rather than drawn from the identity one row at a time, so record N of
+        // an organization gets the same id on every run, however the streams interleave.
+        const idSeq = await pool.query<{ id: string }>(
+          `SELECT nextval(pg_get_serial_sequence('pfa_mirror', 'id'))::text AS id`,
         );
-      } finally {
-        clearInterval(poller);
-      }
-      if (options.records > 0) {
-        await pool.query(`SELECT setval(pg_get_serial_sequence('pfa_mirror', 'id'), $1)`, [
-          firstId + options.records - 1,
-        ]);
-      }
-    } catch (error) {
-      // Leave an empty table with its indexes rather than a partial load without them.
-      await restoreEmptyMirror(pool, indexes).catch(() => undefined);
-      throw error;
-    } finally {
-      await pool.query('ALTER TABLE pfa_mirror ENABLE TRIGGER pfa_mirror_kpi_ins');
-    }
-  });
-
-  await timed('vacuum', 1, async () => {
-    // Before the index builds: this pass sets hint bits and the visibility map (index-only scans)
-    // while only the two constraint indexes exist, and gathers the planner statistics.
-    await pool.query('VACUUM (ANALYZE) pfa_mirror');
-  });
-
-  // The index builds and everything after them run side by side: drafts, commits and the view
-  // refresh need none of the secondary indexes (they probe the unique (organization_id, pfa_id)
-  // key), and CREATE INDEX's SHARE lock admits the foreign-key checks and the refresh's reads.
-  // While one long GIN build finishes, the other core does this work instead of idling.
-  const indexBuild = timed('indexes', indexes.length, async () => {
-    // Two builders: GIN builds are single-threaded, so two of them side by side use both cores;
-    // the btree builds that follow may add parallel workers of their own.
-    const queue = [...indexes].sort((a, b) => Number(b.gin) - Number(a.gin));
-    let done = 0;
-    const builder = (): Promise<void> =>
-      withClient(pool, async (client) => {
-        await client.query(`SET maintenance_work_mem = '1GB'`);
-        await client.query('SET max_parallel_maintenance_workers = 2');
-        try {
-          for (let index = queue.shift(); index; index = queue.shift()) {
-            await client.query(index.create);
-            report({ phase: 'indexes', done: ++done, total: indexes.length });
-          }
-        } finally {
-          await client.query('RESET maintenance_work_mem; RESET max_parallel_maintenance_workers');
+        const firstId = Number(idSeq.rows[0]?.id ?? 1);
+        const chunks = planChunks(organizations, firstId);
+        let next = 0;
+        let failed = false;
+        // Streams pull chunks from one shared cursor, so they finish together whatever the sizes.
+        function* pull(): Generator<string> {
+          for (let chunk = chunks[next++]; chunk && !failed; chunk = chunks[next++]) yield renderChunk(chunk);
         }
-      });
-    await Promise.all([builder(), builder()]);
-  });
-
-  const modifications = (async () => {
-    await timed('sessions', sessions.length, async () => {
-      await pool.query(
-        `INSERT INTO pfa_session (organization_id, id, owner_user_id)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
-       ON CONFLICT (organization_id, id) DO UPDATE SET owner_user_id = EXCLUDED.owner_user_id`,
-        [
-          sessions.map((s) => s.organizationId),
-          sessions.map((s) => s.id),
-          sessions.map((s) => s.ownerUserId),
-        ],
-      );
+        // Progress counts rows PostgreSQL has stored, not rows handed to the socket: several MB
+        // sit in the loopback buffers, so "sent" runs seconds ahead of the truth at the end.
+        const copying = new Map<number, number>(); // backend pid → rows stored by its running COPY
+        let committedRows = 0;
+        let reported = 0;
+        const reportCopy = (): void => {
+          let stored = committedRows;
+          for (const rows of copying.values()) stored += rows;
+          if (stored <= reported) return;
+          reported = stored;
+          report({ phase: 'copy', done: stored, total: options.records });
+        };
+        let polling = false;
+        const poller = setInterval(() => {
+          if (polling || copying.size === 0) return;
+          polling = true;
+          pool
+            .query<{ pid: number; rows: string }>(
+              'SELECT pid, tuples_processed::text AS rows FROM pg_stat_progress_copy WHERE pid = ANY($1::int[])',
+              [[...copying.keys()]],
+            )
+            .then((r) => {
+              for (const row of r.rows) if (copying.has(row.pid)) copying.set(row.pid, Number(row.rows));
+              reportCopy();
+            })
+            .catch(() => undefined) // progress is best effort; the load itself reports failures
+            .finally(() => {
+              polling = false;
+            });
+        }, 500);
+        // One COPY per connection, each in its own backend: parsing JSON and computing the ~25
+        // generated columns is CPU work in PostgreSQL, which then runs on every core. Without
+        // one transaction COPY FREEZE is not possible; the VACUUM below sets the visibility map.
+        try {
+          await Promise.all(
+            Array.from({ length: streams }, () =>
+              withClient(pool, async (client) => {
+                const backend = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+                const pid = backend.rows[0]?.pid ?? -1;
+                let rows = 0;
+                await inTransaction(client, async () => {
+                  copying.set(pid, 0);
+                  const copy = client.query(
+                    copyFrom('COPY pfa_mirror (id, organization_id, pfa_id, data, pems_version) FROM STDIN'),
+                  );
+                  // highWaterMark 1: at most one rendered chunk waits per stream, and pipeline()
+                  // waits for 'drain' whenever the socket is full, so memory stays flat.
+                  await pipeline(Readable.from(pull(), { highWaterMark: 1 }), copy).catch(
+                    (error: unknown) => {
+                      failed = true; // the other streams stop at their next chunk
+                      throw error;
+                    },
+                  );
+                  rows = copy.rowCount;
+                });
+                copying.delete(pid);
+                committedRows += rows;
+                reportCopy();
+              }),
+            ),
+          );
+        } finally {
+          clearInterval(poller);
+        }
+        if (options.records > 0) {
+          await pool.query(`SELECT setval(pg_get_serial_sequence('pfa_mirror', 'id'), $1)`, [
+            firstId + options.records - 1,
+          ]);
+        }
+      } catch (error) {
+        // Leave an empty table with its indexes rather than a partial load without them.
+        await restoreEmptyMirror(pool, indexes).catch(() => undefined);
+        throw error;
+      } finally {
+        await pool.query('ALTER TABLE pfa_mirror ENABLE TRIGGER pfa_mirror_kpi_ins');
+      }
     });
 
-    const recordsOf = new Map(organizations.map((o) => [o.id, o.records]));
-    // Per session: its organization's size and how many drafts it holds (the last one may hold fewer).
-    const sessionSizes = sessions.map((s) => recordsOf.get(s.organizationId) ?? 0);
-    const draftCounts = sessions.map((_, i) =>
-      Math.min(DRAFTS_PER_SESSION, options.drafts - i * DRAFTS_PER_SESSION, sessionSizes[i] ?? 0),
-    );
-    const sessionParams = [
-      sessions.map((s) => s.organizationId),
-      sessions.map((s) => s.id),
-      sessions.map((s) => s.ownerUserId),
-      sessionSizes,
-    ];
+    await timed('vacuum', 1, async () => {
+      // Before the index builds: this pass sets hint bits and the visibility map (index-only scans)
+      // while only the two constraint indexes exist, and gathers the planner statistics.
+      await pool.query('VACUUM (ANALYZE) pfa_mirror');
+    });
 
-    const drafts = await timed('drafts', options.drafts, async () => {
-      // Slot j of session s drafts record number (offset_s + j * stride) mod n + 1: distinct
-      // records within a session (the stride is coprime with n), scattered over the organization,
-      // found through the (organization_id, pfa_id) unique index. The delta shifts the forecast
-      // by a non-zero number of days and, on every fourth draft, raises a positive rate.
-      const result = await pool.query(
-        `WITH s AS (
+    // The index builds and everything after them run side by side: drafts, commits and the view
+    // refresh need none of the secondary indexes (they probe the unique (organization_id, pfa_id)
+    // key), and CREATE INDEX's SHARE lock admits the foreign-key checks and the refresh's reads.
+    // While one long GIN build finishes, the other core does this work instead of idling.
+    const indexBuild = timed('indexes', indexes.length, async () => {
+      // Two builders: GIN builds are single-threaded, so two of them side by side use both cores;
+      // the btree builds that follow may add parallel workers of their own.
+      const queue = [...indexes].sort((a, b) => Number(b.gin) - Number(a.gin));
+      let done = 0;
+      const builder = (): Promise<void> =>
+        withClient(pool, async (client) => {
+          await client.query(`SET maintenance_work_mem = '1GB'`);
+          await client.query('SET max_parallel_maintenance_workers = 2');
+          try {
+            for (let index = queue.shift(); index; index = queue.shift()) {
+              await client.query(index.create);
+              report({ phase: 'indexes', done: ++done, total: indexes.length });
+            }
+          } finally {
+            await client.query('RESET maintenance_work_mem; RESET max_parallel_maintenance_workers');
+          }
+        });
+      await Promise.all([builder(), builder()]);
+    });
+
+    const modifications = (async () => {
+      await timed('sessions', sessions.length, async () => {
+        await pool.query(
+          `INSERT INTO pfa_session (organization_id, id, owner_user_id)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+       ON CONFLICT (organization_id, id) DO UPDATE SET owner_user_id = EXCLUDED.owner_user_id`,
+          [
+            sessions.map((s) => s.organizationId),
+            sessions.map((s) => s.id),
+            sessions.map((s) => s.ownerUserId),
+          ],
+        );
+      });
+
+      const recordsOf = new Map(organizations.map((o) => [o.id, o.records]));
+      // Per session: its organization's size and how many drafts it holds (the last one may hold fewer).
+      const sessionSizes = sessions.map((s) => recordsOf.get(s.organizationId) ?? 0);
+      const draftCounts = sessions.map((_, i) =>
+        Math.min(DRAFTS_PER_SESSION, options.drafts - i * DRAFTS_PER_SESSION, sessionSizes[i] ?? 0),
+      );
+      const sessionParams = [
+        sessions.map((s) => s.organizationId),
+        sessions.map((s) => s.id),
+        sessions.map((s) => s.ownerUserId),
+        sessionSizes,
+      ];
+
+      const drafts = await timed('drafts', options.drafts, async () => {
+        // Slot j of session s drafts record number (offset_s + j * stride) mod n + 1: distinct
+        // records within a session (the stride is coprime with n), scattered over the organization,
+        // found through the (organization_id, pfa_id) unique index. The delta shifts the forecast
+        // by a non-zero number of days and, on every fourth draft, raises a positive rate.
+        const result = await pool.query(
+          `WITH s AS (
          SELECT t.org, t.session_id, t.owner, t.n::bigint AS n, t.cnt, t.ord
          FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[]) WITH ORDINALITY
               AS t(org, session_id, owner, n, cnt, ord)
@@ -463,23 +475,23 @@ export async function seedDatabase(pool: pg.Pool, options: SeedOptions): Promise
               c.version, c.pems_version, 1, 'draft', 'Demo: forecast re-plan'
        FROM changes c
        WHERE c.delta <> '{}'`,
-        [...sessionParams, draftCounts],
-      );
-      return result.rowCount ?? 0;
-    });
+          [...sessionParams, draftCounts],
+        );
+        return result.rowCount ?? 0;
+      });
 
-    // Commits go round-robin over the sessions; each session gets a slice of the total.
-    const committedCounts = sessions.map(
-      (_, i) =>
-        Math.floor(options.committed / sessions.length) + (i < options.committed % sessions.length ? 1 : 0),
-    );
-    const committed = await timed('committed', options.committed, async () => {
-      if (sessions.length === 0 || options.committed === 0) return 0;
-      // Candidates come from a second scattered sequence (3× oversampled plus slack); records
-      // with any modification are skipped, so a pending delta never sits under anyone's draft
-      // and no record gets two pending deltas. committed_at rises with the order of insertion.
-      const result = await pool.query(
-        `WITH s AS (
+      // Commits go round-robin over the sessions; each session gets a slice of the total.
+      const committedCounts = sessions.map(
+        (_, i) =>
+          Math.floor(options.committed / sessions.length) + (i < options.committed % sessions.length ? 1 : 0),
+      );
+      const committed = await timed('committed', options.committed, async () => {
+        if (sessions.length === 0 || options.committed === 0) return 0;
+        // Candidates come from a second scattered sequence (3× oversampled plus slack); records
+        // with any modification are skipped, so a pending delta never sits under anyone's draft
+        // and no record gets two pending deltas. committed_at rises with the order of insertion.
+        const result = await pool.query(
+          `WITH s AS (
          SELECT t.org, t.session_id, t.owner, t.n::bigint AS n, t.cnt, t.ord
          FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[]) WITH ORDINALITY
               AS t(org, session_id, owner, n, cnt, ord)
@@ -520,31 +532,35 @@ export async function seedDatabase(pool: pg.Pool, options: SeedOptions): Promise
               t.at, t.at, t.at, c.owner, NULL
        FROM changes c
        CROSS JOIN LATERAL (SELECT now() - (c.total - c.seq) * interval '1 second' AS at) AS t`,
-        [...sessionParams, committedCounts],
-      );
-      return result.rowCount ?? 0;
-    });
+          [...sessionParams, committedCounts],
+        );
+        return result.rowCount ?? 0;
+      });
 
-    const analyzeTables = ['organization', 'pfa_session', 'pfa_modification'];
-    await timed('analyze', analyzeTables.length, async () => {
-      let done = 0;
-      for (const table of analyzeTables) {
-        await pool.query(`VACUUM (ANALYZE) ${table}`);
-        report({ phase: 'analyze', done: ++done, total: analyzeTables.length });
-      }
-    });
+      const analyzeTables = ['organization', 'pfa_session', 'pfa_modification'];
+      await timed('analyze', analyzeTables.length, async () => {
+        let done = 0;
+        for (const table of analyzeTables) {
+          await pool.query(`VACUUM (ANALYZE) ${table}`);
+          report({ phase: 'analyze', done: ++done, total: analyzeTables.length });
+        }
+      });
 
-    await timed('refresh', 1, async () => {
-      await pool.query('SELECT refresh_pfa_materialized_views()');
-    });
-    return { drafts, committed };
-  })();
+      await timed('refresh', 1, async () => {
+        await pool.query('SELECT refresh_pfa_materialized_views()');
+      });
+      return { drafts, committed };
+    })();
 
-  // Both run to the end before anything is reported, so a failure never leaves work running.
-  const [built, modified] = await Promise.allSettled([indexBuild, modifications]);
-  if (built.status === 'rejected') throw built.reason;
-  if (modified.status === 'rejected') throw modified.reason;
-  const { drafts, committed } = modified.value;
+    // Both run to the end before anything is reported, so a failure never leaves work running.
+    const [built, modified] = await Promise.allSettled([indexBuild, modifications]);
+    if (built.status === 'rejected') throw built.reason;
+    if (modified.status === 'rejected') throw modified.reason;
+    modifiedValue = modified.value;
+  } finally {
+    await bulkLock.end().catch(() => undefined); // ending the session releases the advisory lock
+  }
+  const { drafts, committed } = modifiedValue;
 
   return {
     organizations,
