@@ -21,51 +21,31 @@ let app: TestApp;
 const SESSION = 'grid-s1';
 const USER = 'user-editor';
 
+/** A document of odd encodings every reader must take alike (strings for numbers, dates with times). */
+const ODD_DOCUMENT: Record<string, unknown> = {
+  category: 'Cranes',
+  source: 'Rental',
+  monthlyRate: '1250.50',
+  purchasePrice: 1e3,
+  originalStart: '2025-01-31T23:30:00-05:00',
+  originalEnd: '2025-03-01',
+  forecastStart: '2025-02-29',
+  forecastEnd: '2025-06-01T00:00:00Z',
+  actualStart: '2025-01-15',
+  actualEnd: '2025-04-15',
+  isActualized: 'TRUE',
+  hasActuals: 'false',
+  hasPlan: true,
+  isFundsTransferable: 'yes',
+  model: 42,
+  dor: '',
+};
+
 /** Values the tolerant readers and the SQL parse functions must read alike (parse-functions.test.ts). */
 const ODD: { pfaId: string; data: Record<string, unknown> }[] = [
-  {
-    pfaId: 'ODD-1',
-    data: {
-      category: 'Cranes',
-      source: 'Rental',
-      monthlyRate: '1250.50',
-      purchasePrice: 1e3,
-      originalStart: '2025-01-31T23:30:00-05:00',
-      originalEnd: '2025-03-01',
-      forecastStart: '2025-02-29',
-      forecastEnd: '2025-06-01T00:00:00Z',
-      actualStart: '2025-01-15',
-      actualEnd: '2025-04-15',
-      isActualized: 'TRUE',
-      hasActuals: 'false',
-      hasPlan: true,
-      isFundsTransferable: 'yes',
-      model: 42,
-      dor: '',
-    },
-  },
+  { pfaId: 'ODD-1', data: ODD_DOCUMENT },
   // The same odd document, untouched by any modification: read from the typed columns.
-  {
-    pfaId: 'ODD-4',
-    data: {
-      category: 'Cranes',
-      source: 'Rental',
-      monthlyRate: '1250.50',
-      purchasePrice: 1e3,
-      originalStart: '2025-01-31T23:30:00-05:00',
-      originalEnd: '2025-03-01',
-      forecastStart: '2025-02-29',
-      forecastEnd: '2025-06-01T00:00:00Z',
-      actualStart: '2025-01-15',
-      actualEnd: '2025-04-15',
-      isActualized: 'TRUE',
-      hasActuals: 'false',
-      hasPlan: true,
-      isFundsTransferable: 'yes',
-      model: 42,
-      dor: '',
-    },
-  },
+  { pfaId: 'ODD-4', data: ODD_DOCUMENT },
   {
     pfaId: 'ODD-2',
     data: {

@@ -7,6 +7,7 @@ import {
   type SeedProgress,
   type SeedResult,
 } from '../src/db/seed.js';
+import { ensureMirrorIndexes, type EnsureResult } from '../src/db/mirror-indexes.js';
 import { generateRecord, planOrganizations } from '../src/domain/generator.js';
 import { RECORD_FIELDS } from '../src/domain/record-fields.js';
 import { readBool, readDate, readMoney, readText } from '../src/domain/values.js';
@@ -239,6 +240,23 @@ describe('seedDatabase', () => {
     );
     expect(after.rows).toEqual(before.rows);
     expect(await count('SELECT count(*) AS n FROM pfa_modification')).toBe(120);
+  });
+
+  it('holds the bulk-load lock while the indexes are down, so npm run migrate leaves them to it', async () => {
+    // ensureMirrorIndexes (npm run migrate, import:legacy) asked while the seed rebuilds its
+    // indexes: it must see the load running and build nothing of its own.
+    let probe: Promise<EnsureResult> | undefined;
+    await seedDatabase(t.pool, {
+      ...OPTIONS,
+      reset: true,
+      onProgress: (p) => {
+        if (p.phase === 'indexes' && p.done === 0 && !probe) probe = ensureMirrorIndexes(t.pool);
+      },
+    });
+    expect(probe).toBeDefined();
+    expect(await probe).toEqual({ built: [], bulkLoadRunning: true });
+    // After the seed, nothing is left for it to do either.
+    expect(await ensureMirrorIndexes(t.pool)).toEqual({ built: [], bulkLoadRunning: false });
   });
 
   it('rejects bad options before touching the database', async () => {

@@ -1,6 +1,6 @@
 import { MIRROR_INDEXES } from '../db/mirror-indexes.js';
 import { RECORD_FIELDS } from '../domain/record-fields.js';
-import { QUERY_FIELDS, type RecordFilter } from './record-query.js';
+import { QUERY_FIELDS, columnsOf, type RecordFilter } from './record-query.js';
 
 /**
  * May a page of this shape keep a generic plan (a prepared statement planned once, whatever the
@@ -63,14 +63,6 @@ function conjunctionOfStableConditions(filter: RecordFilter, equalities: Set<str
   return true;
 }
 
-/** Columns of the merged relation a query field reads (the day differences read two dates). */
-const FIELD_COLUMNS: Readonly<Record<string, readonly string[]>> = {
-  forecast_slip_days: ['forecast_end', 'original_end'],
-  start_slip_days: ['forecast_start', 'original_start'],
-  forecast_duration_days: ['forecast_end', 'forecast_start'],
-  plan_duration_days: ['original_end', 'original_start'],
-};
-
 /** Key and INCLUDE columns of each btree index over live mirror rows, keys after organization_id. */
 const COVERING_LIVE_INDEXES = liveIndexes();
 
@@ -109,7 +101,7 @@ export function coveringIndexPage(
   for (const field of orderFields) {
     const spec = QUERY_FIELDS[field];
     if (!spec) return false;
-    for (const c of FIELD_COLUMNS[spec.column] ?? [spec.column]) columns.add(c);
+    for (const c of columnsOf(spec)) columns.add(c);
   }
   const orderColumn = QUERY_FIELDS[orderFields[0] ?? 'id']?.column;
   for (const c of filterColumns) columns.add(c);
@@ -137,7 +129,7 @@ function collectColumns(filter: RecordFilter, columns: Set<string>): boolean {
     } else {
       const spec = QUERY_FIELDS[key];
       if (!spec) return false;
-      for (const c of FIELD_COLUMNS[spec.column] ?? [spec.column]) columns.add(c);
+      for (const c of columnsOf(spec)) columns.add(c);
     }
   }
   return true;

@@ -57,6 +57,19 @@ const PLAN_COST = sql`pfa_cost(r.source, r.original_start, r.original_end, r.mon
 const FORECAST_COST = sql`pfa_cost(r.source, r.forecast_start, r.forecast_end, r.monthly_rate, r.purchase_price)`;
 const ACTUAL_COST = sql`(CASE WHEN r.is_actualized THEN pfa_cost(r.source, r.actual_start, r.actual_end, r.monthly_rate, r.purchase_price) ELSE 0 END)`;
 
+/** The day-difference fields: [later date, earlier date] columns of the merged relation. */
+const DAY_DIFFERENCES: Readonly<Record<string, readonly [string, string]>> = {
+  forecast_slip_days: ['forecast_end', 'original_end'],
+  start_slip_days: ['forecast_start', 'original_start'],
+  forecast_duration_days: ['forecast_end', 'forecast_start'],
+  plan_duration_days: ['original_end', 'original_start'],
+};
+
+/** The stored columns of the merged relation a query field's expression reads. */
+export function columnsOf(spec: Column): readonly string[] {
+  return DAY_DIFFERENCES[spec.column] ?? [spec.column];
+}
+
 /** SQL expression for a field of the merged relation `r`. */
 export function fieldExpr(field: string): RawBuilder<unknown> {
   const spec = QUERY_FIELDS[field];
@@ -71,13 +84,12 @@ export function fieldExpr(field: string): RawBuilder<unknown> {
     case 'variance':
       return sql`(${FORECAST_COST} - ${PLAN_COST})`;
     case 'forecast_slip_days':
-      return sql`(r.forecast_end - r.original_end)`;
     case 'start_slip_days':
-      return sql`(r.forecast_start - r.original_start)`;
     case 'forecast_duration_days':
-      return sql`(r.forecast_end - r.forecast_start)`;
-    case 'plan_duration_days':
-      return sql`(r.original_end - r.original_start)`;
+    case 'plan_duration_days': {
+      const [later, earlier] = DAY_DIFFERENCES[spec.column] as readonly [string, string];
+      return sql`(${sql.ref(`r.${later}`)} - ${sql.ref(`r.${earlier}`)})`;
+    }
     case 'removed_from_pems_at':
       // At the precision the API shows (DateTime has milliseconds), so a cursor made from a value
       // read back compares equal to it.
