@@ -13,10 +13,10 @@ FOR UPDATE;
 -- DraftsRepository.bulkEdit
 -- $1 = 0
 -- $2 = 14
--- $3 = 'ORG-SAMPLE'
--- $4 = 'ORG-SAMPLE'
--- $5 = '00000000-0000-4000-8000-000000000001'
--- $6 = 'ORG-SAMPLE'
+-- $3 = 'forecastEnd'
+-- $4 = 'forecastEnd'
+-- $5 = 'contract'
+-- $6 = 'contract'
 -- $7 = 'ORG-SAMPLE'
 -- $8 = 'ORG-SAMPLE'
 -- $9 = '00000000-0000-4000-8000-000000000001'
@@ -24,48 +24,67 @@ FOR UPDATE;
 -- $11 = 'ORG-SAMPLE'
 -- $12 = 'ORG-SAMPLE'
 -- $13 = '00000000-0000-4000-8000-000000000001'
--- $14 = ARRAY['101', '102', '103']
--- $15 = ARRAY['Cranes', 'Generators']
--- $16 = '2026-01-01'
--- $17 = '2027-01-01'
--- $18 = 'ORG-SAMPLE'
--- $19 = 'ORG-SAMPLE'
--- $20 = 0
--- $21 = 14
--- $22 = '{"contract":"C-2026-7"}'
--- $23 = 'ORG-SAMPLE'
--- $24 = '00000000-0000-4000-8000-000000000001'
--- $25 = false
--- $26 = 0
--- $27 = 14
+-- $14 = 'ORG-SAMPLE'
+-- $15 = 'ORG-SAMPLE'
+-- $16 = 'ORG-SAMPLE'
+-- $17 = '00000000-0000-4000-8000-000000000001'
+-- $18 = ARRAY['101', '102', '103']
+-- $19 = ARRAY['Cranes', 'Generators']
+-- $20 = '2026-01-01'
+-- $21 = '2027-01-01'
+-- $22 = 0
+-- $23 = 14
+-- $24 = '{"contract":"C-2026-7"}'
+-- $25 = 'ORG-SAMPLE'
+-- $26 = '00000000-0000-4000-8000-000000000001'
+-- $27 = 'ORG-SAMPLE'
 -- $28 = 'ORG-SAMPLE'
--- $29 = '00000000-0000-4000-8000-000000000001'
--- $30 = 'planner@example.com'
--- $31 = 'extension'
--- $32 = 'ORG-SAMPLE'
--- $33 = 'ORG-SAMPLE'
--- $34 = '00000000-0000-4000-8000-000000000001'
--- $35 = 'planner@example.com'
--- $36 = 'extension'
--- $37 = 'ORG-SAMPLE'
--- $38 = '00000000-0000-4000-8000-000000000001'
--- $39 = 'planner@example.com'
--- $40 = 'extension'
+-- $29 = false
+-- $30 = '{"contract":"C-2026-7"}'
+-- $31 = 'forecastEnd'
+-- $32 = '{"contract":"C-2026-7"}'
+-- $33 = 'forecastEnd'
+-- $34 = 14
+-- $35 = 'forecastEnd'
+-- $36 = '{"contract":"C-2026-7"}'
+-- $37 = 'forecastStart'
+-- $38 = '{"contract":"C-2026-7"}'
+-- $39 = 'forecastStart'
+-- $40 = 0
+-- $41 = 'forecastStart'
+-- $42 = 0
+-- $43 = 14
+-- $44 = ARRAY['forecastEnd', 'contract']
+-- $45 = 'ORG-SAMPLE'
+-- $46 = '00000000-0000-4000-8000-000000000001'
+-- $47 = 'planner@example.com'
+-- $48 = 'extension'
+-- $49 = 'ORG-SAMPLE'
+-- $50 = 'ORG-SAMPLE'
+-- $51 = '00000000-0000-4000-8000-000000000001'
+-- $52 = 'planner@example.com'
+-- $53 = 'extension'
+-- $54 = 'ORG-SAMPLE'
+-- $55 = '00000000-0000-4000-8000-000000000001'
+-- $56 = 'planner@example.com'
+-- $57 = 'extension'
 WITH target AS (
-    SELECT r.id AS mirror_id, r.data AS merged, r.version, r.pems_version, r.has_draft,
-           r.forecast_start + $1::int AS new_start, r.forecast_end + $2::int AS new_end
+    SELECT r.id AS mirror_id, r.version, r.pems_version, r.has_draft,
+           r.forecast_start AS old_start, r.forecast_end AS old_end,
+           r.forecast_start + $1::int AS new_start, r.forecast_end + $2::int AS new_end,
+           CASE WHEN NOT r.has_draft THEN jsonb_build_object($3::text, r.data -> $4::text, $5::text, r.data -> $6::text) END AS subset
     FROM ((
 SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
        NULL::bigint AS draft_id, false AS has_draft, m.data, m.search_text, "m"."category", "m"."class", "m"."source", "m"."dor", "m"."area_silo", "m"."manufacturer", "m"."model", "m"."contract", "m"."equipment", "m"."monthly_rate", "m"."purchase_price", "m"."original_start", "m"."original_end", "m"."forecast_start", "m"."forecast_end", "m"."actual_start", "m"."actual_end", "m"."is_actualized", "m"."has_actuals", "m"."has_plan", "m"."is_discontinued", "m"."is_funds_transferable"
 FROM pfa_mirror m
-WHERE m.organization_id = $3
+WHERE m.organization_id = $7
   AND NOT EXISTS (SELECT 1 FROM pfa_modification d
-                  WHERE d.organization_id = $4 AND d.mirror_id = m.id AND (d.sync_state IN ('committed', 'syncing') OR (d.session_id = $5 AND d.sync_state IN ('draft', 'conflict'))))) UNION ALL ((
+                  WHERE d.organization_id = $8 AND d.mirror_id = m.id AND (d.sync_state IN ('committed', 'syncing') OR (d.session_id = $9 AND d.sync_state IN ('draft', 'conflict'))))) UNION ALL ((
 SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
        NULL::bigint AS draft_id, false AS has_draft, p.data, p.search_text, "p"."category", "p"."class", "p"."source", "p"."dor", "p"."area_silo", "p"."manufacturer", "p"."model", "p"."contract", "p"."equipment", "p"."monthly_rate", "p"."purchase_price", "p"."original_start", "p"."original_end", "p"."forecast_start", "p"."forecast_end", "p"."actual_start", "p"."actual_end", "p"."is_actualized", "p"."has_actuals", "p"."has_plan", "p"."is_discontinued", "p"."is_funds_transferable"
 FROM pfa_pending_record p
-JOIN pfa_mirror m ON m.organization_id = $6 AND m.id = p.id
-WHERE p.organization_id = $7 AND NOT EXISTS (SELECT 1 FROM pfa_modification d WHERE d.organization_id = $8 AND d.session_id = $9 AND d.sync_state IN ('draft', 'conflict') AND d.mirror_id = p.id))
+JOIN pfa_mirror m ON m.organization_id = $10 AND m.id = p.id
+WHERE p.organization_id = $11 AND NOT EXISTS (SELECT 1 FROM pfa_modification d WHERE d.organization_id = $12 AND d.session_id = $13 AND d.sync_state IN ('draft', 'conflict') AND d.mirror_id = p.id))
 UNION ALL (
 SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
        d.id AS draft_id, true AS has_draft, j.data,
@@ -93,46 +112,66 @@ WHEN p.id IS NOT NULL THEN "p"."has_plan" ELSE "m"."has_plan" END AS "has_plan",
 WHEN p.id IS NOT NULL THEN "p"."is_discontinued" ELSE "m"."is_discontinued" END AS "is_discontinued", CASE WHEN d.delta ? 'isFundsTransferable' THEN pfa_bool(d.delta -> 'isFundsTransferable')
 WHEN p.id IS NOT NULL THEN "p"."is_funds_transferable" ELSE "m"."is_funds_transferable" END AS "is_funds_transferable"
 FROM pfa_modification d
-JOIN pfa_mirror m ON m.organization_id = $10 AND m.id = d.mirror_id
-LEFT JOIN pfa_pending_record p ON p.organization_id = $11 AND p.id = d.mirror_id
+JOIN pfa_mirror m ON m.organization_id = $14 AND m.id = d.mirror_id
+LEFT JOIN pfa_pending_record p ON p.organization_id = $15 AND p.id = d.mirror_id
 -- OFFSET 0 keeps the merged document computed once: inlined, every parse function rebuilt it.
 CROSS JOIN LATERAL (SELECT coalesce(p.data, m.data) || d.delta AS data OFFSET 0) j
-WHERE d.organization_id = $12 AND d.session_id = $13 AND d.sync_state IN ('draft', 'conflict')))) AS r WHERE r.id = ANY($14::bigint[]) AND (("r"."category" = ANY($15::text[]) AND "r"."forecast_start" >= $16::date AND "r"."forecast_start" < $17::date AND "r"."is_actualized" IS NOT TRUE) AND r.is_discontinued IS NOT TRUE AND r.removed_from_pems_at IS NULL)
+WHERE d.organization_id = $16 AND d.session_id = $17 AND d.sync_state IN ('draft', 'conflict')))) AS r WHERE r.id = ANY($18::bigint[]) AND (("r"."category" = ANY($19::text[]) AND "r"."forecast_start" >= $20::date AND "r"."forecast_start" < $21::date AND "r"."is_actualized" IS NOT TRUE) AND r.is_discontinued IS NOT TRUE AND r.removed_from_pems_at IS NULL)
   ),
-  -- MATERIALIZED: inlined, baseline (the whole merged document) and wanted were recomputed at
-  -- every reference below, once per row each. The baseline ("theirs": mirror + pending, without
-  -- this session's draft) is the merged record itself for records without a draft; only the
-  -- few with one are rebuilt from the mirror.
+  -- The baseline ("theirs": mirror + pending, without this session's draft) of a record without
+  -- a draft is its merged record: only the keys the edit can change are taken from it (a missing
+  -- key reads as JSON null, which no delta value equals and base_values stores as null anyway),
+  -- and its forecast dates are the typed columns. Only the few records with a draft are rebuilt
+  -- from the mirror, whole. MATERIALIZED: each row is computed once, not at every reference.
   computed AS MATERIALIZED (
-    SELECT t.mirror_id, t.version, t.pems_version, t.new_start, t.new_end,
-           CASE WHEN t.has_draft THEN (
-             SELECT coalesce((
-SELECT o.data FROM pfa_pending_record o WHERE o.organization_id = $18 AND o.id = "m".id), "m".data) FROM pfa_mirror m WHERE m.organization_id = $19 AND m.id = t.mirror_id)
-           ELSE t.merged END AS baseline,
+    SELECT t.mirror_id, t.version, t.pems_version, t.has_draft, t.new_start, t.new_end, b.baseline,
+           CASE WHEN t.has_draft THEN pfa_date(b.baseline -> 'forecastStart') ELSE t.old_start END AS base_start,
+           CASE WHEN t.has_draft THEN pfa_date(b.baseline -> 'forecastEnd') ELSE t.old_end END AS base_end,
            own.id AS own_id, own.delta AS own_delta, own.base_values AS own_base, own.sync_state AS own_state,
            coalesce(own.delta, '{}')
              || jsonb_strip_nulls(jsonb_build_object(
-                  'forecastStart', CASE WHEN $20::int <> 0 THEN to_jsonb(to_char(t.new_start, 'YYYY-MM-DD')) END,
-                  'forecastEnd', CASE WHEN $21::int <> 0 THEN to_jsonb(to_char(t.new_end, 'YYYY-MM-DD')) END))
-             || $22::jsonb AS wanted
+                  'forecastStart', CASE WHEN $22::int <> 0 THEN to_jsonb(to_char(t.new_start, 'YYYY-MM-DD')) END,
+                  'forecastEnd', CASE WHEN $23::int <> 0 THEN to_jsonb(to_char(t.new_end, 'YYYY-MM-DD')) END))
+             || $24::jsonb AS wanted
     FROM target t
-    LEFT JOIN pfa_modification own ON t.has_draft AND own.organization_id = $23 AND own.mirror_id = t.mirror_id
-      AND own.session_id = $24 AND own.sync_state IN ('draft', 'conflict')
+    LEFT JOIN pfa_modification own ON t.has_draft AND own.organization_id = $25 AND own.mirror_id = t.mirror_id
+      AND own.session_id = $26 AND own.sync_state IN ('draft', 'conflict')
+    CROSS JOIN LATERAL (
+      SELECT CASE WHEN t.has_draft THEN (
+               SELECT coalesce((
+SELECT o.data FROM pfa_pending_record o WHERE o.organization_id = $27 AND o.id = "m".id), "m".data) FROM pfa_mirror m WHERE m.organization_id = $28 AND m.id = t.mirror_id)
+             ELSE t.subset END AS baseline
+      OFFSET 0) b
   ),
   -- A pure shift of a record without a draft needs no comparison: a date moved by N ≠ 0 days
   -- never equals its baseline, so the delta is what is wanted.
   stripped AS MATERIALIZED (
-    SELECT c.*, CASE WHEN c.own_delta IS NULL AND $25::boolean THEN c.wanted
+    SELECT c.*, CASE WHEN c.own_delta IS NULL AND $29::boolean THEN c.wanted
                 ELSE coalesce((SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each(c.wanted) e
                                WHERE e.value IS DISTINCT FROM c.baseline -> e.key), '{}') END AS delta
     FROM computed c WHERE c.own_state IS DISTINCT FROM 'conflict'
   ),
-  checked AS (
-    -- (baseline || delta) -> k without building the merged document: a delta never holds JSON null.
-    SELECT s.*, pfa_date(coalesce(s.delta -> 'forecastEnd', s.baseline -> 'forecastEnd'))
-                  < pfa_date(coalesce(s.delta -> 'forecastStart', s.baseline -> 'forecastStart')) AS bad,
-           ($26::int <> 0 AND s.new_start NOT BETWEEN DATE '0001-01-01' AND DATE '9999-12-31')
-             OR ($27::int <> 0 AND s.new_end NOT BETWEEN DATE '0001-01-01' AND DATE '9999-12-31') AS out_of_range
+  -- Narrow rows (no baseline document): this is read once per statement below.
+  checked AS MATERIALIZED (
+    SELECT s.mirror_id, s.version, s.pems_version, s.own_id, s.own_delta, s.delta,
+           -- (baseline || delta) -> k as a date: a delta never holds JSON null.
+           CASE WHEN s.delta ? 'forecastEnd' THEN
+  CASE WHEN $30::jsonb ? $31::text THEN pfa_date($32::jsonb -> $33::text)
+       WHEN $34::int <> 0 THEN s.new_end
+       ELSE pfa_date(s.delta -> $35::text) END ELSE s.base_end END
+             < CASE WHEN s.delta ? 'forecastStart' THEN
+  CASE WHEN $36::jsonb ? $37::text THEN pfa_date($38::jsonb -> $39::text)
+       WHEN $40::int <> 0 THEN s.new_start
+       ELSE pfa_date(s.delta -> $41::text) END ELSE s.base_start END
+             AS bad,
+           ($42::int <> 0 AND s.new_start NOT BETWEEN DATE '0001-01-01' AND DATE '9999-12-31')
+             OR ($43::int <> 0 AND s.new_end NOT BETWEEN DATE '0001-01-01' AND DATE '9999-12-31') AS out_of_range,
+           -- Base values: "theirs" of each key of the delta (null when missing), except those the
+           -- draft already had. Without a draft, a delta holding every key of the subset takes it whole.
+           CASE WHEN NOT s.has_draft AND s.delta ?& $44::text[] THEN s.baseline
+                ELSE (SELECT jsonb_object_agg(k, coalesce(s.baseline -> k, 'null'::jsonb)) FROM jsonb_object_keys(s.delta) k)
+                       || coalesce((SELECT jsonb_object_agg(k, s.own_base -> k) FROM jsonb_object_keys(s.delta) k
+                                    WHERE s.own_base ? k), '{}') END AS base_values
     FROM stripped s
   ),
   verdict AS (
@@ -141,11 +180,8 @@ SELECT o.data FROM pfa_pending_record o WHERE o.organization_id = $18 AND o.id =
   upserted AS (
     INSERT INTO pfa_modification AS pm (organization_id, mirror_id, session_id, user_id, delta, modified_fields,
       base_values, base_version, base_pems_version, change_reason)
-    SELECT $28, c.mirror_id, $29, $30, c.delta,
-           ARRAY(SELECT jsonb_object_keys(c.delta)),
-           (SELECT jsonb_object_agg(k, coalesce(c.baseline -> k, 'null'::jsonb)) FROM jsonb_object_keys(c.delta) k)
-             || coalesce((SELECT jsonb_object_agg(k, c.own_base -> k) FROM jsonb_object_keys(c.delta) k WHERE c.own_base ? k), '{}'),
-           c.version, c.pems_version, $31
+    SELECT $45, c.mirror_id, $46, $47, c.delta,
+           ARRAY(SELECT jsonb_object_keys(c.delta)), c.base_values, c.version, c.pems_version, $48
     FROM checked c, verdict v
     WHERE v.ok AND c.delta <> '{}' AND c.delta IS DISTINCT FROM c.own_delta
     ON CONFLICT (organization_id, mirror_id, session_id) WHERE sync_state IN ('draft', 'conflict')
@@ -158,19 +194,19 @@ SELECT o.data FROM pfa_pending_record o WHERE o.organization_id = $18 AND o.id =
   removed AS (
     DELETE FROM pfa_modification pm USING checked c, verdict v
     WHERE v.ok AND c.delta = '{}' AND c.own_id IS NOT NULL
-      AND pm.organization_id = $32 AND pm.id = c.own_id AND pm.sync_state = 'draft'
+      AND pm.organization_id = $49 AND pm.id = c.own_id AND pm.sync_state = 'draft'
     RETURNING pm.id, pm.mirror_id, pm.delta
   ),
   events AS (
     INSERT INTO pfa_modification_event (organization_id, modification_id, mirror_id, session_id, user_id, action,
       reason, old_delta, new_delta, from_state, to_state)
-    SELECT $33, u.id, u.mirror_id, $34, $35,
-           CASE WHEN u.current_version = 1 THEN 'created' ELSE 'edited' END, $36,
+    SELECT $50, u.id, u.mirror_id, $51, $52,
+           CASE WHEN u.current_version = 1 THEN 'created' ELSE 'edited' END, $53,
            c.own_delta, u.delta, CASE WHEN c.own_id IS NULL THEN NULL ELSE 'draft'::pfa_sync_state END,
            'draft'::pfa_sync_state
     FROM upserted u JOIN checked c ON c.mirror_id = u.mirror_id
     UNION ALL
-    SELECT $37, x.id, x.mirror_id, $38, $39, 'emptied', $40, x.delta, NULL,
+    SELECT $54, x.id, x.mirror_id, $55, $56, 'emptied', $57, x.delta, NULL,
            'draft'::pfa_sync_state, NULL
     FROM removed x
     RETURNING 1

@@ -1,4 +1,4 @@
-import { sql, type Selectable, type Transaction } from 'kysely';
+import { sql, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { Database, PfaModificationTable, SyncState } from '../db/tables.js';
 import type { DraftView, FieldConflict } from '../domain/draft.js';
@@ -303,10 +303,30 @@ export class DraftsRepository {
     const org = actor.organizationId;
     const scope: MergeScope = { organizationId: org, sessionId: actor.sessionId };
     const { shiftStartDays: startDays, shiftEndDays: endDays, changes } = spec;
-    // The statement materialises every target's merged document (about 1 KB each): 20,000 of
-    // them spilled 11,580 temp blocks at the default work_mem (4 MB). For this transaction only
-    // (SET LOCAL ends with it, so a transaction-mode pooler is fine with it).
-    if (ids.length > 2_000) await sql`SET LOCAL work_mem = '64MB'`.execute(tx);
+    const changesJson = JSON.stringify(changes);
+    // The keys an edit can put in the delta of a record without a draft of this session: its
+    // baseline needs only these (not the whole merged document, about 1 KB each).
+    const touched = [
+      ...(startDays !== 0 ? ['forecastStart'] : []),
+      ...(endDays !== 0 ? ['forecastEnd'] : []),
+      ...Object.keys(changes).filter(
+        (k) => !(k === 'forecastStart' && startDays !== 0) && !(k === 'forecastEnd' && endDays !== 0),
+      ),
+    ];
+    const subset =
+      touched.length === 0
+        ? sql`'{}'::jsonb`
+        : sql`jsonb_build_object(${sql.join(touched.map((k) => sql`${k}::text, r.data -> ${k}::text`))})`;
+    // The date a forecast key has in the delta, without parsing the JSON of 20,000 rows: a key from
+    // `changes` is that constant, a shifted one is the shifted date (its text is to_char of it).
+    const deltaDate = (
+      key: 'forecastStart' | 'forecastEnd',
+      shifted: RawBuilder<unknown>,
+      days: number,
+    ) => sql`
+      CASE WHEN ${changesJson}::jsonb ? ${key}::text THEN pfa_date(${changesJson}::jsonb -> ${key}::text)
+           WHEN ${days}::int <> 0 THEN ${shifted}
+           ELSE pfa_date(s.delta -> ${key}::text) END`;
     const { rows } = await sql<{
       invalid: string;
       out_of_range: string;
@@ -314,28 +334,35 @@ export class DraftsRepository {
       draft_ids: string[];
     }>`
       WITH target AS (
-        SELECT r.id AS mirror_id, r.data AS merged, r.version, r.pems_version, r.has_draft,
-               r.forecast_start + ${startDays}::int AS new_start, r.forecast_end + ${endDays}::int AS new_end
+        SELECT r.id AS mirror_id, r.version, r.pems_version, r.has_draft,
+               r.forecast_start AS old_start, r.forecast_end AS old_end,
+               r.forecast_start + ${startDays}::int AS new_start, r.forecast_end + ${endDays}::int AS new_end,
+               CASE WHEN NOT r.has_draft THEN ${subset} END AS subset
         FROM ${mergedSource(scope)} WHERE r.id = ANY(${ids}::bigint[]) AND ${compileFilter(spec.filter)}
       ),
-      -- MATERIALIZED: inlined, baseline (the whole merged document) and wanted were recomputed at
-      -- every reference below, once per row each. The baseline ("theirs": mirror + pending, without
-      -- this session's draft) is the merged record itself for records without a draft; only the
-      -- few with one are rebuilt from the mirror.
+      -- The baseline ("theirs": mirror + pending, without this session's draft) of a record without
+      -- a draft is its merged record: only the keys the edit can change are taken from it (a missing
+      -- key reads as JSON null, which no delta value equals and base_values stores as null anyway),
+      -- and its forecast dates are the typed columns. Only the few records with a draft are rebuilt
+      -- from the mirror, whole. MATERIALIZED: each row is computed once, not at every reference.
       computed AS MATERIALIZED (
-        SELECT t.mirror_id, t.version, t.pems_version, t.new_start, t.new_end,
-               CASE WHEN t.has_draft THEN (
-                 SELECT ${pendingOverlay(org)} FROM pfa_mirror m WHERE m.organization_id = ${org} AND m.id = t.mirror_id)
-               ELSE t.merged END AS baseline,
+        SELECT t.mirror_id, t.version, t.pems_version, t.has_draft, t.new_start, t.new_end, b.baseline,
+               CASE WHEN t.has_draft THEN pfa_date(b.baseline -> 'forecastStart') ELSE t.old_start END AS base_start,
+               CASE WHEN t.has_draft THEN pfa_date(b.baseline -> 'forecastEnd') ELSE t.old_end END AS base_end,
                own.id AS own_id, own.delta AS own_delta, own.base_values AS own_base, own.sync_state AS own_state,
                coalesce(own.delta, '{}')
                  || jsonb_strip_nulls(jsonb_build_object(
                       'forecastStart', CASE WHEN ${startDays}::int <> 0 THEN to_jsonb(to_char(t.new_start, 'YYYY-MM-DD')) END,
                       'forecastEnd', CASE WHEN ${endDays}::int <> 0 THEN to_jsonb(to_char(t.new_end, 'YYYY-MM-DD')) END))
-                 || ${JSON.stringify(changes)}::jsonb AS wanted
+                 || ${changesJson}::jsonb AS wanted
         FROM target t
         LEFT JOIN pfa_modification own ON t.has_draft AND own.organization_id = ${org} AND own.mirror_id = t.mirror_id
           AND own.session_id = ${actor.sessionId} AND own.sync_state IN ('draft', 'conflict')
+        CROSS JOIN LATERAL (
+          SELECT CASE WHEN t.has_draft THEN (
+                   SELECT ${pendingOverlay(org)} FROM pfa_mirror m WHERE m.organization_id = ${org} AND m.id = t.mirror_id)
+                 ELSE t.subset END AS baseline
+          OFFSET 0) b
       ),
       -- A pure shift of a record without a draft needs no comparison: a date moved by N ≠ 0 days
       -- never equals its baseline, so the delta is what is wanted.
@@ -345,12 +372,21 @@ export class DraftsRepository {
                                    WHERE e.value IS DISTINCT FROM c.baseline -> e.key), '{}') END AS delta
         FROM computed c WHERE c.own_state IS DISTINCT FROM 'conflict'
       ),
-      checked AS (
-        -- (baseline || delta) -> k without building the merged document: a delta never holds JSON null.
-        SELECT s.*, pfa_date(coalesce(s.delta -> 'forecastEnd', s.baseline -> 'forecastEnd'))
-                      < pfa_date(coalesce(s.delta -> 'forecastStart', s.baseline -> 'forecastStart')) AS bad,
+      -- Narrow rows (no baseline document): this is read once per statement below.
+      checked AS MATERIALIZED (
+        SELECT s.mirror_id, s.version, s.pems_version, s.own_id, s.own_delta, s.delta,
+               -- (baseline || delta) -> k as a date: a delta never holds JSON null.
+               CASE WHEN s.delta ? 'forecastEnd' THEN ${deltaDate('forecastEnd', sql`s.new_end`, endDays)} ELSE s.base_end END
+                 < CASE WHEN s.delta ? 'forecastStart' THEN ${deltaDate('forecastStart', sql`s.new_start`, startDays)} ELSE s.base_start END
+                 AS bad,
                (${startDays}::int <> 0 AND s.new_start NOT BETWEEN DATE '0001-01-01' AND DATE '9999-12-31')
-                 OR (${endDays}::int <> 0 AND s.new_end NOT BETWEEN DATE '0001-01-01' AND DATE '9999-12-31') AS out_of_range
+                 OR (${endDays}::int <> 0 AND s.new_end NOT BETWEEN DATE '0001-01-01' AND DATE '9999-12-31') AS out_of_range,
+               -- Base values: "theirs" of each key of the delta (null when missing), except those the
+               -- draft already had. Without a draft, a delta holding every key of the subset takes it whole.
+               CASE WHEN NOT s.has_draft AND s.delta ?& ${touched}::text[] THEN s.baseline
+                    ELSE (SELECT jsonb_object_agg(k, coalesce(s.baseline -> k, 'null'::jsonb)) FROM jsonb_object_keys(s.delta) k)
+                           || coalesce((SELECT jsonb_object_agg(k, s.own_base -> k) FROM jsonb_object_keys(s.delta) k
+                                        WHERE s.own_base ? k), '{}') END AS base_values
         FROM stripped s
       ),
       verdict AS (
@@ -360,10 +396,7 @@ export class DraftsRepository {
         INSERT INTO pfa_modification AS pm (organization_id, mirror_id, session_id, user_id, delta, modified_fields,
           base_values, base_version, base_pems_version, change_reason)
         SELECT ${org}, c.mirror_id, ${actor.sessionId}, ${actor.userId}, c.delta,
-               ARRAY(SELECT jsonb_object_keys(c.delta)),
-               (SELECT jsonb_object_agg(k, coalesce(c.baseline -> k, 'null'::jsonb)) FROM jsonb_object_keys(c.delta) k)
-                 || coalesce((SELECT jsonb_object_agg(k, c.own_base -> k) FROM jsonb_object_keys(c.delta) k WHERE c.own_base ? k), '{}'),
-               c.version, c.pems_version, ${spec.reason}
+               ARRAY(SELECT jsonb_object_keys(c.delta)), c.base_values, c.version, c.pems_version, ${spec.reason}
         FROM checked c, verdict v
         WHERE v.ok AND c.delta <> '{}' AND c.delta IS DISTINCT FROM c.own_delta
         ON CONFLICT (organization_id, mirror_id, session_id) WHERE sync_state IN ('draft', 'conflict')
