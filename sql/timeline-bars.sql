@@ -24,16 +24,16 @@
 -- $19 = 50001
 -- $20 = 50001
 SELECT count(*) AS n,
-         string_agg(b.id::text, ',') AS id,
-         json_agg(b.pfa_id) AS pfa_id,
-         json_agg(b.category) AS category,
-         string_agg(b.forecast_start::text, ',') AS forecast_start,
-         string_agg(b.forecast_end::text, ',') AS forecast_end,
-         string_agg(coalesce(b.original_start::text, ''), ',') AS original_start,
-         string_agg(coalesce(b.original_end::text, ''), ',') AS original_end,
-         string_agg(coalesce(b.actual_start::text, ''), ',') AS actual_start,
-         string_agg(coalesce(b.actual_end::text, ''), ',') AS actual_end,
-         string_agg(b.has_draft::text, ',') AS has_draft
+         json_agg(b.id::text)::text AS "id",
+         json_agg(b.pfa_id)::text AS "pfaId",
+         json_agg(b.category)::text AS "category",
+         json_agg(b.forecast_start)::text AS "forecastStart",
+         json_agg(b.forecast_end)::text AS "forecastEnd",
+         json_agg(b.original_start)::text AS "originalStart",
+         json_agg(b.original_end)::text AS "originalEnd",
+         json_agg(b.actual_start)::text AS "actualStart",
+         json_agg(b.actual_end)::text AS "actualEnd",
+         json_agg(b.has_draft)::text AS "hasDraft"
   FROM (
     SELECT * FROM ((
   SELECT r.id, r.pfa_id, r.category, r.forecast_start, r.forecast_end, r.original_start,

@@ -4,6 +4,7 @@ import { buildSchema, getOperationAST, parse } from 'graphql';
 import { sql } from 'kysely';
 import { readBool, readDate, readText } from '../src/domain/values.js';
 import { checkLimits } from '../src/graphql/limits.js';
+import { withoutLastElement } from '../src/repositories/timeline.repository.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { insertRecords } from './helpers/fixtures.js';
 
@@ -57,6 +58,12 @@ const EXTRA: { pfaId: string; data: Record<string, unknown> }[] = [
       forecastStart: '2025-03-02',
       forecastEnd: '2025-03-03',
     },
+  },
+  // A string that ends in a backslash, and quotes around a comma: hard cases for cutting the
+  // last element off a json_agg text.
+  {
+    pfaId: 'T-SLASH\\',
+    data: { ...base, category: 'ends, "with" \\', forecastStart: '2025-03-05', forecastEnd: '2025-03-06' },
   },
   {
     pfaId: 'T-NO-CATEGORY',
@@ -316,6 +323,49 @@ describe('timelineBars answers', () => {
     expect(fewer.totalCount).toBe(all.id.length);
   });
 
+  it('cuts every column at the limit, in order, whatever the bar the limit cuts off', async () => {
+    const all = await expected('tl-A');
+    const at = (pfaId: string) => all.id.indexOf(id(pfaId));
+    // A limit of k drops bar k (0-based), the limit + 1st: one such limit per hard case (a free
+    // text with quotes, commas or a final backslash, a null category, a draft, dates present or
+    // null), the bar before it and after it, plus the first and last possible cuts.
+    const cases = ['T-TEXT,"1"', 'T-SLASH\\', 'T-NO-CATEGORY', 'T-MOVE-IN', 'T-SPAN'].map(at);
+    for (const j of cases) expect(j).toBeGreaterThanOrEqual(0);
+    const limits = new Set([1, 2, all.id.length - 1, ...cases.flatMap((j) => [j - 1, j, j + 1])]);
+    for (const limit of [...limits].filter((k) => k >= 1 && k < all.id.length)) {
+      const cut = await bars({ limit }, alice, 'tl-A');
+      const want = Object.fromEntries(BAR_FIELDS.map((f) => [f, all[f].slice(0, limit)]));
+      expect({ limit, bars: cut.bars }).toEqual({ limit, bars: want });
+      expect([cut.count, cut.truncated, cut.totalCount]).toEqual([limit, true, all.id.length]);
+    }
+  });
+
+  it('writes the columns into the HTTP body as JSON, no placeholder left', async () => {
+    const res = await fetch(`${app.url}/graphql`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${alice}`,
+        'x-session-id': 'tl-A',
+      },
+      body: JSON.stringify({ query: QUERY, variables: { org: ORG, from: FROM, to: TO } }),
+    });
+    const text = await res.text();
+    expect(text).not.toContain('@raw-json');
+    const body = JSON.parse(text) as { data: { timelineBars: Answer } };
+    expect(body.data.timelineBars.bars).toEqual(await expected('tl-A'));
+    // Fields in the order asked, the columns among them.
+    expect(Object.keys(body.data.timelineBars)).toEqual([
+      'from',
+      'to',
+      'count',
+      'truncated',
+      'totalCount',
+      'bars',
+    ]);
+    expect(Object.keys(body.data.timelineBars.bars)).toEqual([...BAR_FIELDS]);
+  });
+
   it('answers an empty window and a one-day window', async () => {
     const empty = await bars({ from: '2031-01-01', to: '2031-12-31' }, alice, 'tl-A');
     expect(empty).toMatchObject({ count: 0, truncated: false, totalCount: 0 });
@@ -324,6 +374,28 @@ describe('timelineBars answers', () => {
     expect(has(day, 'T-END-ON-FROM')).toBe(true);
     expect(day.bars.forecastStart.every((d) => (d as string) <= '2025-03-01')).toBe(true);
     expect(day.bars.forecastEnd.every((d) => (d as string) >= '2025-03-01')).toBe(true);
+  });
+});
+
+describe('withoutLastElement: the limit + 1st bar cut off a json_agg text', () => {
+  it('gives the json_agg text of one element fewer, for strings PostgreSQL escapes, null and booleans', async () => {
+    const values = ['a', 'b, c', '"q"', 'x\\', '\\"', ', "', 'ü ✓', null, 'tab\there', '\\\\', 'end"', ''];
+    const agg = async (k: number) => {
+      const { rows } = await sql<{ t: string; b: string }>`
+        SELECT json_agg(v ORDER BY i)::text AS t, json_agg(i % 2 = 0 ORDER BY i)::text AS b
+        FROM unnest(${values}::text[]) WITH ORDINALITY AS x(v, i) WHERE i <= ${k}`.execute(app.database.db);
+      return rows[0] as { t: string; b: string };
+    };
+    let shorter = await agg(1);
+    for (let k = 2; k <= values.length; k++) {
+      const full = await agg(k);
+      expect(withoutLastElement(full.t)).toBe(shorter.t);
+      expect(withoutLastElement(full.b)).toBe(shorter.b);
+      expect(JSON.parse(withoutLastElement(full.t))).toEqual(values.slice(0, k - 1));
+      shorter = full;
+    }
+    expect(() => withoutLastElement('["only"]')).toThrow();
+    expect(() => withoutLastElement('[null]')).toThrow();
   });
 });
 

@@ -4,7 +4,8 @@ import type { RecordFilter } from '../repositories/record-query.js';
 import { TimelineRepository } from '../repositories/timeline.repository.js';
 import type { Services } from '../services.js';
 import type { GraphqlContext } from './context.js';
-import type { QueryTimelineBarsArgs, TimelineBars } from './generated/resolvers-types.js';
+import type { QueryTimelineBarsArgs, TimelineBarColumns, TimelineBars } from './generated/resolvers-types.js';
+import { RawJson } from './raw-json.js';
 
 /** Issue 11: the bars of a Gantt viewport in one request (kept apart from resolvers.ts). */
 
@@ -23,7 +24,8 @@ function repository(services: Services): TimelineRepository {
  * The column scalars of TimelineBarColumns: one array per column, written as it is. 20,000 bars
  * of 10 columns as GraphQL lists meant 200,000 list items for graphql-js to complete one by one
  * (about 20 ms of the server's CPU per answer, measured on pfa_bench); as a scalar a column is
- * one value. The repository builds the arrays, so they hold exactly the documented entries.
+ * one value. timelineBars gives each column as a RawJson (the JSON array text PostgreSQL wrote),
+ * which stringifyResponse writes into the answer without parsing it; an array is accepted too.
  */
 function columnScalar(name: string): GraphQLScalarType {
   const outputOnly = (): never => {
@@ -32,7 +34,8 @@ function columnScalar(name: string): GraphQLScalarType {
   return new GraphQLScalarType({
     name,
     serialize: (value) => {
-      if (!Array.isArray(value)) throw new GraphQLError(`${name} must be an array`);
+      if (!(value instanceof RawJson) && !Array.isArray(value))
+        throw new GraphQLError(`${name} must be an array`);
       return value;
     },
     parseValue: outputOnly,
@@ -65,9 +68,19 @@ export async function timelineBars(
   const limit = checkTimelineLimit(args.limit);
   const filter = (args.filter ?? null) as RecordFilter | null;
   const timeline = repository(ctx.services);
-  const { bars, truncated } = await timeline.bars(scope, window, filter, limit);
-  const count = bars.id.length;
+  const { bars, count, truncated } = await timeline.bars(scope, window, filter, limit);
   const totalCount =
     truncated && selects(info, 'totalCount') ? await timeline.count(scope, window, filter) : count;
-  return { from: window.from, to: window.to, count, truncated, totalCount, bars };
+  const columns = Object.fromEntries(
+    Object.entries(bars).map(([column, text]) => [column, new RawJson(text)]),
+  );
+  // The column scalars write RawJson values (the generated types say arrays: what the client reads).
+  return {
+    from: window.from,
+    to: window.to,
+    count,
+    truncated,
+    totalCount,
+    bars: columns as unknown as TimelineBarColumns,
+  };
 }
