@@ -32,13 +32,13 @@ FOR UPDATE;
 -- $19 = ARRAY['Cranes', 'Generators']
 -- $20 = '2026-01-01'
 -- $21 = '2027-01-01'
--- $22 = 0
--- $23 = 14
--- $24 = '{"contract":"C-2026-7"}'
--- $25 = 'ORG-SAMPLE'
--- $26 = '00000000-0000-4000-8000-000000000001'
+-- $22 = 'ORG-SAMPLE'
+-- $23 = 'ORG-SAMPLE'
+-- $24 = 0
+-- $25 = 14
+-- $26 = '{"contract":"C-2026-7"}'
 -- $27 = 'ORG-SAMPLE'
--- $28 = 'ORG-SAMPLE'
+-- $28 = '00000000-0000-4000-8000-000000000001'
 -- $29 = false
 -- $30 = '{"contract":"C-2026-7"}'
 -- $31 = 'forecastEnd'
@@ -124,24 +124,20 @@ WHERE d.organization_id = $16 AND d.session_id = $17 AND d.sync_state IN ('draft
   -- and its forecast dates are the typed columns. Only the few records with a draft are rebuilt
   -- from the mirror, whole. MATERIALIZED: each row is computed once, not at every reference.
   computed AS MATERIALIZED (
-    SELECT t.mirror_id, t.version, t.pems_version, t.has_draft, t.new_start, t.new_end, b.baseline,
-           CASE WHEN t.has_draft THEN pfa_date(b.baseline -> 'forecastStart') ELSE t.old_start END AS base_start,
-           CASE WHEN t.has_draft THEN pfa_date(b.baseline -> 'forecastEnd') ELSE t.old_end END AS base_end,
+    SELECT t.mirror_id, t.version, t.pems_version, t.has_draft, t.old_start, t.old_end, t.new_start, t.new_end,
+           CASE WHEN t.has_draft THEN (
+             SELECT coalesce((
+SELECT o.data FROM pfa_pending_record o WHERE o.organization_id = $22 AND o.id = "m".id), "m".data) FROM pfa_mirror m WHERE m.organization_id = $23 AND m.id = t.mirror_id)
+           ELSE t.subset END AS baseline,
            own.id AS own_id, own.delta AS own_delta, own.base_values AS own_base, own.sync_state AS own_state,
            coalesce(own.delta, '{}')
              || jsonb_strip_nulls(jsonb_build_object(
-                  'forecastStart', CASE WHEN $22::int <> 0 THEN to_jsonb(to_char(t.new_start, 'YYYY-MM-DD')) END,
-                  'forecastEnd', CASE WHEN $23::int <> 0 THEN to_jsonb(to_char(t.new_end, 'YYYY-MM-DD')) END))
-             || $24::jsonb AS wanted
+                  'forecastStart', CASE WHEN $24::int <> 0 THEN to_jsonb(to_char(t.new_start, 'YYYY-MM-DD')) END,
+                  'forecastEnd', CASE WHEN $25::int <> 0 THEN to_jsonb(to_char(t.new_end, 'YYYY-MM-DD')) END))
+             || $26::jsonb AS wanted
     FROM target t
-    LEFT JOIN pfa_modification own ON t.has_draft AND own.organization_id = $25 AND own.mirror_id = t.mirror_id
-      AND own.session_id = $26 AND own.sync_state IN ('draft', 'conflict')
-    CROSS JOIN LATERAL (
-      SELECT CASE WHEN t.has_draft THEN (
-               SELECT coalesce((
-SELECT o.data FROM pfa_pending_record o WHERE o.organization_id = $27 AND o.id = "m".id), "m".data) FROM pfa_mirror m WHERE m.organization_id = $28 AND m.id = t.mirror_id)
-             ELSE t.subset END AS baseline
-      OFFSET 0) b
+    LEFT JOIN pfa_modification own ON t.has_draft AND own.organization_id = $27 AND own.mirror_id = t.mirror_id
+      AND own.session_id = $28 AND own.sync_state IN ('draft', 'conflict')
   ),
   -- A pure shift of a record without a draft needs no comparison: a date moved by N ≠ 0 days
   -- never equals its baseline, so the delta is what is wanted.
@@ -158,11 +154,13 @@ SELECT o.data FROM pfa_pending_record o WHERE o.organization_id = $27 AND o.id =
            CASE WHEN s.delta ? 'forecastEnd' THEN
   CASE WHEN $30::jsonb ? $31::text THEN pfa_date($32::jsonb -> $33::text)
        WHEN $34::int <> 0 THEN s.new_end
-       ELSE pfa_date(s.delta -> $35::text) END ELSE s.base_end END
+       ELSE pfa_date(s.delta -> $35::text) END
+                WHEN s.has_draft THEN pfa_date(s.baseline -> 'forecastEnd') ELSE s.old_end END
              < CASE WHEN s.delta ? 'forecastStart' THEN
   CASE WHEN $36::jsonb ? $37::text THEN pfa_date($38::jsonb -> $39::text)
        WHEN $40::int <> 0 THEN s.new_start
-       ELSE pfa_date(s.delta -> $41::text) END ELSE s.base_start END
+       ELSE pfa_date(s.delta -> $41::text) END
+                    WHEN s.has_draft THEN pfa_date(s.baseline -> 'forecastStart') ELSE s.old_start END
              AS bad,
            ($42::int <> 0 AND s.new_start NOT BETWEEN DATE '0001-01-01' AND DATE '9999-12-31')
              OR ($43::int <> 0 AND s.new_end NOT BETWEEN DATE '0001-01-01' AND DATE '9999-12-31') AS out_of_range,

@@ -304,6 +304,10 @@ export class DraftsRepository {
     const scope: MergeScope = { organizationId: org, sessionId: actor.sessionId };
     const { shiftStartDays: startDays, shiftEndDays: endDays, changes } = spec;
     const changesJson = JSON.stringify(changes);
+    // Its materialized rows are narrow (about 250 bytes), yet 20,000 of them still exceed the default
+    // work_mem (4 MB) across the CTEs and the triggers' transition tables. For this transaction only
+    // (SET LOCAL ends with it, so a transaction-mode pooler is fine with it).
+    if (ids.length > 2_000) await sql`SET LOCAL work_mem = '64MB'`.execute(tx);
     // The keys an edit can put in the delta of a record without a draft of this session: its
     // baseline needs only these (not the whole merged document, about 1 KB each).
     const touched = [
@@ -346,9 +350,10 @@ export class DraftsRepository {
       -- and its forecast dates are the typed columns. Only the few records with a draft are rebuilt
       -- from the mirror, whole. MATERIALIZED: each row is computed once, not at every reference.
       computed AS MATERIALIZED (
-        SELECT t.mirror_id, t.version, t.pems_version, t.has_draft, t.new_start, t.new_end, b.baseline,
-               CASE WHEN t.has_draft THEN pfa_date(b.baseline -> 'forecastStart') ELSE t.old_start END AS base_start,
-               CASE WHEN t.has_draft THEN pfa_date(b.baseline -> 'forecastEnd') ELSE t.old_end END AS base_end,
+        SELECT t.mirror_id, t.version, t.pems_version, t.has_draft, t.old_start, t.old_end, t.new_start, t.new_end,
+               CASE WHEN t.has_draft THEN (
+                 SELECT ${pendingOverlay(org)} FROM pfa_mirror m WHERE m.organization_id = ${org} AND m.id = t.mirror_id)
+               ELSE t.subset END AS baseline,
                own.id AS own_id, own.delta AS own_delta, own.base_values AS own_base, own.sync_state AS own_state,
                coalesce(own.delta, '{}')
                  || jsonb_strip_nulls(jsonb_build_object(
@@ -358,11 +363,6 @@ export class DraftsRepository {
         FROM target t
         LEFT JOIN pfa_modification own ON t.has_draft AND own.organization_id = ${org} AND own.mirror_id = t.mirror_id
           AND own.session_id = ${actor.sessionId} AND own.sync_state IN ('draft', 'conflict')
-        CROSS JOIN LATERAL (
-          SELECT CASE WHEN t.has_draft THEN (
-                   SELECT ${pendingOverlay(org)} FROM pfa_mirror m WHERE m.organization_id = ${org} AND m.id = t.mirror_id)
-                 ELSE t.subset END AS baseline
-          OFFSET 0) b
       ),
       -- A pure shift of a record without a draft needs no comparison: a date moved by N ≠ 0 days
       -- never equals its baseline, so the delta is what is wanted.
@@ -376,8 +376,10 @@ export class DraftsRepository {
       checked AS MATERIALIZED (
         SELECT s.mirror_id, s.version, s.pems_version, s.own_id, s.own_delta, s.delta,
                -- (baseline || delta) -> k as a date: a delta never holds JSON null.
-               CASE WHEN s.delta ? 'forecastEnd' THEN ${deltaDate('forecastEnd', sql`s.new_end`, endDays)} ELSE s.base_end END
-                 < CASE WHEN s.delta ? 'forecastStart' THEN ${deltaDate('forecastStart', sql`s.new_start`, startDays)} ELSE s.base_start END
+               CASE WHEN s.delta ? 'forecastEnd' THEN ${deltaDate('forecastEnd', sql`s.new_end`, endDays)}
+                    WHEN s.has_draft THEN pfa_date(s.baseline -> 'forecastEnd') ELSE s.old_end END
+                 < CASE WHEN s.delta ? 'forecastStart' THEN ${deltaDate('forecastStart', sql`s.new_start`, startDays)}
+                        WHEN s.has_draft THEN pfa_date(s.baseline -> 'forecastStart') ELSE s.old_start END
                  AS bad,
                (${startDays}::int <> 0 AND s.new_start NOT BETWEEN DATE '0001-01-01' AND DATE '9999-12-31')
                  OR (${endDays}::int <> 0 AND s.new_end NOT BETWEEN DATE '0001-01-01' AND DATE '9999-12-31') AS out_of_range,
