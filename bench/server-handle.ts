@@ -72,6 +72,8 @@ export async function startServer(options: ServerOptions): Promise<ServerHandle>
       HOST: '127.0.0.1',
       PORT: String(port),
       BENCH_WORKERS: String(options.workers),
+      // FAST_EXECUTION=false npm run bench: the same run with graphql-js only, for comparison.
+      ...(process.env.FAST_EXECUTION ? { FAST_EXECUTION: process.env.FAST_EXECUTION } : {}),
       ...options.env,
     },
   });

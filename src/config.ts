@@ -68,6 +68,8 @@ const schema = z.object({
    * a pooler that cannot track them (PgBouncer before 1.21, or max_prepared_statements = 0).
    */
   READ_PREPARED_STATEMENTS: z.stringbool().default(true),
+  /** Read queries through the compiled executor (src/graphql/fast-execute.ts); false: graphql-js only. */
+  FAST_EXECUTION: z.stringbool().default(true),
   MAX_QUERY_COST: z.coerce.number().int().positive().default(50_000),
   BULK_UPDATE_MAX: z.coerce.number().int().positive().default(50_000),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),

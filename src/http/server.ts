@@ -25,8 +25,10 @@ import {
   SERVICE_UNAVAILABLE_MESSAGE,
   toGraphQLError,
 } from '../graphql/errors.js';
+import { createFastExecutor, type FastExecutor } from '../graphql/fast-execute.js';
 import { hintsPlugin } from '../graphql/hints.js';
 import { limitsPlugin, MAX_DOCUMENT_TOKENS } from '../graphql/limits.js';
+import { stringifyResponse } from '../graphql/raw-json.js';
 import { resolvers } from '../graphql/resolvers.js';
 import type { Services } from '../services.js';
 import { createGraphiqlHandler } from './graphiql.js';
@@ -49,6 +51,8 @@ export interface App {
   documentStore: BoundedDocumentStore;
   /** graphql-ws on the same port and path (DOMAIN §5.1). */
   subscriptions: Subscriptions;
+  /** The compiled executor's counters (null with FAST_EXECUTION=false). */
+  fastExecution: FastExecutor['stats'] | null;
   listen(port: number, host: string): Promise<string>;
   /** Stops taking requests, lets in-flight ones finish, stops Apollo. */
   close(): Promise<void>;
@@ -92,6 +96,8 @@ export async function createApp(services: Services, options: AppOptions = {}): P
     typeDefs: readFileSync(SCHEMA_PATH, 'utf8'),
     resolvers,
   });
+  // Read queries are answered by the compiled executor when it can (graphql-js otherwise).
+  const fast = config.FAST_EXECUTION ? createFastExecutor(schema) : null;
   const documentStore = new BoundedDocumentStore();
   const persisted = createPersistedQueries(
     config.PERSISTED_QUERIES,
@@ -106,7 +112,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
     // apq: Apollo's APQ in its bounded default cache; only/off: src/http/persisted-queries.ts.
     ...(config.PERSISTED_QUERIES === 'apq' ? {} : { persistedQueries: false as const }),
     // Apollo's default is JSON.stringify(value, null, 2): bigger bodies and slower to write.
-    stringifyResult: (value) => JSON.stringify(value),
+    stringifyResult: stringifyResponse,
     documentStore,
     // Parsing and validating cost time linear in the document: a bounded document (GRAPHQL_PARSE_FAILED beyond).
     parseOptions: { maxTokens: MAX_DOCUMENT_TOKENS },
@@ -119,6 +125,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
       metricsPlugin(),
       serviceUnavailablePlugin(),
       hintsPlugin(),
+      ...(fast ? [fast.plugin<GraphqlContext>()] : []),
     ],
   });
   await apollo.start();
@@ -322,6 +329,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
     metricsServer,
     documentStore,
     subscriptions,
+    fastExecution: fast?.stats ?? null,
     listen: async (port, host) => {
       if (metricsServer) {
         const metricsPort = config.METRICS_PORT ?? 0;

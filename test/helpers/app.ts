@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { signToken, type Role } from '../../src/auth/tokens.js';
 import { loadConfig } from '../../src/config.js';
-import { createApp } from '../../src/http/server.js';
+import { createApp, type App } from '../../src/http/server.js';
 import { DisabledJobGateway, type JobGateway } from '../../src/jobs/gateway.js';
 import { createServices, type Services } from '../../src/services.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -12,6 +12,7 @@ export interface TestApp {
   url: string;
   database: TestDatabase;
   services: Services;
+  app: App;
   token(role: Role, orgs?: string[], sub?: string): Promise<string>;
   /** POST a GraphQL document; returns the parsed JSON body and status. */
   gql<T = Record<string, unknown>>(
@@ -61,6 +62,7 @@ export async function startTestApp(
     url,
     database,
     services,
+    app,
     token,
     async gql(query, o = {}) {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
