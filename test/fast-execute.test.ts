@@ -176,6 +176,7 @@ describe('compiled executor answers as graphql-js does', () => {
     const unsupported = [
       `{ node(id: "${ids[0]}") { id ... on PfaRecord { category } } }`,
       `{ __schema { queryType { name } } }`,
+      `{ __proto__: me { userId } }`,
       `query($yes: Boolean!) { pfaRecords(organizationId: "${ORG}", first: 2) { nodes { id category @include(if: $yes) } } }`,
     ];
     for (const query of unsupported) {
