@@ -270,6 +270,9 @@ async function prepareData(options: PrepareOptions): Promise<Prepared> {
             );
             await pool.query('VACUUM (ANALYZE) pfa_modification');
             await pool.query('VACUUM (ANALYZE) pfa_modification_event');
+            // Commits leave dead rows in the pending overlay and the KPI log (autovacuum is off here).
+            await pool.query('VACUUM (ANALYZE) pfa_pending_record');
+            await pool.query('VACUUM (ANALYZE) pfa_kpi_delta');
             await pool.query('SELECT refresh_pfa_materialized_views()');
           }
           const reason = `reused (prepared ${marker.preparedAt}, seed took ${(marker.seedMs / 1000).toFixed(1)} s)`;
