@@ -115,6 +115,16 @@ const NO_ARGS: Record<string, unknown> = Object.freeze({}) as Record<string, unk
 const isThenable = (v: unknown): v is PromiseLike<unknown> =>
   v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function';
 
+/**
+ * A completion gave up synchronously (it throws): the promises it had already started for the
+ * fields or items before are nobody's any more. One of them may still reject (a resolver's error,
+ * a Fallback of its own); unhandled, that rejection would reach the process guard, which exits
+ * (src/db/database.ts installProcessGuards). graphql-js answers the request; they are ignored.
+ */
+function abandon(pending: Promise<void>[] | null): void {
+  if (pending) Promise.all(pending).catch(() => undefined);
+}
+
 /** The result of a root field the fast path already produced, for graphql-js's second run. */
 type Replay = { value: unknown } | { error: unknown; sync: boolean };
 
@@ -220,9 +230,9 @@ export function createFastExecutor(schema: GraphQLSchema): FastExecutor {
       return null;
     };
     if (settled.some((s) => s.status === 'rejected')) return replayAll();
+    let pending: Promise<void>[] | null = null;
     try {
       const data: Record<string, unknown> = { ...plan.shape };
-      let pending: Promise<void>[] | null = null;
       settled.forEach((s, i) => {
         const field = plan.roots[i] as FieldPlan;
         const path: Path | undefined = plan.paths
@@ -241,6 +251,7 @@ export function createFastExecutor(schema: GraphQLSchema): FastExecutor {
       stats.fast += 1;
       return data;
     } catch {
+      abandon(pending);
       return replayAll();
     }
   }
@@ -519,20 +530,25 @@ function presentCompleter(
       if (!Array.isArray(value)) throw new Fallback('a list that is not an array');
       const out = new Array<unknown>(value.length);
       let pending: Promise<void>[] | null = null;
-      for (let i = 0; i < value.length; i++) {
-        const itemPath: Path | undefined = path && { prev: path, key: i, typename: undefined };
-        const v = value[i] as unknown;
-        // An item may be a promise (graphql-js waits for it, then completes it).
-        const done = isThenable(v)
-          ? Promise.resolve(v).then((x) => item(x, run, itemPath))
-          : item(v, run, itemPath);
-        out[i] = done;
-        if (isThenable(done))
-          (pending ??= []).push(
-            Promise.resolve(done).then((x) => {
-              out[i] = x;
-            }),
-          );
+      try {
+        for (let i = 0; i < value.length; i++) {
+          const itemPath: Path | undefined = path && { prev: path, key: i, typename: undefined };
+          const v = value[i] as unknown;
+          // An item may be a promise (graphql-js waits for it, then completes it).
+          const done = isThenable(v)
+            ? Promise.resolve(v).then((x) => item(x, run, itemPath))
+            : item(v, run, itemPath);
+          out[i] = done;
+          if (isThenable(done))
+            (pending ??= []).push(
+              Promise.resolve(done).then((x) => {
+                out[i] = x;
+              }),
+            );
+        }
+      } catch (e) {
+        abandon(pending);
+        throw e;
       }
       return pending ? Promise.all(pending).then(() => out) : out;
     };
@@ -555,21 +571,26 @@ function presentCompleter(
       // its properties in the answer's order (JSON.stringify's fast path, no dictionary objects).
       const out = { ...template };
       let pending: Promise<void>[] | null = null;
-      for (const f of fields) {
-        const fieldPath: Path | undefined = path && { prev: path, key: f.key, typename };
-        let v = resolveField(f, source, run, fieldPath);
-        v = isThenable(v)
-          ? Promise.resolve(v).then((x) => f.complete(x, run, fieldPath))
-          : f.complete(v, run, fieldPath);
-        out[f.key] = v;
-        if (isThenable(v)) {
-          const k = f.key;
-          (pending ??= []).push(
-            Promise.resolve(v).then((x) => {
-              out[k] = x;
-            }),
-          );
+      try {
+        for (const f of fields) {
+          const fieldPath: Path | undefined = path && { prev: path, key: f.key, typename };
+          let v = resolveField(f, source, run, fieldPath);
+          v = isThenable(v)
+            ? Promise.resolve(v).then((x) => f.complete(x, run, fieldPath))
+            : f.complete(v, run, fieldPath);
+          out[f.key] = v;
+          if (isThenable(v)) {
+            const k = f.key;
+            (pending ??= []).push(
+              Promise.resolve(v).then((x) => {
+                out[k] = x;
+              }),
+            );
+          }
         }
+      } catch (e) {
+        abandon(pending);
+        throw e;
       }
       return pending ? Promise.all(pending).then(() => out) : out;
     };
