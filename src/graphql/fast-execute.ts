@@ -48,9 +48,11 @@ import {
  * @skip/@include, isTypeOf) is left to graphql-js, and so is every request that meets an error
  * (a resolver throws or rejects, null in a non-null position, a value a scalar refuses, variables
  * that do not coerce). Such a request is then executed again by graphql-js, which writes the
- * errors with their paths and null propagation exactly as always; the root fields the fast path
- * already resolved are replayed to it (their value, or their error thrown the same way), so no
- * root resolver — the ones that query the database and add hints — runs twice.
+ * errors with their paths and null propagation exactly as always; each root field is replayed to
+ * it as its resolver gave it to the fast path (a value, a promise, or an error thrown the same
+ * way), so no root resolver — the ones that query the database and add hints — runs twice. The
+ * first root field that fails hands over at once, so graphql-js ends the request when it would
+ * have alone (a non-null root field), not after the others' hints and errors.
  *
  * A resolver that declares fewer than four parameters cannot see `info` (ours are written
  * `(record) => …`); it gets one resolve-info per field and request instead of one per call. A
@@ -125,8 +127,13 @@ function abandon(pending: Promise<void>[] | null): void {
   if (pending) Promise.all(pending).catch(() => undefined);
 }
 
-/** The result of a root field the fast path already produced, for graphql-js's second run. */
-type Replay = { value: unknown } | { error: unknown; sync: boolean };
+/**
+ * What a root resolver gave the fast path, handed to graphql-js's second run as it was: a value,
+ * a promise (settled or not), or an error it threw.
+ */
+type Replay = { value: unknown } | { promise: Promise<unknown> } | { error: unknown };
+
+const ignore = (): undefined => undefined;
 
 export interface FastExecutor {
   /** Apollo plugin answering supported operations in `responseForOperation`. */
@@ -162,9 +169,8 @@ export function createFastExecutor(schema: GraphQLSchema): FastExecutor {
       field.resolve = (source, args, context, info) => {
         const replay = replays.get(context as object)?.get(info.fieldNodes[0] as FieldNode);
         if (replay) {
-          if ('value' in replay) return replay.value;
-          if (replay.sync) throw replay.error;
-          return Promise.reject(replay.error);
+          if ('error' in replay) throw replay.error;
+          return 'promise' in replay ? replay.promise : replay.value;
         }
         return own(source, args, context, info);
       };
@@ -203,42 +209,48 @@ export function createFastExecutor(schema: GraphQLSchema): FastExecutor {
       args: [],
       infos: [],
     };
-    // Call every root resolver first (as graphql-js does), then wait for them all.
-    const results: { promise: Promise<unknown>; sync: boolean }[] = plan.roots.map((field) => {
+    // Call every root resolver first, as graphql-js does.
+    const calls: Replay[] = plan.roots.map((field) => {
       const path: Path = { prev: undefined, key: field.key, typename: field.parentType.name };
       try {
         const value = resolveField(field, undefined, run, path, true);
-        return { promise: Promise.resolve(value), sync: false };
+        if (!isThenable(value)) return { value };
+        const promise = Promise.resolve(value);
+        promise.catch(ignore); // graphql-js may be the one to read its error (below)
+        return { promise };
       } catch (error) {
-        return { promise: Promise.reject(error), sync: true };
+        return { error };
       }
     });
-    const settled = await Promise.allSettled(results.map((r) => r.promise));
-    const replayAll = () => {
+    // graphql-js answers from here on: each root field gives it what its resolver gave (no
+    // resolver runs twice), still running if it is, so its answer is the one it gives alone.
+    const fallBack = () => {
       const replay = new Map<FieldNode, Replay>();
-      settled.forEach((s, i) => {
-        const field = plan.roots[i] as FieldPlan;
-        replay.set(
-          field.nodes[0] as FieldNode,
-          s.status === 'fulfilled'
-            ? { value: s.value }
-            : { error: s.reason, sync: (results[i] as { sync: boolean }).sync },
-        );
-      });
+      calls.forEach((call, i) => replay.set((plan.roots[i] as FieldPlan).nodes[0] as FieldNode, call));
       replays.set(context, replay);
       stats.fallback += 1;
       return null;
     };
-    if (settled.some((s) => s.status === 'rejected')) return replayAll();
+    if (calls.some((call) => 'error' in call)) return fallBack();
+    let values: unknown[];
+    try {
+      // The first root field that fails hands over at once: graphql-js ends the request there
+      // when that field is non-null, before other root fields add their hints or meet errors.
+      values = await Promise.all(
+        calls.map((call) => ('promise' in call ? call.promise : (call as { value: unknown }).value)),
+      );
+    } catch {
+      return fallBack();
+    }
     let pending: Promise<void>[] | null = null;
     try {
       const data: Record<string, unknown> = { ...plan.shape };
-      settled.forEach((s, i) => {
+      values.forEach((value, i) => {
         const field = plan.roots[i] as FieldPlan;
         const path: Path | undefined = plan.paths
           ? { prev: undefined, key: field.key, typename: field.parentType.name }
           : undefined;
-        const out = field.complete((s as PromiseFulfilledResult<unknown>).value, run, path);
+        const out = field.complete(value, run, path);
         data[field.key] = out;
         if (isThenable(out))
           (pending ??= []).push(
@@ -252,7 +264,7 @@ export function createFastExecutor(schema: GraphQLSchema): FastExecutor {
       return data;
     } catch {
       abandon(pending);
-      return replayAll();
+      return fallBack();
     }
   }
 
