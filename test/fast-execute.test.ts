@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import { execute, parse, type GraphQLResolveInfo, type OperationDefinitionNode } from 'graphql';
+import { createFastExecutor } from '../src/graphql/fast-execute.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { insertRecords } from './helpers/fixtures.js';
 
@@ -314,5 +317,29 @@ describe('errors: graphql-js writes them, no root resolver runs twice', () => {
         `{ pfaRecords(organizationId: "${ORG}", first: 2) { nodes { id history(first: 0) { version } } } }`,
       );
     expect(stats().fallback).toBe(before.fallback + 10);
+  });
+});
+
+describe('a method of a source object answering a field (no source of this schema has one)', () => {
+  it("gets graphql-js's info, its path included, or graphql-js answers", async () => {
+    // graphql-js's default resolver calls a function property with (args, context, info).
+    const where = (_a: unknown, _c: unknown, info: GraphQLResolveInfo) =>
+      `${String(info.path.prev?.key)}.${String(info.path.key)}`;
+    const schema = makeExecutableSchema({
+      typeDefs: 'type Item { where: String } type Query { items: [Item!]! }',
+      resolvers: { Query: { items: (_p: unknown) => [{ where }, { where }] } },
+    });
+    const executor = createFastExecutor(schema);
+    const document = parse('{ items { where } }');
+    const operation = document.definitions[0] as OperationDefinitionNode;
+    const reference = await execute({ schema, document, contextValue: {} });
+    expect(JSON.stringify(reference)).toBe('{"data":{"items":[{"where":"0.where"},{"where":"1.where"}]}}');
+    const plan = executor.planOf(document, operation);
+    expect(plan).not.toBeNull();
+    const context = {};
+    const data =
+      (await executor.execute(plan as NonNullable<typeof plan>, document, operation, {}, context)) ??
+      (await execute({ schema, document, contextValue: context })).data;
+    expect(JSON.stringify({ data })).toBe(JSON.stringify(reference));
   });
 });

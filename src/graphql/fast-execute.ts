@@ -58,7 +58,7 @@ import {
  * `(record) => …`); it gets one resolve-info per field and request instead of one per call. A
  * resolver with four parameters, or with a rest parameter, gets an exact info (path included),
  * as in graphql-js. The default resolver is inlined (a property read; a function property gets
- * an exact info).
+ * an exact info, or graphql-js answers when the plan does not track paths).
  *
  * `FAST_EXECUTION=false` switches it off (every request through graphql-js).
  */
@@ -329,13 +329,17 @@ function resolveField(
     // graphql-js's defaultFieldResolver, inlined.
     if ((source !== null && typeof source === 'object') || typeof source === 'function') {
       const property = (source as Record<string, unknown>)[field.name];
-      if (typeof property === 'function')
+      if (typeof property === 'function') {
+        // A method answers the field with an exact info, whose path the plan has only when some
+        // resolver of it needs paths: without one, graphql-js answers.
+        if (!path) throw new Fallback('a method answers a field, without its path');
         return (property as (...a: unknown[]) => unknown).call(
           source,
           args,
           run.context,
           exactInfo(field, run, path),
         );
+      }
       return property;
     }
     return undefined;
