@@ -142,6 +142,15 @@ describe('compiled executor answers as graphql-js does', () => {
       `{ pfaRecords(organizationId: "${ORG}", filter: { category: { eq: "Crane" } }) { nodes { id } totalCount } }`,
     ],
     [
+      'response keys named like Object.prototype members, or then',
+      `{ then: me { userId } pfaRecords(organizationId: "${ORG}", first: 3) { nodes { toString: id constructor: category valueOf: model hasOwnProperty: pfaId then: id toJSON: monthlyRate } } }`,
+    ],
+    [
+      'variables left out take their defaults, arguments left out theirs',
+      `query($n: Int = 4, $all: Boolean = false) { pfaRecords(organizationId: "${ORG}", first: $n) { nodes { id history { version } } } drafts(organizationId: "${ORG}", allSessions: $all) { id } fieldValues(organizationId: "${ORG}", field: SOURCE) { value count } }`,
+      {},
+    ],
+    [
       'timeline bars (column scalars)',
       `{ timelineBars(organizationId: "${ORG}", from: "2025-01-01", to: "2027-12-31") { from to count truncated totalCount bars { id pfaId category forecastStart forecastEnd hasDraft } } }`,
     ],
