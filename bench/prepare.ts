@@ -276,8 +276,11 @@ async function prepareData(options: PrepareOptions): Promise<Prepared> {
           // pending overlay and the KPI log, which every read probes; autovacuum is off on this
           // server. Measured: after a few runs the KPI statement seq-scanned 2,700 dead pages of
           // pfa_kpi_delta (4 ms instead of 1.5) and kpiSummary load fell from 349 to 245 req/s.
+          // pfa_mirror too: the bulk and commit runs lock 21,000 of its rows (FOR UPDATE), which
+          // clears their pages' all-visible bits, and the index-only scans of the grids and the
+          // timeline then visit the heap (seconds when nothing else changed).
           await pool.query(
-            'VACUUM (ANALYZE) pfa_pending_record, pfa_kpi_delta, pfa_modification, pfa_modification_event',
+            'VACUUM (ANALYZE) pfa_pending_record, pfa_kpi_delta, pfa_modification, pfa_modification_event, pfa_mirror',
           );
           const reason = `reused (prepared ${marker.preparedAt}, seed took ${(marker.seedMs / 1000).toFixed(1)} s)`;
           say(`prepare: ${options.database} ${reason}`);
