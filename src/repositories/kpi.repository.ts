@@ -174,20 +174,7 @@ export class KpiRepository {
     const meta = rows.find((d) => d.meta);
     if (!meta?.cached) return this.kpiFromScratch(scope, null);
     return sortGroups(
-      rows
-        .filter((d) => !d.meta && Number(d.n) > 0)
-        .map((d) => ({
-          category: d.category,
-          source: d.source,
-          dor: d.dor,
-          totalPlanCost: Number(d.plan),
-          totalForecastCost: Number(d.forecast),
-          totalActualCost: Number(d.actual),
-          totalVariance: Number(d.variance),
-          recordCount: Number(d.n),
-          actualizedCount: Number(d.actualized ?? 0),
-          refreshedAt: meta.refreshed_at,
-        })),
+      rows.filter((d) => !d.meta && Number(d.n) > 0).map((d) => groupOf(d, meta.refreshed_at)),
     );
   }
 
@@ -199,20 +186,7 @@ export class KpiRepository {
       FROM (SELECT ${kpiState('r')} FROM ${mergedSource(scope)} WHERE r.removed_from_pems_at IS NULL) c
       WHERE NOT c.is_discontinued
       GROUP BY c.category, c.source, c.dor`.execute(this.db);
-    return sortGroups(
-      rows.map((d) => ({
-        category: d.category,
-        source: d.source,
-        dor: d.dor,
-        totalPlanCost: Number(d.plan),
-        totalForecastCost: Number(d.forecast),
-        totalActualCost: Number(d.actual),
-        totalVariance: Number(d.variance),
-        recordCount: Number(d.n),
-        actualizedCount: Number(d.actualized),
-        refreshedAt,
-      })),
-    );
+    return sortGroups(rows.map((d) => groupOf(d, refreshedAt)));
   }
 
   private async boundsRow(organizationId: string) {
@@ -337,6 +311,22 @@ export class KpiRepository {
     const { rows } = await sql<{ at: Date }>`SELECT refresh_pfa_materialized_views() AS at`.execute(this.db);
     return rows[0]?.at ?? new Date();
   }
+}
+
+/** A summed row as the API's group (sums arrive as numeric text). */
+function groupOf(d: GroupRow, refreshedAt: Date | null): KpiGroup {
+  return {
+    category: d.category,
+    source: d.source,
+    dor: d.dor,
+    totalPlanCost: Number(d.plan),
+    totalForecastCost: Number(d.forecast),
+    totalActualCost: Number(d.actual),
+    totalVariance: Number(d.variance),
+    recordCount: Number(d.n),
+    actualizedCount: Number(d.actualized ?? 0),
+    refreshedAt,
+  };
 }
 
 const collator = new Intl.Collator();
