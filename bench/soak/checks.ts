@@ -322,7 +322,11 @@ async function checkDrafts(ctx: CheckContext): Promise<void> {
   for (const r of rows)
     open.set(`${r.organization_id}/${r.session_id}/${r.mirror_id}`, {
       ...r,
-      obligation: world.obligations.has(`${r.organization_id}/${r.id}`),
+      // An acknowledged commit's row, or (as a write-back conflict) the row of a commit whose
+      // answer was lost: the owner saw its draft gone, yet the service had committed it.
+      obligation:
+        world.obligations.has(`${r.organization_id}/${r.id}`) ||
+        (r.sync_state === 'conflict' && world.maybeCommitted.has(`${r.organization_id}/${r.id}`)),
     });
   let checked = 0;
   for (const user of users) {

@@ -435,6 +435,8 @@ export class SoakUser {
             m.uncertainAll = true;
             m.version = null;
           }
+        if (outcomeUnknown(out.code))
+          for (const id of byDraft.keys()) this.world.maybeCommitted.add(this.world.obligationKey(s.org, id));
         return null;
       }
       this.world.count('commitCalls');

@@ -128,6 +128,11 @@ export class World {
   readonly errors: Record<string, number> = {};
   readonly errorSamples: Record<string, string> = {};
   readonly obligations = new Map<string, Obligation>();
+  /**
+   * "org/draftId" of drafts in a commit whose answer never came (a lost connection): the commit
+   * may have taken effect, so a write-back conflict may later hold the draft's row.
+   */
+  readonly maybeCommitted = new Set<string>();
   /** "org/recordId/field" → writers (session keys, or "pems"). */
   private readonly touches = new Map<string, Set<string>>();
   readonly records = new Map<string, SoakRecord>();
