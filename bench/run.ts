@@ -293,14 +293,25 @@ const watch = (() => {
   };
 })();
 
-async function deleteSession(pool: pg.Pool, sessionId: string): Promise<void> {
+/**
+ * Autovacuum is off on this server: without this, every iteration would probe the dead rows of
+ * the previous ones (a commit's also in the pending overlay and the KPI log: 64,000 dead overlay
+ * rows made commitDrafts of 1,070 drafts 735 ms instead of ~430).
+ */
+async function vacuumMutated(pool: pg.Pool): Promise<void> {
+  await pool.query('VACUUM pfa_modification, pfa_modification_event, pfa_pending_record, pfa_kpi_delta');
+}
+
+/** Removes a session's modifications (the session stays), then vacuums. */
+async function emptySession(pool: pg.Pool, sessionId: string): Promise<void> {
   await pool.query('DELETE FROM pfa_modification_event WHERE session_id = $1', [sessionId]);
   await pool.query('DELETE FROM pfa_modification WHERE session_id = $1', [sessionId]);
+  await vacuumMutated(pool);
+}
+
+async function deleteSession(pool: pg.Pool, sessionId: string): Promise<void> {
+  await emptySession(pool, sessionId);
   await pool.query('DELETE FROM pfa_session WHERE id = $1', [sessionId]);
-  // Autovacuum is off on this server: without this, every iteration would probe the dead rows of
-  // the previous ones (a commit's also in the pending overlay and the KPI log: 64,000 dead overlay
-  // rows made commitDrafts of 1,070 drafts 735 ms instead of ~430).
-  await pool.query('VACUUM pfa_modification, pfa_modification_event, pfa_pending_record, pfa_kpi_delta');
 }
 
 // ------------------------------------------------------------------------------------------ main
@@ -819,9 +830,7 @@ async function main(): Promise<void> {
       // One more run with the SQL captured; its statement is then replayed on the same (emptied) session.
       const captureSession = `${BENCH_SESSION_PREFIX}bulk-${runId}-capture`;
       const { statements: captured } = await bulkOnce(captureSession, true);
-      await pool.query('DELETE FROM pfa_modification_event WHERE session_id = $1', [captureSession]);
-      await pool.query('DELETE FROM pfa_modification WHERE session_id = $1', [captureSession]);
-      await pool.query('VACUUM pfa_modification, pfa_modification_event, pfa_pending_record, pfa_kpi_delta');
+      await emptySession(pool, captureSession);
       const statements = toStatements(captured);
       const sqlSamples: number[] = [];
       const mutationSqlRuns = runsWithin(MUTATION_SQL_BUDGET_MS, summarize(samples).median, 5);
@@ -829,18 +838,11 @@ async function main(): Promise<void> {
         const t0 = performance.now();
         for (const s of statements) await direct.query(s.text, s.values);
         sqlSamples.push(performance.now() - t0);
-        await pool.query('DELETE FROM pfa_modification_event WHERE session_id = $1', [captureSession]);
-        await pool.query('DELETE FROM pfa_modification WHERE session_id = $1', [captureSession]);
-        await pool.query(
-          'VACUUM pfa_modification, pfa_modification_event, pfa_pending_record, pfa_kpi_delta',
-        );
+        await emptySession(pool, captureSession);
       }
-      const vacuum = async () => {
-        await pool.query(
-          'VACUUM pfa_modification, pfa_modification_event, pfa_pending_record, pfa_kpi_delta',
-        );
-      };
-      const explain = await explainSequence(direct, statements, Math.min(explainIterations, 5), vacuum);
+      const explain = await explainSequence(direct, statements, Math.min(explainIterations, 5), () =>
+        vacuumMutated(pool),
+      );
       await deleteSession(pool, captureSession);
       results.push(
         finish(

@@ -431,12 +431,11 @@ export class SoakUser {
       const out = await this.call<CommitOut>('commit', COMMIT, { org: s.org, ids: [...byDraft.keys()] }, s);
       if (!out.ok) {
         if (outcomeUnknown(out.code))
-          for (const { m } of ready) {
+          for (const [id, { m }] of byDraft) {
             m.uncertainAll = true;
             m.version = null;
+            this.world.maybeCommitted.add(this.world.obligationKey(s.org, id));
           }
-        if (outcomeUnknown(out.code))
-          for (const id of byDraft.keys()) this.world.maybeCommitted.add(this.world.obligationKey(s.org, id));
         return null;
       }
       this.world.count('commitCalls');

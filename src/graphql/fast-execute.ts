@@ -135,6 +135,35 @@ type Replay = { value: unknown } | { promise: Promise<unknown> } | { error: unkn
 
 const ignore = (): undefined => undefined;
 
+/**
+ * Sets out[key] to a completed value; a promise is set now and replaced by its value once it
+ * settles (tracked in the returned list, which graphql-js-like callers wait for).
+ */
+function place<K extends string | number>(
+  out: Record<K, unknown>,
+  key: K,
+  value: unknown,
+  pending: Promise<void>[] | null,
+): Promise<void>[] | null {
+  out[key] = value;
+  if (!isThenable(value)) return pending;
+  (pending ??= []).push(
+    Promise.resolve(value).then((settled) => {
+      out[key] = settled;
+    }),
+  );
+  return pending;
+}
+
+/** Completes a resolver's result, now or once its promise settles. */
+const completeEventually = (
+  complete: Completer,
+  value: unknown,
+  run: Run,
+  path: Path | undefined,
+): unknown =>
+  isThenable(value) ? Promise.resolve(value).then((v) => complete(v, run, path)) : complete(value, run, path);
+
 export interface FastExecutor {
   /** Apollo plugin answering supported operations in `responseForOperation`. */
   plugin<T extends object>(): ApolloServerPlugin<T>;
@@ -250,14 +279,7 @@ export function createFastExecutor(schema: GraphQLSchema): FastExecutor {
         const path: Path | undefined = plan.paths
           ? { prev: undefined, key: field.key, typename: field.parentType.name }
           : undefined;
-        const out = field.complete(value, run, path);
-        data[field.key] = out;
-        if (isThenable(out))
-          (pending ??= []).push(
-            Promise.resolve(out).then((v) => {
-              data[field.key] = v;
-            }),
-          );
+        pending = place(data, field.key, field.complete(value, run, path), pending);
       });
       if (pending) await Promise.all(pending);
       stats.fast += 1;
@@ -509,7 +531,7 @@ function fieldPlans(
       complete: () => undefined,
     };
     const subSets = nodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : []));
-    plan.complete = completer(compiler, def.type, subSets, plan);
+    plan.complete = completer(compiler, def.type, subSets);
     plans.push(plan);
   }
   return plans;
@@ -519,16 +541,15 @@ function completer(
   compiler: Compiler,
   type: GraphQLOutputType,
   sets: readonly SelectionSetNode[],
-  field: FieldPlan,
 ): Completer {
   if (isNonNullType(type)) {
-    const inner = presentCompleter(compiler, type.ofType, sets, field);
+    const inner = presentCompleter(compiler, type.ofType, sets);
     return (value, run, path) => {
       if (value === null || value === undefined) throw new Fallback('null in a non-null position');
       return inner(value, run, path);
     };
   }
-  const inner = presentCompleter(compiler, type, sets, field);
+  const inner = presentCompleter(compiler, type, sets);
   return (value, run, path) => (value === null || value === undefined ? null : inner(value, run, path));
 }
 
@@ -537,11 +558,10 @@ function presentCompleter(
   compiler: Compiler,
   type: GraphQLOutputType,
   sets: readonly SelectionSetNode[],
-  field: FieldPlan,
 ): Completer {
   if (isNonNullType(type)) throw new Fallback('nested non-null');
   if (isListType(type)) {
-    const item = completer(compiler, type.ofType, sets, field);
+    const item = completer(compiler, type.ofType, sets);
     return (value, run, path) => {
       if (!Array.isArray(value)) throw new Fallback('a list that is not an array');
       const out = new Array<unknown>(value.length);
@@ -549,18 +569,8 @@ function presentCompleter(
       try {
         for (let i = 0; i < value.length; i++) {
           const itemPath: Path | undefined = path && { prev: path, key: i, typename: undefined };
-          const v = value[i] as unknown;
           // An item may be a promise (graphql-js waits for it, then completes it).
-          const done = isThenable(v)
-            ? Promise.resolve(v).then((x) => item(x, run, itemPath))
-            : item(v, run, itemPath);
-          out[i] = done;
-          if (isThenable(done))
-            (pending ??= []).push(
-              Promise.resolve(done).then((x) => {
-                out[i] = x;
-              }),
-            );
+          pending = place(out, i, completeEventually(item, value[i], run, itemPath), pending);
         }
       } catch (e) {
         abandon(pending);
@@ -590,19 +600,8 @@ function presentCompleter(
       try {
         for (const f of fields) {
           const fieldPath: Path | undefined = path && { prev: path, key: f.key, typename };
-          let v = resolveField(f, source, run, fieldPath);
-          v = isThenable(v)
-            ? Promise.resolve(v).then((x) => f.complete(x, run, fieldPath))
-            : f.complete(v, run, fieldPath);
-          out[f.key] = v;
-          if (isThenable(v)) {
-            const k = f.key;
-            (pending ??= []).push(
-              Promise.resolve(v).then((x) => {
-                out[k] = x;
-              }),
-            );
-          }
+          const v = resolveField(f, source, run, fieldPath);
+          pending = place(out, f.key, completeEventually(f.complete, v, run, fieldPath), pending);
         }
       } catch (e) {
         abandon(pending);
