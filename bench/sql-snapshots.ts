@@ -134,6 +134,29 @@ const OPERATIONS: Operation[] = [
           [],
           () => mirror.findPage(scope, GRID_REQUEST, mirror.planOrdering(GRID_REQUEST)),
         ),
+        // The same page projected (record-json.ts): untouched records as JSON objects of the fields.
+        await capture(
+          pool,
+          'MirrorRepository.findPage — the grid page projected (`nodes { id pfaId category monthlyRate forecastStart planCost }`)',
+          [],
+          () =>
+            mirror.findPage(
+              scope,
+              {
+                ...GRID_REQUEST,
+                project: {
+                  fields: ['id', 'pfaId', 'category', 'monthlyRate', 'forecastStart', 'planCost'].map(
+                    (field) => ({
+                      key: field,
+                      field,
+                    }),
+                  ),
+                  viewKey: `session:${scope.sessionId}`,
+                },
+              },
+              mirror.planOrdering(GRID_REQUEST),
+            ),
+        ),
         await capture(pool, 'MirrorRepository.count — totalCount', [[{ n: '0' }]], () =>
           mirror.count(scope, FILTER),
         ),

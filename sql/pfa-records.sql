@@ -23,8 +23,7 @@
 -- $18 = '2027-01-01'
 -- $19 = 51
 -- $20 = 51
-/* prepared, custom plan */
-  SELECT * FROM ((
+/* prepared, custom plan */  SELECT * FROM ((
   SELECT r.id, r.organization_id, r.pfa_id, r.version, r.pems_version, r.last_synced_at, r.removed_from_pems_at, r.draft_id, r.data, "r"."forecast_start" AS "sk0", "r"."id" AS "sk1"
   FROM (
 SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
@@ -35,8 +34,7 @@ WHERE m.organization_id = $1
                   WHERE d.organization_id = $2 AND d.mirror_id = m.id AND (d.sync_state IN ('committed', 'syncing') OR (d.session_id = $3 AND d.sync_state IN ('draft', 'conflict'))))) AS r
   WHERE (("r"."category" = ANY($4::text[]) AND "r"."forecast_start" >= $5::date AND "r"."forecast_start" < $6::date AND "r"."is_actualized" IS NOT TRUE) AND r.is_discontinued IS NOT TRUE AND r.removed_from_pems_at IS NULL)
   ORDER BY "r"."forecast_start" DESC NULLS FIRST, "r"."id" DESC NULLS FIRST
-  LIMIT $7)
-    UNION ALL (
+  LIMIT $7) UNION ALL (
   SELECT r.id, r.organization_id, r.pfa_id, r.version, r.pems_version, r.last_synced_at, r.removed_from_pems_at, r.draft_id, r.data, "r"."forecast_start" AS "sk0", "r"."id" AS "sk1"
   FROM ((
 SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
@@ -107,8 +105,7 @@ WHERE d.organization_id = $14 AND d.session_id = $15 AND d.sync_state IN ('draft
 -- $22 = '123456'
 -- $23 = 51
 -- $24 = 51
-/* prepared, custom plan */
-  SELECT * FROM ((
+/* prepared, custom plan */  SELECT * FROM ((
   SELECT r.id, r.organization_id, r.pfa_id, r.version, r.pems_version, r.last_synced_at, r.removed_from_pems_at, r.draft_id, r.data, "r"."forecast_start" AS "sk0", "r"."id" AS "sk1"
   FROM (
 SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
@@ -119,8 +116,7 @@ WHERE m.organization_id = $1
                   WHERE d.organization_id = $2 AND d.mirror_id = m.id AND (d.sync_state IN ('committed', 'syncing') OR (d.session_id = $3 AND d.sync_state IN ('draft', 'conflict'))))) AS r
   WHERE (("r"."category" = ANY($4::text[]) AND "r"."forecast_start" >= $5::date AND "r"."forecast_start" < $6::date AND "r"."is_actualized" IS NOT TRUE) AND r.is_discontinued IS NOT TRUE AND r.removed_from_pems_at IS NULL) AND ("r"."forecast_start", "r"."id") < ($7::date, $8::bigint)
   ORDER BY "r"."forecast_start" DESC NULLS FIRST, "r"."id" DESC NULLS FIRST
-  LIMIT $9)
-    UNION ALL (
+  LIMIT $9) UNION ALL (
   SELECT r.id, r.organization_id, r.pfa_id, r.version, r.pems_version, r.last_synced_at, r.removed_from_pems_at, r.draft_id, r.data, "r"."forecast_start" AS "sk0", "r"."id" AS "sk1"
   FROM ((
 SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
@@ -189,8 +185,7 @@ WHERE d.organization_id = $16 AND d.session_id = $17 AND d.sync_state IN ('draft
 -- $20 = '2026-12-31'
 -- $21 = 101
 -- $22 = 101
-/* prepared */
-  SELECT * FROM ((
+/* prepared */  SELECT * FROM ((
   SELECT r.id, r.organization_id, r.pfa_id, r.version, r.pems_version, r.last_synced_at, r.removed_from_pems_at, r.draft_id, "r"."category" AS "category", "r"."class" AS "class", "r"."source" AS "source", "r"."dor" AS "dor", "r"."area_silo" AS "areaSilo", "r"."manufacturer" AS "manufacturer", "r"."model" AS "model", "r"."contract" AS "contract", "r"."equipment" AS "equipment", "r"."monthly_rate" AS "monthlyRate", "r"."purchase_price" AS "purchasePrice", "r"."original_start" AS "originalStart", "r"."original_end" AS "originalEnd", "r"."forecast_start" AS "forecastStart", "r"."forecast_end" AS "forecastEnd", "r"."actual_start" AS "actualStart", "r"."actual_end" AS "actualEnd", "r"."is_actualized" AS "isActualized", "r"."has_actuals" AS "hasActuals", "r"."has_plan" AS "hasPlan", "r"."is_discontinued" AS "isDiscontinued", "r"."is_funds_transferable" AS "isFundsTransferable", NULL::jsonb AS data, "r"."forecast_start" AS "sk0", "r"."id" AS "sk1"
   FROM (
 SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
@@ -201,8 +196,7 @@ WHERE m.organization_id = $1
                   WHERE d.organization_id = $2 AND d.mirror_id = m.id AND (d.sync_state IN ('committed', 'syncing') OR (d.session_id = $3 AND d.sync_state IN ('draft', 'conflict'))))) AS r
   WHERE (("r"."category" = $4::text AND "r"."source" = $5::text AND "r"."forecast_start" >= $6::date AND "r"."forecast_end" <= $7::date) AND r.is_discontinued IS NOT TRUE AND r.removed_from_pems_at IS NULL)
   ORDER BY "r"."forecast_start" ASC NULLS LAST, "r"."id" ASC NULLS LAST
-  LIMIT $8)
-    UNION ALL (
+  LIMIT $8) UNION ALL (
   SELECT r.id, r.organization_id, r.pfa_id, r.version, r.pems_version, r.last_synced_at, r.removed_from_pems_at, r.draft_id, NULL::text AS "category", NULL::text AS "class", NULL::text AS "source", NULL::text AS "dor", NULL::text AS "areaSilo", NULL::text AS "manufacturer", NULL::text AS "model", NULL::text AS "contract", NULL::text AS "equipment", NULL::numeric AS "monthlyRate", NULL::numeric AS "purchasePrice", NULL::date AS "originalStart", NULL::date AS "originalEnd", NULL::date AS "forecastStart", NULL::date AS "forecastEnd", NULL::date AS "actualStart", NULL::date AS "actualEnd", NULL::boolean AS "isActualized", NULL::boolean AS "hasActuals", NULL::boolean AS "hasPlan", NULL::boolean AS "isDiscontinued", NULL::boolean AS "isFundsTransferable", r.data, "r"."forecast_start" AS "sk0", "r"."id" AS "sk1"
   FROM ((
 SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
@@ -247,6 +241,110 @@ WHERE d.organization_id = $15 AND d.session_id = $16 AND d.sync_state IN ('draft
   LIMIT $21)) AS r
   ORDER BY "r"."sk0" ASC NULLS LAST, "r"."sk1" ASC NULLS LAST
   LIMIT $22;
+
+-- MirrorRepository.findPage — the grid page projected (`nodes { id pfaId category monthlyRate forecastStart planCost }`)
+-- $1 = 'ORG-SAMPLE'
+-- $2 = 'ORG-SAMPLE'
+-- $3 = '00000000-0000-4000-8000-000000000001'
+-- $4 = 'Cranes'
+-- $5 = 'Rental'
+-- $6 = '2026-01-01'
+-- $7 = '2026-12-31'
+-- $8 = 101
+-- $9 = 'ORG-SAMPLE'
+-- $10 = 'ORG-SAMPLE'
+-- $11 = 'ORG-SAMPLE'
+-- $12 = '00000000-0000-4000-8000-000000000001'
+-- $13 = 'ORG-SAMPLE'
+-- $14 = 'ORG-SAMPLE'
+-- $15 = 'ORG-SAMPLE'
+-- $16 = '00000000-0000-4000-8000-000000000001'
+-- $17 = 'Cranes'
+-- $18 = 'Rental'
+-- $19 = '2026-01-01'
+-- $20 = '2026-12-31'
+-- $21 = 101
+-- $22 = 101
+/* prepared */  SELECT r.id, CASE WHEN r.data IS NOT NULL THEN "r"."organization_id" END AS "organization_id", CASE WHEN r.data IS NOT NULL THEN "r"."pfa_id" END AS "pfa_id", CASE WHEN r.data IS NOT NULL THEN "r"."version" END AS "version", CASE WHEN r.data IS NOT NULL THEN "r"."pems_version" END AS "pems_version", CASE WHEN r.data IS NOT NULL THEN "r"."last_synced_at" END AS "last_synced_at", CASE WHEN r.data IS NOT NULL THEN "r"."removed_from_pems_at" END AS "removed_from_pems_at", CASE WHEN r.data IS NOT NULL THEN "r"."draft_id" END AS "draft_id", r.data,
+        CASE WHEN r.data IS NULL THEN CASE WHEN ("r"."monthly_rate"::float8 IS NULL OR "r"."monthly_rate"::float8 = 0 OR (abs("r"."monthly_rate"::float8) >= 1e-4 AND abs("r"."monthly_rate"::float8) < 1e15)) AND ("r"."forecast_start" IS NULL OR "r"."forecast_start" BETWEEN '0001-01-01'::date AND '9999-12-31'::date) AND ((CASE
+  WHEN r.source = 'Purchase' THEN coalesce(r.purchase_price::float8, 0::float8)
+  WHEN "r"."original_start" IS NULL OR "r"."original_end" IS NULL OR r.monthly_rate IS NULL THEN 0::float8
+  ELSE (greatest(0, "r"."original_end" - "r"."original_start")::float8 / '30.44'::float8) * r.monthly_rate::float8
+END) IS NULL OR (CASE
+  WHEN r.source = 'Purchase' THEN coalesce(r.purchase_price::float8, 0::float8)
+  WHEN "r"."original_start" IS NULL OR "r"."original_end" IS NULL OR r.monthly_rate IS NULL THEN 0::float8
+  ELSE (greatest(0, "r"."original_end" - "r"."original_start")::float8 / '30.44'::float8) * r.monthly_rate::float8
+END) = 0 OR (abs((CASE
+  WHEN r.source = 'Purchase' THEN coalesce(r.purchase_price::float8, 0::float8)
+  WHEN "r"."original_start" IS NULL OR "r"."original_end" IS NULL OR r.monthly_rate IS NULL THEN 0::float8
+  ELSE (greatest(0, "r"."original_end" - "r"."original_start")::float8 / '30.44'::float8) * r.monthly_rate::float8
+END)) >= 1e-4 AND abs((CASE
+  WHEN r.source = 'Purchase' THEN coalesce(r.purchase_price::float8, 0::float8)
+  WHEN "r"."original_start" IS NULL OR "r"."original_end" IS NULL OR r.monthly_rate IS NULL THEN 0::float8
+  ELSE (greatest(0, "r"."original_end" - "r"."original_start")::float8 / '30.44'::float8) * r.monthly_rate::float8
+END)) < 1e15)) AND current_setting('extra_float_digits')::int > 0 THEN row_to_json(node_fields)::text END END AS node_json,
+        "r"."sk0", "r"."sk1"
+      FROM (SELECT * FROM ((
+    SELECT r.id, r.organization_id, r.pfa_id, r.version, r.pems_version, r.last_synced_at, r.removed_from_pems_at, r.draft_id, "r"."category", "r"."class", "r"."source", "r"."dor", "r"."area_silo", "r"."manufacturer", "r"."model", "r"."contract", "r"."equipment", "r"."monthly_rate", "r"."purchase_price", "r"."original_start", "r"."original_end", "r"."forecast_start", "r"."forecast_end", "r"."actual_start", "r"."actual_end", "r"."is_actualized", "r"."has_actuals", "r"."has_plan", "r"."is_discontinued", "r"."is_funds_transferable", NULL::jsonb AS data, "r"."forecast_start" AS "sk0", "r"."id" AS "sk1"
+    FROM (
+  SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
+         NULL::bigint AS draft_id, false AS has_draft, m.data, m.search_text, "m"."category", "m"."class", "m"."source", "m"."dor", "m"."area_silo", "m"."manufacturer", "m"."model", "m"."contract", "m"."equipment", "m"."monthly_rate", "m"."purchase_price", "m"."original_start", "m"."original_end", "m"."forecast_start", "m"."forecast_end", "m"."actual_start", "m"."actual_end", "m"."is_actualized", "m"."has_actuals", "m"."has_plan", "m"."is_discontinued", "m"."is_funds_transferable"
+  FROM pfa_mirror m
+  WHERE m.organization_id = $1
+    AND NOT EXISTS (SELECT 1 FROM pfa_modification d
+                    WHERE d.organization_id = $2 AND d.mirror_id = m.id AND (d.sync_state IN ('committed', 'syncing') OR (d.session_id = $3 AND d.sync_state IN ('draft', 'conflict'))))) AS r
+    WHERE (("r"."category" = $4::text AND "r"."source" = $5::text AND "r"."forecast_start" >= $6::date AND "r"."forecast_end" <= $7::date) AND r.is_discontinued IS NOT TRUE AND r.removed_from_pems_at IS NULL)
+    ORDER BY "r"."forecast_start" ASC NULLS LAST, "r"."id" ASC NULLS LAST
+    LIMIT $8) UNION ALL (
+    SELECT r.id, r.organization_id, r.pfa_id, r.version, r.pems_version, r.last_synced_at, r.removed_from_pems_at, r.draft_id, NULL::text AS "category", NULL::text AS "class", NULL::text AS "source", NULL::text AS "dor", NULL::text AS "area_silo", NULL::text AS "manufacturer", NULL::text AS "model", NULL::text AS "contract", NULL::text AS "equipment", NULL::numeric AS "monthly_rate", NULL::numeric AS "purchase_price", NULL::date AS "original_start", NULL::date AS "original_end", NULL::date AS "forecast_start", NULL::date AS "forecast_end", NULL::date AS "actual_start", NULL::date AS "actual_end", NULL::boolean AS "is_actualized", NULL::boolean AS "has_actuals", NULL::boolean AS "has_plan", NULL::boolean AS "is_discontinued", NULL::boolean AS "is_funds_transferable", r.data, "r"."forecast_start" AS "sk0", "r"."id" AS "sk1"
+    FROM ((
+  SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
+         NULL::bigint AS draft_id, false AS has_draft, p.data, p.search_text, "p"."category", "p"."class", "p"."source", "p"."dor", "p"."area_silo", "p"."manufacturer", "p"."model", "p"."contract", "p"."equipment", "p"."monthly_rate", "p"."purchase_price", "p"."original_start", "p"."original_end", "p"."forecast_start", "p"."forecast_end", "p"."actual_start", "p"."actual_end", "p"."is_actualized", "p"."has_actuals", "p"."has_plan", "p"."is_discontinued", "p"."is_funds_transferable"
+  FROM pfa_pending_record p
+  JOIN pfa_mirror m ON m.organization_id = $9 AND m.id = p.id
+  WHERE p.organization_id = $10 AND NOT EXISTS (SELECT 1 FROM pfa_modification d WHERE d.organization_id = $11 AND d.session_id = $12 AND d.sync_state IN ('draft', 'conflict') AND d.mirror_id = p.id))
+  UNION ALL (
+  SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
+         d.id AS draft_id, true AS has_draft, j.data,
+         pfa_search_text(m.pfa_id, j.data) AS search_text, CASE WHEN d.delta ? 'category' THEN pfa_text(d.delta -> 'category')
+  WHEN p.id IS NOT NULL THEN "p"."category" ELSE "m"."category" END AS "category", CASE WHEN d.delta ? 'class' THEN pfa_text(d.delta -> 'class')
+  WHEN p.id IS NOT NULL THEN "p"."class" ELSE "m"."class" END AS "class", CASE WHEN d.delta ? 'source' THEN pfa_text(d.delta -> 'source')
+  WHEN p.id IS NOT NULL THEN "p"."source" ELSE "m"."source" END AS "source", CASE WHEN d.delta ? 'dor' THEN pfa_text(d.delta -> 'dor')
+  WHEN p.id IS NOT NULL THEN "p"."dor" ELSE "m"."dor" END AS "dor", CASE WHEN d.delta ? 'areaSilo' THEN pfa_text(d.delta -> 'areaSilo')
+  WHEN p.id IS NOT NULL THEN "p"."area_silo" ELSE "m"."area_silo" END AS "area_silo", CASE WHEN d.delta ? 'manufacturer' THEN pfa_text(d.delta -> 'manufacturer')
+  WHEN p.id IS NOT NULL THEN "p"."manufacturer" ELSE "m"."manufacturer" END AS "manufacturer", CASE WHEN d.delta ? 'model' THEN pfa_text(d.delta -> 'model')
+  WHEN p.id IS NOT NULL THEN "p"."model" ELSE "m"."model" END AS "model", CASE WHEN d.delta ? 'contract' THEN pfa_text(d.delta -> 'contract')
+  WHEN p.id IS NOT NULL THEN "p"."contract" ELSE "m"."contract" END AS "contract", CASE WHEN d.delta ? 'equipment' THEN pfa_text(d.delta -> 'equipment')
+  WHEN p.id IS NOT NULL THEN "p"."equipment" ELSE "m"."equipment" END AS "equipment", CASE WHEN d.delta ? 'monthlyRate' THEN pfa_money(d.delta -> 'monthlyRate')
+  WHEN p.id IS NOT NULL THEN "p"."monthly_rate" ELSE "m"."monthly_rate" END AS "monthly_rate", CASE WHEN d.delta ? 'purchasePrice' THEN pfa_money(d.delta -> 'purchasePrice')
+  WHEN p.id IS NOT NULL THEN "p"."purchase_price" ELSE "m"."purchase_price" END AS "purchase_price", CASE WHEN d.delta ? 'originalStart' THEN pfa_date(d.delta -> 'originalStart')
+  WHEN p.id IS NOT NULL THEN "p"."original_start" ELSE "m"."original_start" END AS "original_start", CASE WHEN d.delta ? 'originalEnd' THEN pfa_date(d.delta -> 'originalEnd')
+  WHEN p.id IS NOT NULL THEN "p"."original_end" ELSE "m"."original_end" END AS "original_end", CASE WHEN d.delta ? 'forecastStart' THEN pfa_date(d.delta -> 'forecastStart')
+  WHEN p.id IS NOT NULL THEN "p"."forecast_start" ELSE "m"."forecast_start" END AS "forecast_start", CASE WHEN d.delta ? 'forecastEnd' THEN pfa_date(d.delta -> 'forecastEnd')
+  WHEN p.id IS NOT NULL THEN "p"."forecast_end" ELSE "m"."forecast_end" END AS "forecast_end", CASE WHEN d.delta ? 'actualStart' THEN pfa_date(d.delta -> 'actualStart')
+  WHEN p.id IS NOT NULL THEN "p"."actual_start" ELSE "m"."actual_start" END AS "actual_start", CASE WHEN d.delta ? 'actualEnd' THEN pfa_date(d.delta -> 'actualEnd')
+  WHEN p.id IS NOT NULL THEN "p"."actual_end" ELSE "m"."actual_end" END AS "actual_end", CASE WHEN d.delta ? 'isActualized' THEN pfa_bool(d.delta -> 'isActualized')
+  WHEN p.id IS NOT NULL THEN "p"."is_actualized" ELSE "m"."is_actualized" END AS "is_actualized", CASE WHEN d.delta ? 'hasActuals' THEN pfa_bool(d.delta -> 'hasActuals')
+  WHEN p.id IS NOT NULL THEN "p"."has_actuals" ELSE "m"."has_actuals" END AS "has_actuals", CASE WHEN d.delta ? 'hasPlan' THEN pfa_bool(d.delta -> 'hasPlan')
+  WHEN p.id IS NOT NULL THEN "p"."has_plan" ELSE "m"."has_plan" END AS "has_plan", CASE WHEN d.delta ? 'isDiscontinued' THEN pfa_bool(d.delta -> 'isDiscontinued')
+  WHEN p.id IS NOT NULL THEN "p"."is_discontinued" ELSE "m"."is_discontinued" END AS "is_discontinued", CASE WHEN d.delta ? 'isFundsTransferable' THEN pfa_bool(d.delta -> 'isFundsTransferable')
+  WHEN p.id IS NOT NULL THEN "p"."is_funds_transferable" ELSE "m"."is_funds_transferable" END AS "is_funds_transferable"
+  FROM pfa_modification d
+  JOIN pfa_mirror m ON m.organization_id = $13 AND m.id = d.mirror_id
+  LEFT JOIN pfa_pending_record p ON p.organization_id = $14 AND p.id = d.mirror_id
+  -- OFFSET 0 keeps the merged document computed once: inlined, every parse function rebuilt it.
+  CROSS JOIN LATERAL (SELECT coalesce(p.data, m.data) || d.delta AS data OFFSET 0) j
+  WHERE d.organization_id = $15 AND d.session_id = $16 AND d.sync_state IN ('draft', 'conflict'))) AS r
+    WHERE (("r"."category" = $17::text AND "r"."source" = $18::text AND "r"."forecast_start" >= $19::date AND "r"."forecast_end" <= $20::date) AND r.is_discontinued IS NOT TRUE AND r.removed_from_pems_at IS NULL)
+    ORDER BY "r"."forecast_start" ASC NULLS LAST, "r"."id" ASC NULLS LAST
+    LIMIT $21)) AS r
+    ORDER BY "r"."sk0" ASC NULLS LAST, "r"."sk1" ASC NULLS LAST
+    LIMIT $22) AS r CROSS JOIN LATERAL (SELECT r.id::text AS "id", "r"."pfa_id" AS "pfaId", "r"."category" AS "category", ("r"."monthly_rate"::float8 + 0::float8) AS "monthlyRate", "r"."forecast_start" AS "forecastStart", ((CASE
+  WHEN r.source = 'Purchase' THEN coalesce(r.purchase_price::float8, 0::float8)
+  WHEN "r"."original_start" IS NULL OR "r"."original_end" IS NULL OR r.monthly_rate IS NULL THEN 0::float8
+  ELSE (greatest(0, "r"."original_end" - "r"."original_start")::float8 / '30.44'::float8) * r.monthly_rate::float8
+END) + 0::float8) AS "planCost") AS node_fields
+      ORDER BY "r"."sk0" ASC NULLS LAST, "r"."sk1" ASC NULLS LAST;
 
 -- MirrorRepository.count — totalCount
 -- $1 = 'ORG-SAMPLE'

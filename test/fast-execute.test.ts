@@ -15,6 +15,9 @@ import { insertRecords } from './helpers/fixtures.js';
 
 const ORG = 'FXA';
 const SESSION = 'fx-s1';
+/** Records whose values are hard to write as JSON exactly (projected pages), and ones JSON cannot carry. */
+const PROJECTED = 'PJA';
+const UNSAFE = 'PJB';
 let fast: TestApp;
 let plain: TestApp;
 let ids: string[];
@@ -48,7 +51,7 @@ async function both(
   const send = async (app: TestApp) => {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
-      authorization: `Bearer ${await app.token('editor', [ORG, 'HOLNG'], 'fx-user')}`,
+      authorization: `Bearer ${await app.token('editor', [ORG, 'HOLNG', PROJECTED, UNSAFE], 'fx-user')}`,
     };
     if (session) headers['x-session-id'] = session;
     const res = await fetch(`${app.url}/graphql`, {
@@ -326,6 +329,195 @@ describe('errors: graphql-js writes them, no root resolver runs twice', () => {
         `{ pfaRecords(organizationId: "${ORG}", first: 2) { nodes { id history(first: 0) { version } } } }`,
       );
     expect(stats().fallback).toBe(before.fallback + 10);
+  });
+});
+
+describe('projected pages: untouched records written as JSON by PostgreSQL', () => {
+  /** Every field a projected page can carry (record-json.ts), with aliases and a repeated field. */
+  const PROJECTABLE = `__typename id organizationId pfaId category class source dor areaSilo
+    manufacturer model contract equipment monthlyRate purchasePrice originalStart originalEnd
+    forecastStart forecastEnd actualStart actualEnd isActualized hasActuals hasPlan isDiscontinued
+    isFundsTransferable version pemsVersion viewKey planCost forecastCost actualCost variance
+    forecastSlipDays startSlipDays forecastDurationDays planDurationDays
+    rate: monthlyRate kind: __typename category`;
+  const rental = (extra: Record<string, unknown>) => ({
+    category: 'Cranes',
+    source: 'Rental',
+    originalStart: '2025-01-10',
+    originalEnd: '2025-06-30',
+    forecastStart: '2025-02-01',
+    forecastEnd: '2025-07-31',
+    ...extra,
+  });
+
+  beforeAll(async () => {
+    await insertRecords(fast.database.db, PROJECTED, 25, [
+      {
+        pfaId: 'PJ-TEXT',
+        data: rental({
+          category: 'Cranes, "big" \\ ünï\n\t\u0001\u001f\u007f 😀 \u2028 </script>',
+          model: '',
+          manufacturer: '\\u0041 "quoted"',
+        }),
+      },
+      { pfaId: 'PJ-RATE-TENTH', data: rental({ monthlyRate: '0.1' }) },
+      { pfaId: 'PJ-RATE-DIGITS', data: rental({ monthlyRate: '1234.567890123456789' }) },
+      { pfaId: 'PJ-RATE-LARGE', data: rental({ monthlyRate: 999999999999.99 }) },
+      // A negative rate is no amount (null): its costs are 0.
+      { pfaId: 'PJ-NEGATIVE', data: rental({ monthlyRate: -5, forecastEnd: '2025-02-01' }) },
+      { pfaId: 'PJ-BACKWARDS', data: rental({ monthlyRate: 3000, forecastEnd: '2024-12-01' }) },
+      { pfaId: 'PJ-PURCHASE', data: { category: 'Trucks', source: 'Purchase', purchasePrice: '250000.5' } },
+      { pfaId: 'PJ-PURCHASE-NO-PRICE', data: { category: 'Trucks', source: 'Purchase', monthlyRate: 10 } },
+      { pfaId: 'PJ-NO-DATES', data: { category: 'Misc', monthlyRate: 1000, isActualized: 'yes' } },
+      {
+        pfaId: 'PJ-ACTUALS',
+        data: rental({
+          monthlyRate: 4321.09,
+          isActualized: true,
+          hasActuals: 1,
+          actualStart: '2025-03-01',
+          actualEnd: '2025-05-15',
+        }),
+      },
+      { pfaId: 'PJ-YEAR-ONE', data: rental({ forecastStart: '0001-01-01', originalEnd: '9999-12-31' }) },
+    ]);
+    // The same values in a record JSON cannot carry exactly: the page is read the ordinary way.
+    await insertRecords(fast.database.db, UNSAFE, 3, [
+      { pfaId: 'PJ-TINY', data: rental({ monthlyRate: '0.00001' }) },
+      { pfaId: 'PJ-HUGE', data: { source: 'Purchase', purchasePrice: '1000000000000000' } },
+      // A rate JSON carries, but a variance of 9 days at it is 3e-5 (JavaScript writes 0.00003).
+      { pfaId: 'PJ-RATE-SMALL', data: rental({ monthlyRate: '0.0001' }) },
+    ]);
+    // Drafts of the session on some records: the page mixes JSON and records.
+    const { rows } = await fast.database.pool.query<{ id: string }>(
+      `SELECT id FROM pfa_mirror WHERE organization_id = $1 ORDER BY id LIMIT 4`,
+      [PROJECTED],
+    );
+    for (const { id } of rows) {
+      const r = await fast.gql(
+        `mutation($id: ID!) { updatePfaRecord(input: { id: $id, expectedVersion: 0, changes: { monthlyRate: 12.5, category: "Drafted \\"x\\"" } }) { record { id } } }`,
+        { variables: { id }, session: SESSION, token: await fast.token('editor', [PROJECTED], 'fx-user') },
+      );
+      expect(r.errors).toBeUndefined();
+    }
+  }, 60_000);
+
+  const projection = () => ({ ...fast.services.mirror.projection });
+
+  it.each([
+    ['with the session (drafts among the records)', SESSION],
+    ['without a session', null],
+  ])('every projectable field, hard values, each order, page after page: %s', async (...row) => {
+    const session = row[1];
+    const before = projection();
+    const orders = ['[]', '[FORECAST_START_ASC]', '[MONTHLY_RATE_DESC, PFA_ID_ASC]', '[CATEGORY_ASC]'];
+    let pages = 0;
+    for (const orderBy of orders) {
+      let after: string | null = null;
+      for (;;) {
+        const { body } = await both(
+          `query($after: String) { pfaRecords(organizationId: "${PROJECTED}", first: 7, after: $after, orderBy: ${orderBy}) {
+             totalCount nodes { ${PROJECTABLE} } pageInfo { hasNextPage endCursor } } }`,
+          { after },
+          { session },
+        );
+        const page = (body as { data: { pfaRecords: { pageInfo: { hasNextPage: boolean } } } }).data
+          .pfaRecords;
+        pages += 1;
+        if (!page.pageInfo.hasNextPage) break;
+        // The masked answer hides the cursor: read it from the server that wrote it.
+        const next: { data?: { pfaRecords: { pageInfo: { endCursor: string } } } } = await fast.gql(
+          `query($after: String) { pfaRecords(organizationId: "${PROJECTED}", first: 7, after: $after, orderBy: ${orderBy}) { pageInfo { endCursor } } }`,
+          { variables: { after }, session, token: await fast.token('editor', [PROJECTED], 'fx-user') },
+        );
+        after = next.data?.pfaRecords.pageInfo.endCursor ?? null;
+      }
+    }
+    expect(pages).toBeGreaterThanOrEqual(4 * 5); // 30-odd live records, 7 a page
+    const now = projection();
+    expect(now.pages - before.pages).toBeGreaterThanOrEqual(pages);
+    expect(now.rereads).toBe(before.rereads);
+    // graphql-js alone never reads a projected page.
+    expect(plain.services.mirror.projection.pages).toBe(0);
+  });
+
+  it('the answers carry the hard values (not two equal wrong answers)', async () => {
+    const { body } = await both(
+      `{ pfaRecords(organizationId: "${PROJECTED}", first: 100, orderBy: [PFA_ID_ASC]) { nodes { pfaId category manufacturer monthlyRate forecastCost actualCost variance forecastSlipDays } } }`,
+      undefined,
+      { session: null },
+    );
+    const nodes = (body as { data: { pfaRecords: { nodes: Record<string, unknown>[] } } }).data.pfaRecords
+      .nodes;
+    const of = (pfaId: string) => nodes.find((n) => n.pfaId === pfaId);
+    expect(of('PJ-TEXT')).toMatchObject({
+      category: 'Cranes, "big" \\ ünï\n\t\u0001\u001f\u007f 😀 \u2028 </script>',
+      manufacturer: '\\u0041 "quoted"',
+    });
+    expect(of('PJ-RATE-TENTH')?.monthlyRate).toBe(0.1);
+    expect(of('PJ-RATE-DIGITS')?.monthlyRate).toBe(1234.567890123456789);
+    expect(of('PJ-NEGATIVE')).toMatchObject({ monthlyRate: null, forecastCost: 0, variance: 0 });
+    expect(of('PJ-BACKWARDS')).toMatchObject({ forecastCost: 0, forecastSlipDays: -211 });
+    expect(of('PJ-ACTUALS')?.actualCost).toBeCloseTo((75 / 30.44) * 4321.09, 6);
+  });
+
+  it.each([
+    ['a rate below 1e-4', 'PJ-TINY', 'monthlyRate'],
+    ['a price of 1e15', 'PJ-HUGE', 'purchasePrice planCost'],
+    ['a variance below 1e-4', 'PJ-RATE-SMALL', 'variance'],
+  ])(
+    'a value JSON cannot carry exactly (%s): the page is read again the ordinary way, same answer',
+    async (...row) => {
+      const [, pfaId, fields] = row;
+      const before = projection();
+      await both(
+        `{ pfaRecords(organizationId: "${UNSAFE}", first: 10, filter: { pfaId: { eq: "${pfaId}" } }) { nodes { id pfaId ${fields} } } }`,
+      );
+      const now = projection();
+      expect(now.pages).toBe(before.pages + 1);
+      expect(now.rereads).toBe(before.rereads + 1);
+      // The same page without the field that JSON cannot carry is projected.
+      await both(
+        `{ pfaRecords(organizationId: "${UNSAFE}", first: 10, filter: { pfaId: { eq: "${pfaId}" } }) { nodes { id pfaId } } }`,
+      );
+      expect(projection().rereads).toBe(now.rereads);
+    },
+  );
+
+  it('a request graphql-js finishes (another root field fails) completes the projected records through the resolvers', async () => {
+    const before = { ...projection(), ...stats() };
+    const { body } = await both(
+      `{ pfaRecords(organizationId: "${PROJECTED}", first: 50) { nodes { ${PROJECTABLE} } } bad: pfaRecord(id: "abc") { id } }`,
+    );
+    expect((body as { errors?: unknown[] }).errors).toHaveLength(1);
+    expect(
+      (body as { data: { pfaRecords: { nodes: unknown[] } } }).data.pfaRecords.nodes.length,
+    ).toBeGreaterThan(30);
+    expect(projection().pages).toBe(before.pages + 1);
+    expect(stats().fallback).toBe(before.fallback + 1);
+  });
+
+  it.each([
+    ['a field it does not carry', 'id lastSyncedAt'],
+    ['a document', 'id data'],
+    ['a fragment', 'id ... on PfaRecord { category }'],
+    ['a directive', 'id category @include(if: true)'],
+    ['a field with arguments', 'id history(first: 1) { version }'],
+  ])('not projected: %s', async (...row) => {
+    const before = projection();
+    await both(`{ pfaRecords(organizationId: "${PROJECTED}", first: 20) { nodes { ${row[1]} } } }`);
+    expect(projection().pages).toBe(before.pages);
+  });
+
+  it('not projected: edges, or nodes twice', async () => {
+    const before = projection();
+    await both(
+      `{ pfaRecords(organizationId: "${PROJECTED}", first: 5) { edges { node { id } } nodes { id } } }`,
+    );
+    await both(
+      `{ pfaRecords(organizationId: "${PROJECTED}", first: 5) { a: nodes { id } b: nodes { pfaId } } }`,
+    );
+    expect(projection().pages).toBe(before.pages);
   });
 });
 

@@ -29,6 +29,11 @@ export interface MergedRecord {
   draftId: string | null;
 }
 
+/** Which view of a record a session sees (PfaRecord.viewKey): `base`, or `session:<id>`. */
+export function viewKeyOf(sessionId: string | null): string {
+  return sessionId === null ? 'base' : `session:${sessionId}`;
+}
+
 /** The record keys of a merged record as typed values (read from `data` once per object). */
 export function valuesOf(record: MergedRecord): RecordValues {
   if (record.values) return record.values;

@@ -29,6 +29,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
+import { COMPLETES_RAW_JSON, RawJson } from './raw-json.js';
 
 /**
  * A faster executor for the read queries that make up nearly all traffic (issue 11), with
@@ -238,6 +239,7 @@ export function createFastExecutor(schema: GraphQLSchema): FastExecutor {
       args: [],
       infos: [],
     };
+    (context as Record<symbol, unknown>)[COMPLETES_RAW_JSON] = true;
     // Call every root resolver first, as graphql-js does.
     const calls: Replay[] = plan.roots.map((field) => {
       const path: Path = { prev: undefined, key: field.key, typename: field.parentType.name };
@@ -592,6 +594,8 @@ function presentCompleter(
     const typename = type.name;
     const template = shapeOf(fields);
     const complete = (source: unknown, run: Run, path: Path | undefined): unknown => {
+      // An object its resolver already wrote as JSON (the run's context says it may: raw-json.ts).
+      if (source instanceof RawJson) return source;
       if (source instanceof Error) throw new Fallback('a resolver returned an error');
       // Every object of this selection set starts as a copy of one template: one hidden class,
       // its properties in the answer's order (JSON.stringify's fast path, no dictionary objects).

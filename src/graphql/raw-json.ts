@@ -47,6 +47,19 @@ export class RawJson {
 }
 
 /**
+ * Marks a request context whose answer is completed by the compiled executor
+ * (src/graphql/fast-execute.ts), which places a RawJson met where an object is due as it is (set
+ * before any resolver runs). A resolver may then answer an object with a RawJson subclass that
+ * also stands for the object (src/graphql/projected-record.ts); without the mark it would still
+ * be correct, but read as JSON only to be parsed back.
+ */
+export const COMPLETES_RAW_JSON = Symbol('completesRawJson');
+
+export function completesRawJson(context: unknown): boolean {
+  return (context as Record<symbol, unknown> | null)?.[COMPLETES_RAW_JSON] === true;
+}
+
+/**
  * JSON.stringify(value), except that each RawJson in it is written as its text, not re-encoded.
  * Synchronous: the list of values met lives only during this call's JSON.stringify.
  */

@@ -1,7 +1,7 @@
 import { GraphQLError, GraphQLScalarType, Kind, type GraphQLResolveInfo } from 'graphql';
 import { DateTimeResolver, JSONObjectResolver, JSONResolver, LocalDateResolver } from 'graphql-scalars';
 import { badInput, notFound, forbidden } from '../domain/errors.js';
-import { costsOf, slipsOf, valuesOf, type MergedRecord } from '../domain/merged-record.js';
+import { costsOf, slipsOf, valuesOf, viewKeyOf, type MergedRecord } from '../domain/merged-record.js';
 import type { RecordValues } from '../domain/record-values.js';
 import { validateChanges, validateReason } from '../domain/draft-rules.js';
 import { parseLocalDate, textProblem } from '../domain/values.js';
@@ -28,6 +28,7 @@ import {
 import { addHints } from './hints.js';
 import { auditEvents, pfaRecordAsOf, pfaRecordsAsOf } from './history-resolvers.js';
 import { columnScalars, timelineBars } from './timeline-resolvers.js';
+import { completesRawJson, ProjectedRecord, projectedFields } from './projected-record.js';
 import { subscriptionResolvers } from '../events/subscription-resolvers.js';
 
 const MAX_FIRST = 1000;
@@ -120,7 +121,7 @@ const pfaRecordResolvers: PfaRecordResolvers<GraphqlContext, MergedRecord> = {
   version: (r) => r.version,
   pemsVersion: (r) => r.pemsVersion,
   lastSyncedAt: (r) => r.lastSyncedAt,
-  viewKey: (r) => (r.sessionId === null ? 'base' : `session:${r.sessionId}`),
+  viewKey: (r) => viewKeyOf(r.sessionId),
   removedFromPemsAt: (r) => r.removedFromPemsAt,
   planCost: (r) => costsOf(r).planCost,
   forecastCost: (r) => costsOf(r).forecastCost,
@@ -204,21 +205,25 @@ export const resolvers: Resolvers<GraphqlContext> = {
         : null;
       const wantCount = selects(info, 'totalCount');
       const withData = connectionSelectsRecordData(info);
-      const request = { filter, orderBy, first: size, after: position, withData };
+      // Plain fields only, answered by the compiled executor: untouched records come as JSON.
+      const fields = completesRawJson(ctx) ? projectedFields(info) : null;
+      const project = fields && { fields, viewKey: viewKeyOf(scope.sessionId) };
+      const request = { filter, orderBy, first: size, after: position, withData, project };
       const [page, totalCount] = await Promise.all([
         ctx.services.mirror.findPage(scope, request, ordering),
         wantCount ? ctx.services.mirror.count(scope, filter) : Promise.resolve(0),
       ]);
       const rows = backward ? [...page.rows].reverse() : page.rows;
       const loader = ctx.loaders.record(scope);
-      const nodes = rows.map((row) => {
+      const nodes: MergedRecord[] = rows.map((row) => {
+        if (row.json !== undefined) return new ProjectedRecord(row.json, row.id, fields ?? [], scope);
         loader.prime(row.record.id, row.record);
         return row.record;
       });
       // Cursors cost an encryption each: only for the edges a client asked for, and the page's ends.
       const cursor = (row: (typeof rows)[number]) => ctx.services.cursors.encode(binding, row.sortValues);
       const edges = selects(info, 'edges')
-        ? rows.map((row) => ({ cursor: cursor(row), node: row.record }))
+        ? rows.map((row, i) => ({ cursor: cursor(row), node: nodes[i] as MergedRecord }))
         : [];
       const firstRow = rows[0];
       const lastRow = rows.at(-1);

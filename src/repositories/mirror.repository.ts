@@ -5,6 +5,7 @@ import type { MergedRecord } from '../domain/merged-record.js';
 import { RECORD_FIELDS } from '../domain/record-fields.js';
 import { valuesFromColumns } from '../domain/record-values.js';
 import { coveringIndexPage, genericPlanSafe } from './page-plan.js';
+import { recordJson, type ProjectedField } from './record-json.js';
 import {
   afterCondition,
   compileFilter,
@@ -38,13 +39,22 @@ export interface PageRequest {
    * document to serialise, send and parse per row. Default true.
    */
   withData?: boolean;
+  /**
+   * Write the untouched records of the page as JSON objects of these fields instead
+   * (record-json.ts): their rows then carry `json` and no record. Records with a modification
+   * still come as records. Implies `withData: false`.
+   */
+  project?: { fields: readonly ProjectedField[]; viewKey: string } | null;
 }
 
-export interface PageRow {
-  record: MergedRecord;
+export type PageRow = (
+  | { record: MergedRecord; json?: undefined }
+  /** A record of a projected page as its JSON object text (record-json.ts). */
+  | { record?: undefined; json: string; id: string }
+) & {
   /** Values of the ordering keys, for the cursor. */
   sortValues: unknown[];
-}
+};
 
 interface MergedRow {
   id: string;
@@ -57,6 +67,8 @@ interface MergedRow {
   draft_id: string | null;
   /** Null (or absent) when the read took the typed columns (aliased to the record keys) instead. */
   data?: Record<string, unknown> | null;
+  /** A projected page's JSON text of an untouched record. */
+  node_json?: string | null;
   [sortKey: `sk${number}`]: unknown;
 }
 
@@ -96,8 +108,34 @@ const TOUCHED_TYPED_COLUMNS = sql`${BASE_COLUMNS}, ${sql.join(
   RECORD_FIELDS.map((f) => sql`NULL::${sql.raw(NULL_OF[f.type])} AS ${sql.ref(f.key)}`),
 )}, r.data`;
 
+/**
+ * A projected page's halves: the typed columns under their own names (record-json.ts reads them
+ * as `r.<column>`), NULL for records with a modification, which come as their merged document.
+ */
+const UNTOUCHED_STORED_COLUMNS = sql`${BASE_COLUMNS}, ${sql.join(
+  RECORD_FIELDS.map((f) => sql.ref(`r.${f.column}`)),
+)}, NULL::jsonb AS data`;
+const TOUCHED_STORED_COLUMNS = sql`${BASE_COLUMNS}, ${sql.join(
+  RECORD_FIELDS.map((f) => sql`NULL::${sql.raw(NULL_OF[f.type])} AS ${sql.ref(f.column)}`),
+)}, r.data`;
+/** Outside a projected page's JSON, only the records with a modification need their columns. */
+const PROJECTED_OUTPUT = sql.join(
+  [
+    'organization_id',
+    'pfa_id',
+    'version',
+    'pems_version',
+    'last_synced_at',
+    'removed_from_pems_at',
+    'draft_id',
+  ].map((c) => sql`CASE WHEN r.data IS NOT NULL THEN ${sql.ref(`r.${c}`)} END AS ${sql.ref(c)}`),
+);
+
 /** Reads of the mirror, always through the session-scoped merge. */
 export class MirrorRepository {
+  /** Projected pages read, and those read again the ordinary way (a value JSON could not carry exactly). */
+  readonly projection = { pages: 0, rereads: 0 };
+
   constructor(private readonly db: Db) {}
 
   /** The page's ordering; `backward` for `last`/`before` pages (rows come in reverse order). */
@@ -149,15 +187,40 @@ export class MirrorRepository {
     const prepared = genericPlanSafe(request.filter, ordering.keys[0]?.field ?? 'id')
       ? PREPARED_READ
       : PREPARED_READ_CUSTOM_PLAN;
-    const { rows } = await sql<MergedRow>`${sql.raw(prepared)}
-      SELECT * FROM (${untouchedHalf(typed ? UNTOUCHED_TYPED_COLUMNS : RECORD_COLUMNS)}
-        UNION ALL ${half(touched, typed ? TOUCHED_TYPED_COLUMNS : RECORD_COLUMNS)}) AS r
+    const project = request.project ?? null;
+    const columns: [RawBuilder<unknown>, RawBuilder<unknown>] = project
+      ? [UNTOUCHED_STORED_COLUMNS, TOUCHED_STORED_COLUMNS]
+      : typed
+        ? [UNTOUCHED_TYPED_COLUMNS, TOUCHED_TYPED_COLUMNS]
+        : [RECORD_COLUMNS, RECORD_COLUMNS];
+    const merged = sql`SELECT * FROM (${untouchedHalf(columns[0])} UNION ALL ${half(touched, columns[1])}) AS r
       ORDER BY ${ordering.outputOrderBy}
-      LIMIT ${limit}`.execute(this.db);
-    const page = rows.slice(0, request.first).map((row) => ({
-      record: toRecord(row, scope.sessionId),
-      sortValues: ordering.keys.map((_, i) => normaliseSortValue(row[`sk${i}`])),
-    }));
+      LIMIT ${limit}`;
+    let statement = merged;
+    if (project) {
+      // The JSON of the page's final rows only (after the LIMIT), not of every row sorted.
+      const json = recordJson(project.fields, project.viewKey);
+      statement = sql`SELECT r.id, ${PROJECTED_OUTPUT}, r.data,
+          CASE WHEN r.data IS NULL THEN ${json.value} END AS node_json,
+          ${sql.join(ordering.keys.map((_, i) => sql.ref(`r.sk${i}`)))}
+        FROM (${merged}) AS r ${json.join}
+        ORDER BY ${ordering.outputOrderBy}`;
+    }
+    const { rows } = await sql<MergedRow>`${sql.raw(prepared)} ${statement}`.execute(this.db);
+    const sortValues = (row: MergedRow) => ordering.keys.map((_, i) => normaliseSortValue(row[`sk${i}`]));
+    if (project) this.projection.pages += 1;
+    const page: PageRow[] = [];
+    for (const row of rows.slice(0, request.first)) {
+      if (!project || row.data)
+        page.push({ record: toRecord(row, scope.sessionId), sortValues: sortValues(row) });
+      else if (row.node_json)
+        page.push({ json: row.node_json, id: String(row.id), sortValues: sortValues(row) });
+      // A value the JSON cannot carry exactly (record-json.ts): the page the ordinary way.
+      else {
+        this.projection.rereads += 1;
+        return this.findPage(scope, { ...request, project: null, withData: false }, ordering);
+      }
+    }
     return { rows: page, hasNextPage: rows.length > request.first };
   }
 
