@@ -1,5 +1,5 @@
 /**
- * npx tsx bench/grid-load.ts [--seconds 10] [--connections 16] [--cpu-prof DIR] [--query grid|data]
+ * npx tsx bench/grid-load.ts [--seconds 10] [--connections 16] [--cpu-prof DIR] [--query grid|data|bars]
  *                            [--database pfa_bench] [--session demo-s001] [--env K=V,K=V]
  *
  * One short autocannon load of the grid-100 pattern (bench/patterns.ts RECORDS_QUERY, GRID_FILTER,
@@ -19,7 +19,7 @@ import { signToken } from '../src/auth/tokens.js';
 import { summariseProfile } from './cpu-profile.js';
 import { GraphqlClient } from './graphql-client.js';
 import { runLoad } from './load.js';
-import { GRID_FILTER, ORG, RECORDS_QUERY } from './patterns.js';
+import { GRID_FILTER, ORG, RECORDS_QUERY, TIMELINE_BARS_QUERY } from './patterns.js';
 import { startServer } from './server-handle.js';
 import { fmt } from './stats.js';
 
@@ -40,6 +40,15 @@ const QUERIES: Record<string, string> = {
   grid: RECORDS_QUERY,
   // The same page with the merged JSON document selected as well.
   data: RECORDS_QUERY.replace('nodes { ', 'nodes { data '),
+  // The timeline's Gantt bars of four months (about 20,000 at 1M records), one request.
+  bars: TIMELINE_BARS_QUERY,
+};
+const BARS_VARIABLES = {
+  org: ORG,
+  from: '2025-01-01',
+  to: '2025-04-30',
+  filter: { forecastStart: { gte: '2025-01-01', lt: '2025-05-01' } },
+  limit: 50000,
 };
 
 async function main(): Promise<void> {
@@ -84,12 +93,15 @@ async function main(): Promise<void> {
   try {
     const token = await signToken(jwtSecret, { sub: owner, orgs, role: 'editor' }, '2h');
     const headers = { authorization: `Bearer ${token}`, 'x-session-id': args.session };
-    const variables = { org: ORG, filter: GRID_FILTER, orderBy: ['FORECAST_START_ASC'], first: 100 };
+    const variables =
+      args.query === 'bars'
+        ? BARS_VARIABLES
+        : { org: ORG, filter: GRID_FILTER, orderBy: ['FORECAST_START_ASC'], first: 100 };
     const client = new GraphqlClient(server.url, headers);
-    for (let i = 0; i < 50; i++) await client.post(query, variables);
+    for (let i = 0; i < (args.query === 'bars' ? 5 : 50); i++) await client.post(query, variables);
     client.close();
     const r = await runLoad({
-      title: `grid-100 (${args.query})`,
+      title: args.query === 'bars' ? 'timelineBars, 4 months' : `grid-100 (${args.query})`,
       url: server.url,
       headers,
       query,

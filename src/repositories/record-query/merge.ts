@@ -1,4 +1,5 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { precompiled } from '../../db/precompiled.js';
 import { RECORD_FIELDS } from '../../domain/record-fields.js';
 import { parsedKey, type MergeScope } from './fields.js';
 
@@ -7,13 +8,18 @@ const relevantModification = (scope: MergeScope): RawBuilder<SqlBool> =>
     ? sql<SqlBool>`d.sync_state IN ('committed', 'syncing')`
     : sql<SqlBool>`(d.sync_state IN ('committed', 'syncing') OR (d.session_id = ${scope.sessionId} AND d.sync_state IN ('draft', 'conflict')))`;
 
-const MIRROR_OUTPUT = RECORD_FIELDS.map((f) => sql.ref(`m.${f.column}`));
-const OVERLAY_OUTPUT = RECORD_FIELDS.map((f) => sql.ref(`p.${f.column}`));
+// Constant column lists, compiled once (src/db/precompiled.ts).
+const MIRROR_OUTPUT = precompiled(sql.join(RECORD_FIELDS.map((f) => sql.ref(`m.${f.column}`))));
+const OVERLAY_OUTPUT = precompiled(sql.join(RECORD_FIELDS.map((f) => sql.ref(`p.${f.column}`))));
 // The caller's draft over "theirs": a key of the delta parsed by the mirror's own parse function,
 // every other field the overlay's (or the mirror's) typed column — no merged document is parsed.
-const MERGED_OUTPUT = RECORD_FIELDS.map(
-  (f) => sql`CASE WHEN d.delta ? ${sql.lit(f.key)} THEN ${parsedKey(sql`d.delta`, f)}
+const MERGED_OUTPUT = precompiled(
+  sql.join(
+    RECORD_FIELDS.map(
+      (f) => sql`CASE WHEN d.delta ? ${sql.lit(f.key)} THEN ${parsedKey(sql`d.delta`, f)}
     WHEN p.id IS NOT NULL THEN ${sql.ref(`p.${f.column}`)} ELSE ${sql.ref(`m.${f.column}`)} END AS ${sql.ref(f.column)}`,
+    ),
+  ),
 );
 
 /**
@@ -34,14 +40,14 @@ export function mergedBranches(scope: MergeScope): [RawBuilder<unknown>, RawBuil
   const relevant = relevantModification(scope);
   const untouched = sql`(
     SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
-           NULL::bigint AS draft_id, false AS has_draft, m.data, m.search_text, ${sql.join(MIRROR_OUTPUT)}
+           NULL::bigint AS draft_id, false AS has_draft, m.data, m.search_text, ${MIRROR_OUTPUT}
     FROM pfa_mirror m
     WHERE m.organization_id = ${org}
       AND NOT EXISTS (SELECT 1 FROM pfa_modification d
                       WHERE d.organization_id = ${org} AND d.mirror_id = m.id AND ${relevant}))`;
   const pending = (withoutOwn: RawBuilder<unknown>) => sql`
     SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
-           NULL::bigint AS draft_id, false AS has_draft, p.data, p.search_text, ${sql.join(OVERLAY_OUTPUT)}
+           NULL::bigint AS draft_id, false AS has_draft, p.data, p.search_text, ${OVERLAY_OUTPUT}
     FROM pfa_pending_record p
     JOIN pfa_mirror m ON m.organization_id = ${org} AND m.id = p.id
     WHERE p.organization_id = ${org} ${withoutOwn}`;
@@ -53,7 +59,7 @@ export function mergedBranches(scope: MergeScope): [RawBuilder<unknown>, RawBuil
     UNION ALL (
     SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
            d.id AS draft_id, true AS has_draft, j.data,
-           pfa_search_text(m.pfa_id, j.data) AS search_text, ${sql.join(MERGED_OUTPUT)}
+           pfa_search_text(m.pfa_id, j.data) AS search_text, ${MERGED_OUTPUT}
     FROM pfa_modification d
     JOIN pfa_mirror m ON m.organization_id = ${org} AND m.id = d.mirror_id
     LEFT JOIN pfa_pending_record p ON p.organization_id = ${org} AND p.id = d.mirror_id
@@ -72,7 +78,7 @@ export function mergedBranches(scope: MergeScope): [RawBuilder<unknown>, RawBuil
 export function untouchedById(organizationId: string, ids: RawBuilder<unknown>): RawBuilder<unknown> {
   return sql`(
     SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
-           NULL::bigint AS draft_id, false AS has_draft, m.data, m.search_text, ${sql.join(MIRROR_OUTPUT)}
+           NULL::bigint AS draft_id, false AS has_draft, m.data, m.search_text, ${MIRROR_OUTPUT}
     FROM pfa_mirror m
     WHERE m.organization_id = ${organizationId} AND m.id = ANY(${ids}))`;
 }
