@@ -1,5 +1,5 @@
 /**
- * npx tsx bench/grid-load.ts [--seconds 10] [--connections 16] [--cpu-prof DIR] [--query grid|data|bars]
+ * npx tsx bench/grid-load.ts [--seconds 10] [--connections 16] [--cpu-prof DIR] [--query grid|data|bars|kpi]
  *                            [--database pfa_bench] [--session demo-s001] [--env K=V,K=V]
  *
  * One short autocannon load of the grid-100 pattern (bench/patterns.ts RECORDS_QUERY, GRID_FILTER,
@@ -19,7 +19,7 @@ import { signToken } from '../src/auth/tokens.js';
 import { summariseProfile } from './cpu-profile.js';
 import { GraphqlClient } from './graphql-client.js';
 import { runLoad } from './load.js';
-import { GRID_FILTER, ORG, RECORDS_QUERY, TIMELINE_BARS_QUERY } from './patterns.js';
+import { GRID_FILTER, KPI_QUERY, ORG, RECORDS_QUERY, TIMELINE_BARS_QUERY } from './patterns.js';
 import { startServer } from './server-handle.js';
 import { fmt } from './stats.js';
 
@@ -42,6 +42,8 @@ const QUERIES: Record<string, string> = {
   data: RECORDS_QUERY.replace('nodes { ', 'nodes { data '),
   // The timeline's Gantt bars of four months (about 20,000 at 1M records), one request.
   bars: TIMELINE_BARS_QUERY,
+  // The KPI summary of the organization with the session's drafts.
+  kpi: KPI_QUERY,
 };
 const BARS_VARIABLES = {
   org: ORG,
@@ -96,7 +98,9 @@ async function main(): Promise<void> {
     const variables =
       args.query === 'bars'
         ? BARS_VARIABLES
-        : { org: ORG, filter: GRID_FILTER, orderBy: ['FORECAST_START_ASC'], first: 100 };
+        : args.query === 'kpi'
+          ? { org: ORG }
+          : { org: ORG, filter: GRID_FILTER, orderBy: ['FORECAST_START_ASC'], first: 100 };
     const client = new GraphqlClient(server.url, headers);
     for (let i = 0; i < (args.query === 'bars' ? 5 : 50); i++) await client.post(query, variables);
     client.close();

@@ -1,17 +1,18 @@
 /** One service process of the benchmark (see bench/server.ts): src/main.ts's assembly, jobs disabled. */
-import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
 import { createDb, createPool } from '../src/db/database.js';
 import { createApp } from '../src/http/server.js';
 import { registerPoolMetrics } from '../src/http/metrics.js';
 import { DisabledJobGateway } from '../src/jobs/gateway.js';
 import { createServices } from '../src/services.js';
+import { createServiceLog } from '../src/util/service-log.js';
 import { switchCapture } from './capture.js';
 import { send, type ParentMessage } from './ipc.js';
 
 export async function runWorker(): Promise<void> {
   const config = loadConfig();
-  const log = pino({ level: config.LOG_LEVEL, base: { service: 'pfa-vanguard-bench' } });
+  // The service's own log (buffered JSON lines, src/util/service-log.ts), as src/main.ts has it.
+  const { log } = createServiceLog(config.LOG_LEVEL, 'pfa-vanguard-bench');
   const pool = createPool({
     connectionString: config.DATABASE_URL as string,
     max: config.DB_POOL_MAX,

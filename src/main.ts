@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { pino } from 'pino';
+import { createServiceLog } from './util/service-log.js';
 import { ORGANIZATION_CODE, signToken } from './auth/tokens.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createDb, createPool, installProcessGuards } from './db/database.js';
@@ -51,13 +51,8 @@ async function ensureDatabase(adminUrl: string, name: string): Promise<string> {
 }
 
 async function main(config: Config): Promise<void> {
-  // Synchronous writes: each log line is out before the next statement runs, so the start banner
-  // (written to stdout after them) is the last thing printed even when stdout is a pipe, and a
-  // crash loses no line. One write per line costs nothing at this service's log volume.
-  const log = pino(
-    { level: config.LOG_LEVEL, base: { service: 'pfa-vanguard' } },
-    pino.destination({ dest: 1, sync: true }),
-  );
+  // Buffered JSON lines on stdout, written out at exit (src/util/service-log.ts).
+  const { log, flushSync } = createServiceLog(config.LOG_LEVEL, 'pfa-vanguard');
   // A lost PostgreSQL/Redis connection is logged and served through; any other uncaught error exits.
   installProcessGuards(log);
   const embeddedMode = !config.DATABASE_URL;
@@ -166,6 +161,7 @@ async function main(config: Config): Promise<void> {
   ];
   for (const [role, token] of Object.entries(tokens)) lines.push(`  Demo ${role.padEnd(6)} token: ${token}`);
   if (graphiqlHeaders) lines.push(`  Demo session:        X-Session-Id: ${graphiqlHeaders['X-Session-Id']}`);
+  flushSync();
   process.stdout.write(`${lines.join('\n')}\n\n`);
 
   let stopping = false;
