@@ -3,7 +3,7 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import { execute, parse, type GraphQLResolveInfo, type OperationDefinitionNode } from 'graphql';
 import { createFastExecutor } from '../src/graphql/fast-execute.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
-import { insertRecords } from './helpers/fixtures.js';
+import { insertModification, insertRecords } from './helpers/fixtures.js';
 
 /**
  * The compiled executor (src/graphql/fast-execute.ts) answers read queries instead of graphql-js.
@@ -18,6 +18,8 @@ const SESSION = 'fx-s1';
 /** Records whose values are hard to write as JSON exactly (projected pages), and ones JSON cannot carry. */
 const PROJECTED = 'PJA';
 const UNSAFE = 'PJB';
+/** Values whose float8 conversion or arithmetic PostgreSQL refuses, and the page shapes of review. */
+const EXTREME = 'PJC';
 let fast: TestApp;
 let plain: TestApp;
 let ids: string[];
@@ -51,7 +53,7 @@ async function both(
   const send = async (app: TestApp) => {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
-      authorization: `Bearer ${await app.token('editor', [ORG, 'HOLNG', PROJECTED, UNSAFE], 'fx-user')}`,
+      authorization: `Bearer ${await app.token('editor', [ORG, 'HOLNG', PROJECTED, UNSAFE, EXTREME], 'fx-user')}`,
     };
     if (session) headers['x-session-id'] = session;
     const res = await fetch(`${app.url}/graphql`, {
@@ -63,6 +65,13 @@ async function both(
   };
   const [a, b] = await Promise.all([send(fast), send(plain)]);
   expect(a.status).toBe(b.status);
+  // Byte for byte (the contract), cursors and correlation ids aside: a reparse would hide a
+  // number or a string escape written differently.
+  const maskedText = (text: string) =>
+    text
+      .replace(/"(cursor|startCursor|endCursor)":"[^"]*"/g, '"$1":"<cursor>"')
+      .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<id>');
+  expect(maskedText(a.text)).toBe(maskedText(b.text));
   const body = masked(JSON.parse(a.text));
   const reference = masked(JSON.parse(b.text));
   expect(body).toEqual(reference);
@@ -518,6 +527,152 @@ describe('projected pages: untouched records written as JSON by PostgreSQL', () 
       `{ pfaRecords(organizationId: "${PROJECTED}", first: 5) { a: nodes { id } b: nodes { pfaId } } }`,
     );
     expect(projection().pages).toBe(before.pages);
+  });
+
+  describe('review: money PostgreSQL cannot take to float8, and more page shapes', () => {
+    beforeAll(async () => {
+      await insertRecords(fast.database.db, EXTREME, 3, [
+        // Number() of these is Infinity (graphql-js refuses the Float) and 0; numeric::float8 errs.
+        { pfaId: 'PJ-RATE-OVERFLOW', data: rental({ monthlyRate: '1' + '0'.repeat(400) }) },
+        { pfaId: 'PJ-RATE-UNDERFLOW', data: rental({ monthlyRate: '0.' + '0'.repeat(399) + '1' }) },
+        { pfaId: 'PJ-PRICE-OVERFLOW', data: { source: 'Purchase', purchasePrice: '9'.repeat(320) } },
+        // A double, but its cost overflows (float8 * errs; JavaScript: Infinity) …
+        { pfaId: 'PJ-COST-OVERFLOW', data: rental({ monthlyRate: '1' + '0'.repeat(308) }) },
+        // A PEMS timestamp whose UTC date is in year 10000: JavaScript's day count of it is NaN.
+        {
+          pfaId: 'PJ-YEAR-10000',
+          data: rental({ monthlyRate: 1000, forecastEnd: '9999-12-31T23:00:00-05:00' }),
+        },
+        // … or underflows to 0 (float8 * errs; JavaScript: 0).
+        {
+          pfaId: 'PJ-COST-UNDERFLOW',
+          data: rental({
+            monthlyRate: '0.' + '0'.repeat(322) + '5',
+            originalStart: '2025-01-01',
+            originalEnd: '2025-01-02',
+            forecastStart: '2025-01-01',
+            forecastEnd: '2025-01-02',
+          }),
+        },
+      ]);
+      // A pending change of another session, and a record gone from PEMS, among the records.
+      const { rows } = await fast.database.pool.query<{ id: string; pfa_id: string }>(
+        `SELECT id, pfa_id FROM pfa_mirror WHERE organization_id = $1 AND pfa_id IN ('PJ-RATE-TENTH', 'PJ-PURCHASE')`,
+        [PROJECTED],
+      );
+      const idOf = (pfaId: string) => rows.find((r) => r.pfa_id === pfaId)?.id as string;
+      await insertModification(fast.database.db, {
+        org: PROJECTED,
+        mirrorId: idOf('PJ-RATE-TENTH'),
+        session: 'fx-other',
+        user: 'fx-other',
+        delta: { monthlyRate: 99.5, category: 'Pending \u2028' },
+        state: 'committed',
+      });
+      await fast.database.pool.query(`UPDATE pfa_mirror SET removed_from_pems_at = now() WHERE id = $1`, [
+        idOf('PJ-PURCHASE'),
+      ]);
+    }, 60_000);
+
+    it.each([
+      ['a rate beyond float8', 'PJ-RATE-OVERFLOW', 'monthlyRate'],
+      ['a rate beyond float8, costs only', 'PJ-RATE-OVERFLOW', 'planCost'],
+      ['a rate below float8', 'PJ-RATE-UNDERFLOW', 'monthlyRate planCost variance'],
+      ['a price beyond float8', 'PJ-PRICE-OVERFLOW', 'purchasePrice'],
+      ['a cost beyond float8', 'PJ-COST-OVERFLOW', 'forecastCost'],
+      ['a cost below float8', 'PJ-COST-UNDERFLOW', 'monthlyRate planCost'],
+      ['a date past 9999, its slips', 'PJ-YEAR-10000', 'forecastSlipDays forecastDurationDays'],
+      ['a date past 9999, its costs', 'PJ-YEAR-10000', 'forecastCost'],
+      ['a date past 9999, the variance', 'PJ-YEAR-10000', 'planCost variance'],
+    ])(
+      '%s: the page is read again the ordinary way (not failed), same answer as graphql-js',
+      async (...row) => {
+        const [, pfaId, fields] = row;
+        // The record alone, and among the organization's others.
+        for (const filter of [`filter: { pfaId: { eq: "${pfaId}" } }`, '']) {
+          const before = projection();
+          await both(
+            `{ pfaRecords(organizationId: "${EXTREME}", first: 10, ${filter}) { nodes { id pfaId ${fields} } } }`,
+          );
+          const now = projection();
+          expect(now.pages).toBe(before.pages + 1);
+          expect(now.rereads).toBe(before.rereads + 1);
+        }
+      },
+    );
+
+    it.each([
+      [
+        'backward, last',
+        `last: 6, orderBy: [FORECAST_START_ASC]`,
+        'pageInfo { hasPreviousPage startCursor }',
+      ],
+      ['backward by cost', `last: 9, orderBy: [PLAN_COST_DESC]`, 'totalCount'],
+      [
+        'a slip filter',
+        `first: 10, filter: { forecastSlipDays: { gt: 0 } }, orderBy: [FORECAST_START_ASC]`,
+        '',
+      ],
+      [
+        'a slip filter, start order',
+        `first: 10, filter: { startSlipDays: { gte: 0 } }, orderBy: [FORECAST_START_DESC]`,
+        '',
+      ],
+      ['a search', `first: 10, filter: { search: "Cranes" }`, 'totalCount'],
+      ['dataContains', `first: 10, filter: { dataContains: { source: "Rental" } }`, ''],
+      ['includeRemoved', `first: 50, filter: { includeRemoved: true }`, 'totalCount'],
+      ['hasDraft: false', `first: 50, filter: { hasDraft: false }`, ''],
+      ['hasDraft: true', `first: 50, filter: { hasDraft: true }`, ''],
+      ['no match (hints)', `first: 5, filter: { category: { eq: "Crane" } }`, 'totalCount'],
+      ['an order of costs and rates', `first: 40, orderBy: [VARIANCE_DESC, MONTHLY_RATE_ASC]`, ''],
+    ])('page shape %s: byte-equal, projected', async (...row) => {
+      const [, args, beside] = row;
+      for (const session of [SESSION, null]) {
+        const before = projection();
+        await both(
+          `{ p: pfaRecords(organizationId: "${PROJECTED}", ${args}) { __typename ${beside} n: nodes { __typename id v: viewKey pfaId category monthlyRate purchasePrice planCost variance forecastSlipDays version pemsVersion forecastStart } } }`,
+          undefined,
+          { session },
+        );
+        expect(projection().pages).toBe(before.pages + 1);
+      }
+    });
+
+    it('backward from a cursor, page after page', async () => {
+      let before: string | null = null;
+      for (let i = 0; i < 6; i++) {
+        const query = `query($before: String) { pfaRecords(organizationId: "${PROJECTED}", last: 4, before: $before, orderBy: [MONTHLY_RATE_DESC]) {
+            nodes { id pfaId monthlyRate forecastCost } pageInfo { hasPreviousPage startCursor } } }`;
+        await both(query, { before });
+        const next: {
+          data?: { pfaRecords: { pageInfo: { hasPreviousPage: boolean; startCursor: string } } };
+        } = await fast.gql(query, {
+          variables: { before },
+          session: SESSION,
+          token: await fast.token('editor', [PROJECTED], 'fx-user'),
+        });
+        if (!next.data?.pfaRecords.pageInfo.hasPreviousPage) break;
+        before = next.data.pfaRecords.pageInfo.startCursor;
+      }
+    });
+
+    it('a projected page beside root fields that load the same records (the record loader)', async () => {
+      const { rows } = await fast.database.pool.query<{ id: string }>(
+        `SELECT id FROM pfa_mirror WHERE organization_id = $1 ORDER BY id LIMIT 12`,
+        [PROJECTED],
+      );
+      const ids = rows.map((r) => r.id);
+      const before = projection();
+      await both(
+        `query($id: ID!) {
+           pfaRecords(organizationId: "${PROJECTED}", first: 12) { nodes { id category monthlyRate planCost } }
+           pfaRecord(id: $id) { id category monthlyRate planCost data draft { id } }
+           pfaRecordByPfaId(organizationId: "${PROJECTED}", pfaId: "PJ-TEXT") { id category version lastSyncedAt }
+           drafts(organizationId: "${PROJECTED}") { id record { id category monthlyRate } } }`,
+        { id: ids[8] },
+      );
+      expect(projection().pages).toBe(before.pages + 1);
+    });
   });
 });
 

@@ -1,4 +1,5 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { precompiled } from '../db/precompiled.js';
 import { DAYS_PER_MONTH } from '../domain/costs.js';
 import { RECORD_FIELDS, type FieldType } from '../domain/record-fields.js';
 import { MAX_DATE, MIN_DATE } from '../domain/values.js';
@@ -20,7 +21,8 @@ import { MAX_DATE, MIN_DATE } from '../domain/values.js';
  *   arithmetic is the same IEEE arithmetic done in the same order (costs.ts), and with
  *   `extra_float_digits` > 0 (the default) float8 prints the shortest round-trip digits, as
  *   JavaScript does — in the same notation for magnitudes in [1e-4, 1e15) and zero. `+ 0` turns
- *   a −0 (0 × a negative rate) into 0, which is what JSON.stringify writes for −0;
+ *   a −0 (0 × a negative rate) into 0, which is what JSON.stringify writes for −0. Money
+ *   beyond what float8 takes or computes with (moneyFits) is never cast: it marks the record;
  * - dates: JSON dates are ISO `YYYY-MM-DD` whatever DateStyle says, for years 1–9999;
  * - integers and booleans as such.
  *
@@ -39,21 +41,57 @@ interface Projection {
 
 const col = (column: string): RawBuilder<unknown> => sql.ref(`r.${column}`);
 
-/** A double written the way JSON.stringify writes it, or marked inexact. */
-const float = (expr: RawBuilder<unknown>): Projection => ({
-  value: sql`(${expr} + 0::float8)`,
-  exact: sql<SqlBool>`(${expr} IS NULL OR ${expr} = 0 OR (abs(${expr}) >= 1e-4 AND abs(${expr}) < 1e15))`,
-  float: true,
-});
+/**
+ * Money float8 takes, with every cost of it: 0 or within [1e-300, 1e300], compared as numeric.
+ * Beyond a double's range `numeric::float8` is an error (JavaScript reads Infinity, or 0), and so
+ * is float8 arithmetic whose result overflows or underflows to 0 (a cost is the money times at
+ * most ~1.2e5 and at least 1/30.44, or the price itself). Any other money marks the record
+ * inexact (its page is read the ordinary way) and is never cast: no error fails the page.
+ */
+const moneyFits = (column: string): RawBuilder<SqlBool> =>
+  sql<SqlBool>`(${col(column)} IS NULL OR ${col(column)} = 0 OR ${col(column)} BETWEEN 1e-300 AND 1e300)`;
+/** What every cost reads: both amounts. */
+const PRICING_FITS = sql<SqlBool>`(${moneyFits('monthly_rate')} AND ${moneyFits('purchase_price')})`;
+
+/**
+ * A date JSON writes as graphql-js does (YYYY-MM-DD), and that TypeScript counts days from: a
+ * later one (a PEMS timestamp with an offset can give 10000-01-01) makes daysBetween NaN there,
+ * so its slips and costs are marked too.
+ */
+const dateFits = (column: string): RawBuilder<SqlBool> =>
+  sql<SqlBool>`(${col(column)} IS NULL OR ${col(column)} BETWEEN ${sql.lit(MIN_DATE)}::date AND ${sql.lit(MAX_DATE)}::date)`;
+const datesFit = (...columns: string[]): RawBuilder<SqlBool> =>
+  sql<SqlBool>`(${sql.join(columns.map(dateFits), sql` AND `)})`;
+/** What a cost reads: the amounts, and its dates. */
+const costFits = (...dates: string[]): RawBuilder<SqlBool> =>
+  sql<SqlBool>`(${PRICING_FITS} AND ${datesFit(...dates)})`;
+
+/** How an expression reads a money column as float8. */
+type Cast = (column: string) => RawBuilder<unknown>;
+/** Where the money is known to fit (moneyFits). */
+const cast: Cast = (c) => sql`${col(c)}::float8`;
+/** Anywhere: NULL where it does not fit (such a record is inexact, its value never written). */
+const guardedCast: Cast = (c) => sql`(CASE WHEN ${moneyFits(c)} THEN ${col(c)}::float8 END)`;
+
+/**
+ * A double written the way JSON.stringify writes it, or marked inexact: `expr` of the money
+ * columns, `fits` when they fit. The exactness test casts under `CASE WHEN fits` (one test of the
+ * amounts per field, not one per cast); the value casts guarded, so it is an error nowhere.
+ */
+const float = (expr: (money: Cast) => RawBuilder<unknown>, fits: RawBuilder<SqlBool>): Projection => {
+  const e = expr(cast);
+  return {
+    value: sql`(${expr(guardedCast)} + 0::float8)`,
+    exact: sql<SqlBool>`(CASE WHEN ${fits} THEN (${e} IS NULL OR ${e} = 0 OR (abs(${e}) >= 1e-4 AND abs(${e}) < 1e15)) ELSE false END)`,
+    float: true,
+  };
+};
 
 const BY_TYPE: Readonly<Record<FieldType, (column: string) => Projection>> = {
   text: (c) => ({ value: col(c) }),
   boolean: (c) => ({ value: col(c) }),
-  money: (c) => float(sql`${col(c)}::float8`),
-  date: (c) => ({
-    value: col(c),
-    exact: sql<SqlBool>`(${col(c)} IS NULL OR ${col(c)} BETWEEN ${sql.lit(MIN_DATE)}::date AND ${sql.lit(MAX_DATE)}::date)`,
-  }),
+  money: (c) => float((money) => money(c), moneyFits(c)),
+  date: (c) => ({ value: col(c), exact: dateFits(c) }),
 };
 
 /**
@@ -61,16 +99,17 @@ const BY_TYPE: Readonly<Record<FieldType, (column: string) => Projection>> = {
  * missing); rentals `(max(0, end − start) / DAYS_PER_MONTH) × rate`, 0 when a date or the rate
  * is missing.
  */
-const costOver = (start: string, end: string): RawBuilder<unknown> => sql`(CASE
-    WHEN r.source = 'Purchase' THEN coalesce(r.purchase_price::float8, 0::float8)
+const costOver = (start: string, end: string, money: Cast): RawBuilder<unknown> => sql`(CASE
+    WHEN r.source = 'Purchase' THEN coalesce(${money('purchase_price')}, 0::float8)
     WHEN ${col(start)} IS NULL OR ${col(end)} IS NULL OR r.monthly_rate IS NULL THEN 0::float8
-    ELSE (greatest(0, ${col(end)} - ${col(start)})::float8 / ${sql.lit(String(DAYS_PER_MONTH))}::float8) * r.monthly_rate::float8
+    ELSE (greatest(0, ${col(end)} - ${col(start)})::float8 / ${sql.lit(String(DAYS_PER_MONTH))}::float8) * ${money('monthly_rate')}
   END)`;
-const PLAN_COST = costOver('original_start', 'original_end');
-const FORECAST_COST = costOver('forecast_start', 'forecast_end');
+const planCost = (money: Cast) => costOver('original_start', 'original_end', money);
+const forecastCost = (money: Cast) => costOver('forecast_start', 'forecast_end', money);
 
 const daysBetween = (later: string, earlier: string): Projection => ({
   value: sql`(${col(later)} - ${col(earlier)})`,
+  exact: datesFit(later, earlier),
 });
 
 const PROJECTIONS: Readonly<Record<string, Projection>> = {
@@ -80,12 +119,17 @@ const PROJECTIONS: Readonly<Record<string, Projection>> = {
   ...Object.fromEntries(RECORD_FIELDS.map((f) => [f.key, BY_TYPE[f.type](f.column)])),
   version: { value: col('version') },
   pemsVersion: { value: col('pems_version') },
-  planCost: float(PLAN_COST),
-  forecastCost: float(FORECAST_COST),
+  planCost: float(planCost, costFits('original_start', 'original_end')),
+  forecastCost: float(forecastCost, costFits('forecast_start', 'forecast_end')),
   actualCost: float(
-    sql`(CASE WHEN r.is_actualized THEN ${costOver('actual_start', 'actual_end')} ELSE 0::float8 END)`,
+    (money) =>
+      sql`(CASE WHEN r.is_actualized THEN ${costOver('actual_start', 'actual_end', money)} ELSE 0::float8 END)`,
+    costFits('actual_start', 'actual_end'),
   ),
-  variance: float(sql`(${FORECAST_COST} - ${PLAN_COST})`),
+  variance: float(
+    (money) => sql`(${forecastCost(money)} - ${planCost(money)})`,
+    costFits('original_start', 'original_end', 'forecast_start', 'forecast_end'),
+  ),
   forecastSlipDays: daysBetween('forecast_end', 'original_end'),
   startSlipDays: daysBetween('forecast_start', 'original_start'),
   forecastDurationDays: daysBetween('forecast_end', 'forecast_start'),
@@ -123,32 +167,71 @@ export function recordJson(
   fields: readonly ProjectedField[],
   viewKey: string,
 ): { join: RawBuilder<unknown>; value: RawBuilder<string | null> } {
-  const columns: RawBuilder<unknown>[] = [];
+  const signature = fields.map((f) => `${f.key}:${f.field}`).join(',');
+  let shape = SHAPES.get(signature);
+  if (!shape) {
+    shape = shapeOf(fields);
+    if (SHAPES.size >= MAX_SHAPES) SHAPES.clear();
+    SHAPES.set(signature, shape);
+  }
+  // The constant parts compiled once per selection (src/db/precompiled.ts); viewKey, the page's
+  // only value, stays a parameter.
+  const columns = shape.columns.map((c) => (c === VIEW_KEY ? sql`${viewKey}::text` : c));
+  return {
+    join: sql`CROSS JOIN LATERAL (SELECT ${sql.join(columns, sql``)}) AS node_fields`,
+    value: shape.value,
+  };
+}
+
+/** Compiled selections, by their fields (a client's few shapes; cleared when there are many). */
+const SHAPES = new Map<
+  string,
+  { columns: (RawBuilder<unknown> | typeof VIEW_KEY)[]; value: RawBuilder<string | null> }
+>();
+const MAX_SHAPES = 500;
+/** Where the page's viewKey goes in a compiled column list. */
+const VIEW_KEY = Symbol('viewKey');
+
+function shapeOf(fields: readonly ProjectedField[]): {
+  columns: (RawBuilder<unknown> | typeof VIEW_KEY)[];
+  value: RawBuilder<string | null>;
+} {
+  // Column list text in runs between the viewKey parameters: [run, VIEW_KEY, run, …].
+  const columns: (RawBuilder<unknown> | typeof VIEW_KEY)[] = [];
+  let run: RawBuilder<unknown>[] = [];
+  const flush = (last: boolean) => {
+    if (run.length > 0) columns.push(precompiled(sql.join(run, sql``)));
+    run = [];
+    if (!last) columns.push(VIEW_KEY);
+  };
   const exact: RawBuilder<SqlBool>[] = [];
   let floats = false;
-  for (const { key, field } of fields) {
-    if (field === '__typename') {
-      columns.push(sql`'PfaRecord'::text AS ${sql.ref(key)}`);
-      continue;
-    }
+  fields.forEach(({ key, field }, i) => {
+    const comma = i === 0 ? sql`` : sql`, `;
     if (field === 'viewKey') {
-      columns.push(sql`${viewKey}::text AS ${sql.ref(key)}`);
-      continue;
+      run.push(comma);
+      flush(false);
+      run.push(sql` AS ${sql.ref(key)}`);
+      return;
+    }
+    if (field === '__typename') {
+      run.push(sql`${comma}'PfaRecord'::text AS ${sql.ref(key)}`);
+      return;
     }
     const projection = PROJECTIONS[field];
     if (!projection) throw new Error(`recordJson: ${field} is not projectable`);
-    columns.push(sql`${projection.value} AS ${sql.ref(key)}`);
+    run.push(sql`${comma}${projection.value} AS ${sql.ref(key)}`);
     if (projection.exact) exact.push(projection.exact);
     floats ||= projection.float === true;
-  }
+  });
+  flush(true);
   if (floats) exact.push(FLOAT_OUTPUT_EXACT);
   const json = sql<string>`row_to_json(node_fields)::text`;
   return {
-    join: sql`CROSS JOIN LATERAL (SELECT ${sql.join(columns)}) AS node_fields`,
-    value:
-      exact.length === 0
-        ? json
-        : sql<string | null>`CASE WHEN ${sql.join(exact, sql` AND `)} THEN ${json} END`,
+    columns,
+    value: precompiled<string | null>(
+      exact.length === 0 ? json : sql`CASE WHEN ${sql.join(exact, sql` AND `)} THEN ${json} END`,
+    ),
   };
 }
 
