@@ -282,7 +282,7 @@ END)) >= 1e-4 AND abs((CASE
   WHEN r.source = 'Purchase' THEN coalesce("r"."purchase_price"::float8, 0::float8)
   WHEN "r"."original_start" IS NULL OR "r"."original_end" IS NULL OR r.monthly_rate IS NULL THEN 0::float8
   ELSE (greatest(0, "r"."original_end" - "r"."original_start")::float8 / '30.44'::float8) * "r"."monthly_rate"::float8
-END)) < 1e15)) ELSE false END) AND current_setting('extra_float_digits')::int > 0 THEN row_to_json(node_fields)::text END END AS node_json,
+END)) < 1e15)) ELSE false END) AND current_setting('extra_float_digits')::int > 0 THEN row_to_json(node_fields.*)::text END END AS node_json,
         "r"."sk0", "r"."sk1"
       FROM (SELECT * FROM ((
     SELECT r.id, r.organization_id, r.pfa_id, r.version, r.pems_version, r.last_synced_at, r.removed_from_pems_at, r.draft_id, "r"."category", "r"."class", "r"."source", "r"."dor", "r"."area_silo", "r"."manufacturer", "r"."model", "r"."contract", "r"."equipment", "r"."monthly_rate", "r"."purchase_price", "r"."original_start", "r"."original_end", "r"."forecast_start", "r"."forecast_end", "r"."actual_start", "r"."actual_end", "r"."is_actualized", "r"."has_actuals", "r"."has_plan", "r"."is_discontinued", "r"."is_funds_transferable", NULL::jsonb AS data, "r"."forecast_start" AS "sk0", "r"."id" AS "sk1"

@@ -638,6 +638,16 @@ describe('projected pages: untouched records written as JSON by PostgreSQL', () 
       }
     });
 
+    it('response keys named like the statement columns and relations', async () => {
+      const before = projection();
+      await both(
+        `{ pfaRecords(organizationId: "${PROJECTED}", first: 30, orderBy: [MONTHLY_RATE_DESC]) { nodes {
+           sk0: id r: pfaId node_json: category data: monthlyRate node_fields: planCost id: id
+           draft_id: viewKey organization_id: version m: __typename } } }`,
+      );
+      expect(projection().pages).toBe(before.pages + 1);
+    });
+
     it('backward from a cursor, page after page', async () => {
       let before: string | null = null;
       for (let i = 0; i < 6; i++) {

@@ -226,7 +226,9 @@ function shapeOf(fields: readonly ProjectedField[]): {
   });
   flush(true);
   if (floats) exact.push(FLOAT_OUTPUT_EXACT);
-  const json = sql<string>`row_to_json(node_fields)::text`;
+  // `node_fields.*`, not `node_fields`: a bare name is a column first, and a client may name a
+  // response key `node_fields` (row_to_json of that value is no function).
+  const json = sql<string>`row_to_json(node_fields.*)::text`;
   return {
     columns,
     value: precompiled<string | null>(
