@@ -648,6 +648,17 @@ describe('projected pages: untouched records written as JSON by PostgreSQL', () 
       expect(projection().pages).toBe(before.pages + 1);
     });
 
+    it('a request graphql-js finishes because a field below another root field fails', async () => {
+      const before = { ...projection(), ...stats() };
+      const { body } = await both(
+        `{ pfaRecords(organizationId: "${PROJECTED}", first: 40, orderBy: [CATEGORY_DESC]) { nodes { id category rate: monthlyRate planCost variance forecastSlipDays v: viewKey } }
+           drafts(organizationId: "${PROJECTED}") { id record { id history(first: 0) { version } } } }`,
+      );
+      expect((body as { errors?: unknown[] }).errors?.length).toBeGreaterThan(0);
+      expect(projection().pages).toBe(before.pages + 1);
+      expect(stats().fallback).toBe(before.fallback + 1);
+    });
+
     it('backward from a cursor, page after page', async () => {
       let before: string | null = null;
       for (let i = 0; i < 6; i++) {
