@@ -23,7 +23,8 @@
 -- $18 = ARRAY['Cranes', 'Generators']
 -- $19 = 50001
 -- $20 = 50001
-SELECT count(*) AS n,
+/* prepared, custom plan */
+  SELECT count(*) AS n,
          json_agg(b.id::text)::text AS "id",
          json_agg(b.pfa_id)::text AS "pfaId",
          json_agg(b.category)::text AS "category",
