@@ -143,9 +143,17 @@ async function buildTarget(): Promise<void> {
  * (sampled from /proc every 200 ms): on a shared machine the wall-clock rate depends on what
  * else runs, the CPU cost per record does not.
  */
+interface CpuMark {
+  label: string;
+  at: number;
+  node: number;
+  pg: number;
+  pgSource: number;
+}
+
 async function withCpu<T>(
-  fn: () => Promise<T>,
-): Promise<{ value: T; node: number; pg: number; pgSource: number; load: number }> {
+  fn: (mark: (label: string) => void) => Promise<T>,
+): Promise<{ value: T; node: number; pg: number; pgSource: number; load: number; marks: CpuMark[] }> {
   const seen = new Map<number, { first: number; last: number; source: boolean }>();
   const c = new pg.Client({ connectionString: adminUrl });
   await c.connect();
@@ -163,6 +171,21 @@ async function withCpu<T>(
     }
   };
   const before = process.cpuUsage();
+  // CPU so far at a point of the run (the backends read now; one that started since the last
+  // sample is counted from its first sample on).
+  const marks: CpuMark[] = [];
+  const mark = (label: string): void => {
+    let pgCpu = 0;
+    let pgSource = 0;
+    for (const [pid, s] of seen) {
+      const cpu = readProc(pid)?.cpuSeconds;
+      if (cpu !== undefined) s.last = cpu;
+      pgCpu += s.last - s.first;
+      if (s.source) pgSource += s.last - s.first;
+    }
+    const used = process.cpuUsage(before);
+    marks.push({ label, at: performance.now(), node: (used.user + used.system) / 1e6, pg: pgCpu, pgSource });
+  };
   const loads: number[] = [];
   let stop = false;
   const loop = (async () => {
@@ -173,7 +196,9 @@ async function withCpu<T>(
     }
   })();
   try {
-    const value = await fn();
+    mark('start');
+    const value = await fn(mark);
+    mark('end');
     const used = process.cpuUsage(before);
     stop = true;
     await loop;
@@ -190,6 +215,7 @@ async function withCpu<T>(
       pg: pgCpu,
       pgSource,
       load: loads.reduce((a, b) => a + b, 0) / Math.max(1, loads.length),
+      marks,
     };
   } finally {
     stop = true;
@@ -208,6 +234,34 @@ function cpuLine(
     `   CPU: node ${cpu.node.toFixed(1)} s + PostgreSQL ${cpu.pg.toFixed(1)} s (source ${cpu.pgSource.toFixed(1)} s, target ${(cpu.pg - cpu.pgSource).toFixed(1)} s) = ${((total * 1e6) / Math.max(1, r.records)).toFixed(0)} µs per record; ` +
     `${cores} cores fully ours would give ${fmt((r.records * cores) / Math.max(total, 1e-9))} records/s; mean load average during the run ${cpu.load.toFixed(1)}`
   );
+}
+
+/**
+ * The bulk path's phases (from its step messages): the COPY, ANALYZE + view refresh, the index
+ * builds, then the pending work and the rest — wall time and µs of CPU per record of each.
+ */
+function phaseLine(r: LegacyImportReport, marks: CpuMark[]): string {
+  const points = marks.filter((m, i) => i === 0 || m.label !== marks[i - 1]?.label);
+  if (points.length < 3) return '';
+  const per = (v: number) => ((v * 1e6) / Math.max(1, r.records)).toFixed(0);
+  const parts: string[] = [];
+  for (let i = 1; i < points.length; i++) {
+    const a = points[i - 1] as CpuMark;
+    const b = points[i] as CpuMark;
+    parts.push(
+      `${b.label} ${((b.at - a.at) / 1000).toFixed(1)} s (node ${per(b.node - a.node)}, source ${per(b.pgSource - a.pgSource)}, target ${per(b.pg - b.pgSource - (a.pg - a.pgSource))} µs/record)`,
+    );
+  }
+  return `   phases: ${parts.join('; ')}`;
+}
+
+/** Names the bulk path's step messages by the phase they end. */
+function phaseOf(message: string): string | null {
+  if (/^bulk path: analyzing/.test(message)) return 'COPY';
+  if (/^bulk path: building \d+ indexes/.test(message)) return 'ANALYZE + refresh';
+  const built = /^bulk path: index \S+ built \((\d+)\/(\d+)\)/.exec(message);
+  if (built && built[1] === built[2]) return 'index builds';
+  return null;
 }
 
 function summary(label: string, r: LegacyImportReport): string {
@@ -244,11 +298,24 @@ async function main(): Promise<void> {
     const source = { postgres: urlOf(SRC) };
     t = performance.now();
     if (RUNS.has('first')) {
-      const first = await withCpu(() =>
-        importLegacy({ db, pool, log }, { source, batchSize: BATCH, bulk: BULK }),
+      const first = await withCpu((mark) =>
+        importLegacy(
+          { db, pool, log },
+          {
+            source,
+            batchSize: BATCH,
+            bulk: BULK,
+            onStep: (message) => {
+              const phase = phaseOf(message);
+              if (phase) mark(phase);
+            },
+          },
+        ),
       );
       console.log(summary('first run (empty target)', first.value));
       console.log(cpuLine(first.value, first));
+      const phases = phaseLine(first.value, first.marks);
+      if (phases) console.log(phases.replace(/; end /, '; pending work and the rest '));
     }
     if (RUNS.has('second')) {
       const second = await withCpu(() =>
