@@ -266,23 +266,7 @@ WHERE d.organization_id = $15 AND d.session_id = $16 AND d.sync_state IN ('draft
 -- $21 = 101
 -- $22 = 101
 /* prepared */  SELECT r.id, CASE WHEN r.data IS NOT NULL THEN "r"."organization_id" END AS "organization_id", CASE WHEN r.data IS NOT NULL THEN "r"."pfa_id" END AS "pfa_id", CASE WHEN r.data IS NOT NULL THEN "r"."version" END AS "version", CASE WHEN r.data IS NOT NULL THEN "r"."pems_version" END AS "pems_version", CASE WHEN r.data IS NOT NULL THEN "r"."last_synced_at" END AS "last_synced_at", CASE WHEN r.data IS NOT NULL THEN "r"."removed_from_pems_at" END AS "removed_from_pems_at", CASE WHEN r.data IS NOT NULL THEN "r"."draft_id" END AS "draft_id", r.data,
-        CASE WHEN r.data IS NULL THEN CASE WHEN (CASE WHEN ("r"."monthly_rate" IS NULL OR "r"."monthly_rate" = 0 OR "r"."monthly_rate" BETWEEN 1e-300 AND 1e300) THEN ("r"."monthly_rate"::float8 IS NULL OR "r"."monthly_rate"::float8 = 0 OR (abs("r"."monthly_rate"::float8) >= 1e-4 AND abs("r"."monthly_rate"::float8) < 1e15)) ELSE false END) AND ("r"."forecast_start" IS NULL OR "r"."forecast_start" BETWEEN '0001-01-01'::date AND '9999-12-31'::date) AND (CASE WHEN ((("r"."monthly_rate" IS NULL OR "r"."monthly_rate" = 0 OR "r"."monthly_rate" BETWEEN 1e-300 AND 1e300) AND ("r"."purchase_price" IS NULL OR "r"."purchase_price" = 0 OR "r"."purchase_price" BETWEEN 1e-300 AND 1e300)) AND (("r"."original_start" IS NULL OR "r"."original_start" BETWEEN '0001-01-01'::date AND '9999-12-31'::date) AND ("r"."original_end" IS NULL OR "r"."original_end" BETWEEN '0001-01-01'::date AND '9999-12-31'::date))) THEN ((CASE
-  WHEN r.source = 'Purchase' THEN coalesce("r"."purchase_price"::float8, 0::float8)
-  WHEN "r"."original_start" IS NULL OR "r"."original_end" IS NULL OR r.monthly_rate IS NULL THEN 0::float8
-  ELSE (greatest(0, "r"."original_end" - "r"."original_start")::float8 / '30.44'::float8) * "r"."monthly_rate"::float8
-END) IS NULL OR (CASE
-  WHEN r.source = 'Purchase' THEN coalesce("r"."purchase_price"::float8, 0::float8)
-  WHEN "r"."original_start" IS NULL OR "r"."original_end" IS NULL OR r.monthly_rate IS NULL THEN 0::float8
-  ELSE (greatest(0, "r"."original_end" - "r"."original_start")::float8 / '30.44'::float8) * "r"."monthly_rate"::float8
-END) = 0 OR (abs((CASE
-  WHEN r.source = 'Purchase' THEN coalesce("r"."purchase_price"::float8, 0::float8)
-  WHEN "r"."original_start" IS NULL OR "r"."original_end" IS NULL OR r.monthly_rate IS NULL THEN 0::float8
-  ELSE (greatest(0, "r"."original_end" - "r"."original_start")::float8 / '30.44'::float8) * "r"."monthly_rate"::float8
-END)) >= 1e-4 AND abs((CASE
-  WHEN r.source = 'Purchase' THEN coalesce("r"."purchase_price"::float8, 0::float8)
-  WHEN "r"."original_start" IS NULL OR "r"."original_end" IS NULL OR r.monthly_rate IS NULL THEN 0::float8
-  ELSE (greatest(0, "r"."original_end" - "r"."original_start")::float8 / '30.44'::float8) * "r"."monthly_rate"::float8
-END)) < 1e15)) ELSE false END) AND current_setting('extra_float_digits')::int > 0 THEN row_to_json(node_fields.*)::text END END AS node_json,
+        CASE WHEN r.data IS NULL THEN CASE WHEN ("node_values"."monthly_rate_fits" AND ("node_values"."rate" IS NULL OR "node_values"."rate" = 0 OR (abs("node_values"."rate") >= 1e-4 AND abs("node_values"."rate") < 1e15))) AND ("r"."forecast_start" IS NULL OR "r"."forecast_start" BETWEEN '0001-01-01'::date AND '9999-12-31'::date) AND ((("node_values"."monthly_rate_fits" AND "node_values"."purchase_price_fits") AND (("r"."original_start" IS NULL OR "r"."original_start" BETWEEN '0001-01-01'::date AND '9999-12-31'::date) AND ("r"."original_end" IS NULL OR "r"."original_end" BETWEEN '0001-01-01'::date AND '9999-12-31'::date))) AND ("node_values"."plan" IS NULL OR "node_values"."plan" = 0 OR (abs("node_values"."plan") >= 1e-4 AND abs("node_values"."plan") < 1e15))) AND current_setting('extra_float_digits')::int > 0 THEN row_to_json(node_fields.*)::text END END AS node_json,
         "r"."sk0", "r"."sk1"
       FROM (SELECT * FROM ((
     SELECT r.id, r.organization_id, r.pfa_id, r.version, r.pems_version, r.last_synced_at, r.removed_from_pems_at, r.draft_id, "r"."category", "r"."class", "r"."source", "r"."dor", "r"."area_silo", "r"."manufacturer", "r"."model", "r"."contract", "r"."equipment", "r"."monthly_rate", "r"."purchase_price", "r"."original_start", "r"."original_end", "r"."forecast_start", "r"."forecast_end", "r"."actual_start", "r"."actual_end", "r"."is_actualized", "r"."has_actuals", "r"."has_plan", "r"."is_discontinued", "r"."is_funds_transferable", NULL::jsonb AS data, "r"."forecast_start" AS "sk0", "r"."id" AS "sk1"
@@ -339,11 +323,27 @@ END)) < 1e15)) ELSE false END) AND current_setting('extra_float_digits')::int > 
     ORDER BY "r"."forecast_start" ASC NULLS LAST, "r"."id" ASC NULLS LAST
     LIMIT $21)) AS r
     ORDER BY "r"."sk0" ASC NULLS LAST, "r"."sk1" ASC NULLS LAST
-    LIMIT $22) AS r CROSS JOIN LATERAL (SELECT r.id::text AS "id", "r"."pfa_id" AS "pfaId", "r"."category" AS "category", ((CASE WHEN ("r"."monthly_rate" IS NULL OR "r"."monthly_rate" = 0 OR "r"."monthly_rate" BETWEEN 1e-300 AND 1e300) THEN "r"."monthly_rate"::float8 END) + 0::float8) AS "monthlyRate", "r"."forecast_start" AS "forecastStart", ((CASE
-  WHEN r.source = 'Purchase' THEN coalesce((CASE WHEN ("r"."purchase_price" IS NULL OR "r"."purchase_price" = 0 OR "r"."purchase_price" BETWEEN 1e-300 AND 1e300) THEN "r"."purchase_price"::float8 END), 0::float8)
+    LIMIT $22) AS r CROSS JOIN LATERAL (
+  SELECT f.monthly_rate_fits, f.purchase_price_fits,
+         (CASE WHEN f.monthly_rate_fits THEN "r"."monthly_rate"::float8 END) AS rate, (CASE WHEN f.purchase_price_fits THEN "r"."purchase_price"::float8 END) AS price,
+         (CASE
+  WHEN r.source = 'Purchase' THEN coalesce((CASE WHEN f.purchase_price_fits THEN "r"."purchase_price"::float8 END), 0::float8)
   WHEN "r"."original_start" IS NULL OR "r"."original_end" IS NULL OR r.monthly_rate IS NULL THEN 0::float8
-  ELSE (greatest(0, "r"."original_end" - "r"."original_start")::float8 / '30.44'::float8) * (CASE WHEN ("r"."monthly_rate" IS NULL OR "r"."monthly_rate" = 0 OR "r"."monthly_rate" BETWEEN 1e-300 AND 1e300) THEN "r"."monthly_rate"::float8 END)
-END) + 0::float8) AS "planCost") AS node_fields
+  ELSE (greatest(0, "r"."original_end" - "r"."original_start")::float8 / '30.44'::float8) * (CASE WHEN f.monthly_rate_fits THEN "r"."monthly_rate"::float8 END)
+END) AS plan,
+         (CASE
+  WHEN r.source = 'Purchase' THEN coalesce((CASE WHEN f.purchase_price_fits THEN "r"."purchase_price"::float8 END), 0::float8)
+  WHEN "r"."forecast_start" IS NULL OR "r"."forecast_end" IS NULL OR r.monthly_rate IS NULL THEN 0::float8
+  ELSE (greatest(0, "r"."forecast_end" - "r"."forecast_start")::float8 / '30.44'::float8) * (CASE WHEN f.monthly_rate_fits THEN "r"."monthly_rate"::float8 END)
+END) AS forecast,
+         (CASE WHEN r.is_actualized THEN (CASE
+  WHEN r.source = 'Purchase' THEN coalesce((CASE WHEN f.purchase_price_fits THEN "r"."purchase_price"::float8 END), 0::float8)
+  WHEN "r"."actual_start" IS NULL OR "r"."actual_end" IS NULL OR r.monthly_rate IS NULL THEN 0::float8
+  ELSE (greatest(0, "r"."actual_end" - "r"."actual_start")::float8 / '30.44'::float8) * (CASE WHEN f.monthly_rate_fits THEN "r"."monthly_rate"::float8 END)
+END) ELSE 0::float8 END) AS actual
+  FROM (SELECT ("r"."monthly_rate" IS NULL OR "r"."monthly_rate" = 0 OR "r"."monthly_rate" BETWEEN 1e-300 AND 1e300) AS monthly_rate_fits, ("r"."purchase_price" IS NULL OR "r"."purchase_price" = 0 OR "r"."purchase_price" BETWEEN 1e-300 AND 1e300) AS purchase_price_fits
+        OFFSET 0) f
+  OFFSET 0) AS node_values CROSS JOIN LATERAL (SELECT r.id::text AS "id", "r"."pfa_id" AS "pfaId", "r"."category" AS "category", ("node_values"."rate" + 0::float8) AS "monthlyRate", "r"."forecast_start" AS "forecastStart", ("node_values"."plan" + 0::float8) AS "planCost") AS node_fields
       ORDER BY "r"."sk0" ASC NULLS LAST, "r"."sk1" ASC NULLS LAST;
 
 -- MirrorRepository.count — totalCount

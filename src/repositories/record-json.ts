@@ -32,14 +32,16 @@ import { MAX_DATE, MIN_DATE } from '../domain/values.js';
 
 /** A field a projected page can carry: how its value is written, and when that is exact. */
 interface Projection {
+  /** Over `r` (the record's stored columns) and `node_values` (its money and costs as float8). */
   value: RawBuilder<unknown>;
   /** When the JSON text is exactly graphql-js's; omitted: always. */
   exact?: RawBuilder<SqlBool>;
-  /** Does it write a float (then the server's float output setting matters)? */
+  /** Does it write a float (then the server's float output setting matters, and node_values is read)? */
   float?: boolean;
 }
 
 const col = (column: string): RawBuilder<unknown> => sql.ref(`r.${column}`);
+const nv = (column: string): RawBuilder<unknown> => sql.ref(`node_values.${column}`);
 
 /**
  * Money float8 takes, with every cost of it: 0 or within [1e-300, 1e300], compared as numeric.
@@ -50,8 +52,6 @@ const col = (column: string): RawBuilder<unknown> => sql.ref(`r.${column}`);
  */
 const moneyFits = (column: string): RawBuilder<SqlBool> =>
   sql<SqlBool>`(${col(column)} IS NULL OR ${col(column)} = 0 OR ${col(column)} BETWEEN 1e-300 AND 1e300)`;
-/** What every cost reads: both amounts. */
-const PRICING_FITS = sql<SqlBool>`(${moneyFits('monthly_rate')} AND ${moneyFits('purchase_price')})`;
 
 /**
  * A date JSON writes as graphql-js does (YYYY-MM-DD), and that TypeScript counts days from: a
@@ -62,50 +62,60 @@ const dateFits = (column: string): RawBuilder<SqlBool> =>
   sql<SqlBool>`(${col(column)} IS NULL OR ${col(column)} BETWEEN ${sql.lit(MIN_DATE)}::date AND ${sql.lit(MAX_DATE)}::date)`;
 const datesFit = (...columns: string[]): RawBuilder<SqlBool> =>
   sql<SqlBool>`(${sql.join(columns.map(dateFits), sql` AND `)})`;
-/** What a cost reads: the amounts, and its dates. */
-const costFits = (...dates: string[]): RawBuilder<SqlBool> =>
-  sql<SqlBool>`(${PRICING_FITS} AND ${datesFit(...dates)})`;
 
-/** How an expression reads a money column as float8. */
-type Cast = (column: string) => RawBuilder<unknown>;
-/** Where the money is known to fit (moneyFits). */
-const cast: Cast = (c) => sql`${col(c)}::float8`;
-/** Anywhere: NULL where it does not fit (such a record is inexact, its value never written). */
-const guardedCast: Cast = (c) => sql`(CASE WHEN ${moneyFits(c)} THEN ${col(c)}::float8 END)`;
+/** A float8 JSON writes as JSON.stringify does (shortest digits, same notation): 0, or [1e-4, 1e15). */
+const floatFits = (e: RawBuilder<unknown>): RawBuilder<SqlBool> =>
+  sql<SqlBool>`(${e} IS NULL OR ${e} = 0 OR (abs(${e}) >= 1e-4 AND abs(${e}) < 1e15))`;
 
-/**
- * A double written the way JSON.stringify writes it, or marked inexact: `expr` of the money
- * columns, `fits` when they fit. The exactness test casts under `CASE WHEN fits` (one test of the
- * amounts per field, not one per cast); the value casts guarded, so it is an error nowhere.
- */
-const float = (expr: (money: Cast) => RawBuilder<unknown>, fits: RawBuilder<SqlBool>): Projection => {
-  const e = expr(cast);
-  return {
-    value: sql`(${expr(guardedCast)} + 0::float8)`,
-    exact: sql<SqlBool>`(CASE WHEN ${fits} THEN (${e} IS NULL OR ${e} = 0 OR (abs(${e}) >= 1e-4 AND abs(${e}) < 1e15)) ELSE false END)`,
-    float: true,
-  };
-};
-
-const BY_TYPE: Readonly<Record<FieldType, (column: string) => Projection>> = {
-  text: (c) => ({ value: col(c) }),
-  boolean: (c) => ({ value: col(c) }),
-  money: (c) => float((money) => money(c), moneyFits(c)),
-  date: (c) => ({ value: col(c), exact: dateFits(c) }),
-};
+/** The money as float8 where it fits (`fits` flags from the inner level), else NULL. */
+const money = (column: string): RawBuilder<unknown> =>
+  sql`(CASE WHEN f.${sql.raw(column)}_fits THEN ${col(column)}::float8 END)`;
 
 /**
  * costs.ts `costOver` in float8, operation for operation: purchases cost their price (0 when
  * missing); rentals `(max(0, end − start) / DAYS_PER_MONTH) × rate`, 0 when a date or the rate
  * is missing.
  */
-const costOver = (start: string, end: string, money: Cast): RawBuilder<unknown> => sql`(CASE
+const costOver = (start: string, end: string): RawBuilder<unknown> => sql`(CASE
     WHEN r.source = 'Purchase' THEN coalesce(${money('purchase_price')}, 0::float8)
     WHEN ${col(start)} IS NULL OR ${col(end)} IS NULL OR r.monthly_rate IS NULL THEN 0::float8
     ELSE (greatest(0, ${col(end)} - ${col(start)})::float8 / ${sql.lit(String(DAYS_PER_MONTH))}::float8) * ${money('monthly_rate')}
   END)`;
-const planCost = (money: Cast) => costOver('original_start', 'original_end', money);
-const forecastCost = (money: Cast) => costOver('forecast_start', 'forecast_end', money);
+
+/**
+ * A record's money and costs as float8, each computed once (`node_values`): the checks of a field
+ * and its value read them instead of repeating the casts and the cost arithmetic (measured on
+ * 1,000 grid rows of 20 fields: 7.8 ms with every expression repeated, 5.4 ms so). OFFSET 0 keeps
+ * each level a subquery of its own, evaluated once per record, not inlined into every reference.
+ */
+const NODE_VALUES = sql`CROSS JOIN LATERAL (
+    SELECT f.monthly_rate_fits, f.purchase_price_fits,
+           ${money('monthly_rate')} AS rate, ${money('purchase_price')} AS price,
+           ${costOver('original_start', 'original_end')} AS plan,
+           ${costOver('forecast_start', 'forecast_end')} AS forecast,
+           (CASE WHEN r.is_actualized THEN ${costOver('actual_start', 'actual_end')} ELSE 0::float8 END) AS actual
+    FROM (SELECT ${moneyFits('monthly_rate')} AS monthly_rate_fits, ${moneyFits('purchase_price')} AS purchase_price_fits
+          OFFSET 0) f
+    OFFSET 0) AS node_values`;
+
+/** A double of node_values, written the way JSON.stringify writes it (+ 0 turns −0 into 0). */
+const float = (e: RawBuilder<unknown>, fits: RawBuilder<SqlBool>): Projection => ({
+  value: sql`(${e} + 0::float8)`,
+  exact: sql<SqlBool>`(${fits} AND ${floatFits(e)})`,
+  float: true,
+});
+const PRICING_FITS = sql<SqlBool>`(${nv('monthly_rate_fits')} AND ${nv('purchase_price_fits')})`;
+const cost = (e: RawBuilder<unknown>, ...dates: string[]): Projection =>
+  float(e, sql<SqlBool>`(${PRICING_FITS} AND ${datesFit(...dates)})`);
+
+const MONEY_VALUE: Readonly<Record<string, string>> = { monthly_rate: 'rate', purchase_price: 'price' };
+
+const BY_TYPE: Readonly<Record<FieldType, (column: string) => Projection>> = {
+  text: (c) => ({ value: col(c) }),
+  boolean: (c) => ({ value: col(c) }),
+  money: (c) => float(nv(MONEY_VALUE[c] as string), sql<SqlBool>`${nv(`${c}_fits`)}`),
+  date: (c) => ({ value: col(c), exact: dateFits(c) }),
+};
 
 const daysBetween = (later: string, earlier: string): Projection => ({
   value: sql`(${col(later)} - ${col(earlier)})`,
@@ -119,16 +129,15 @@ const PROJECTIONS: Readonly<Record<string, Projection>> = {
   ...Object.fromEntries(RECORD_FIELDS.map((f) => [f.key, BY_TYPE[f.type](f.column)])),
   version: { value: col('version') },
   pemsVersion: { value: col('pems_version') },
-  planCost: float(planCost, costFits('original_start', 'original_end')),
-  forecastCost: float(forecastCost, costFits('forecast_start', 'forecast_end')),
-  actualCost: float(
-    (money) =>
-      sql`(CASE WHEN r.is_actualized THEN ${costOver('actual_start', 'actual_end', money)} ELSE 0::float8 END)`,
-    costFits('actual_start', 'actual_end'),
-  ),
-  variance: float(
-    (money) => sql`(${forecastCost(money)} - ${planCost(money)})`,
-    costFits('original_start', 'original_end', 'forecast_start', 'forecast_end'),
+  planCost: cost(nv('plan'), 'original_start', 'original_end'),
+  forecastCost: cost(nv('forecast'), 'forecast_start', 'forecast_end'),
+  actualCost: cost(nv('actual'), 'actual_start', 'actual_end'),
+  variance: cost(
+    sql`(${nv('forecast')} - ${nv('plan')})`,
+    'original_start',
+    'original_end',
+    'forecast_start',
+    'forecast_end',
   ),
   forecastSlipDays: daysBetween('forecast_end', 'original_end'),
   startSlipDays: daysBetween('forecast_start', 'original_start'),
@@ -178,24 +187,25 @@ export function recordJson(
   // only value, stays a parameter.
   const columns = shape.columns.map((c) => (c === VIEW_KEY ? sql`${viewKey}::text` : c));
   return {
-    join: sql`CROSS JOIN LATERAL (SELECT ${sql.join(columns, sql``)}) AS node_fields`,
+    join: sql`${shape.values ? NODE_VALUES_TEXT : sql``} CROSS JOIN LATERAL (SELECT ${sql.join(columns, sql``)}) AS node_fields`,
     value: shape.value,
   };
 }
 
 /** Compiled selections, by their fields (a client's few shapes; cleared when there are many). */
-const SHAPES = new Map<
-  string,
-  { columns: (RawBuilder<unknown> | typeof VIEW_KEY)[]; value: RawBuilder<string | null> }
->();
+const SHAPES = new Map<string, Shape>();
+interface Shape {
+  columns: (RawBuilder<unknown> | typeof VIEW_KEY)[];
+  value: RawBuilder<string | null>;
+  /** Does it read node_values (money or costs selected)? */
+  values: boolean;
+}
+const NODE_VALUES_TEXT = precompiled(NODE_VALUES);
 const MAX_SHAPES = 500;
 /** Where the page's viewKey goes in a compiled column list. */
 const VIEW_KEY = Symbol('viewKey');
 
-function shapeOf(fields: readonly ProjectedField[]): {
-  columns: (RawBuilder<unknown> | typeof VIEW_KEY)[];
-  value: RawBuilder<string | null>;
-} {
+function shapeOf(fields: readonly ProjectedField[]): Shape {
   // Column list text in runs between the viewKey parameters: [run, VIEW_KEY, run, …].
   const columns: (RawBuilder<unknown> | typeof VIEW_KEY)[] = [];
   let run: RawBuilder<unknown>[] = [];
@@ -231,6 +241,7 @@ function shapeOf(fields: readonly ProjectedField[]): {
   const json = sql<string>`row_to_json(node_fields.*)::text`;
   return {
     columns,
+    values: floats,
     value: precompiled<string | null>(
       exact.length === 0 ? json : sql`CASE WHEN ${sql.join(exact, sql` AND `)} THEN ${json} END`,
     ),
