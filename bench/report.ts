@@ -219,7 +219,7 @@ export function writeReport(file: string, report: Report): void {
   }
   push(
     '',
-    "CPU columns are % of one core (200% = both cores): server = its processes, PostgreSQL = the benchmark database's backends, client = the bench process running autocannon. Machine busy and other processes (work that is not the benchmark's) are % of both cores. For scale: PostGraphile 5 on the plain mirror (no merge) measured 288 req/s (grid-100) and 614 req/s (KPI rows) on this machine.",
+    "CPU columns are % of one core (200% = both cores): server = its processes, PostgreSQL = the benchmark database's backends, client = the bench process running autocannon. Machine busy and other processes (work that is not the benchmark's) are % of both cores. For scale: PostGraphile V5 on the same database and machine, in the side-by-side section below.",
     `Server RSS: ${fmt(report.server.idleRssMb)} MB after the load runs, ${fmt(report.server.finalRssMb)} MB at the end (single process).`,
   );
   // bench/REPORT.md only (not the partial reports under bench/.cache/): the last `npm run bench:growth`.
