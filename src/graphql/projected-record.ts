@@ -1,6 +1,7 @@
 import type { FieldNode, GraphQLResolveInfo, SelectionSetNode } from 'graphql';
 import type { RecordCosts } from '../domain/costs.js';
 import type { MergedRecord } from '../domain/merged-record.js';
+import { RECORD_FIELDS } from '../domain/record-fields.js';
 import type { RecordValues } from '../domain/record-values.js';
 import type { RecordSlips } from '../domain/slips.js';
 import type { MergeScope } from '../repositories/record-query.js';
@@ -66,30 +67,8 @@ function plainField(selection: SelectionSetNode['selections'][number]): selectio
   );
 }
 
-const VALUE_KEYS = new Set<string>([
-  'category',
-  'class',
-  'source',
-  'dor',
-  'areaSilo',
-  'manufacturer',
-  'model',
-  'contract',
-  'equipment',
-  'monthlyRate',
-  'purchasePrice',
-  'originalStart',
-  'originalEnd',
-  'forecastStart',
-  'forecastEnd',
-  'actualStart',
-  'actualEnd',
-  'isActualized',
-  'hasActuals',
-  'hasPlan',
-  'isDiscontinued',
-  'isFundsTransferable',
-] satisfies (keyof RecordValues)[]);
+/** The record keys (DOMAIN §1): the fields of RecordValues. */
+const VALUE_KEYS: ReadonlySet<string> = new Set(RECORD_FIELDS.map((f) => f.key));
 
 /** An untouched record of a projected page: its JSON text, and the record it stands for. */
 export class ProjectedRecord extends RawJson implements MergedRecord {
