@@ -4,6 +4,7 @@ import { PREPARED_READ, PREPARED_READ_CUSTOM_PLAN } from '../db/read-timeout.js'
 import type { MergedRecord } from '../domain/merged-record.js';
 import { RECORD_FIELDS } from '../domain/record-fields.js';
 import { valuesFromColumns } from '../domain/record-values.js';
+import { precompiled } from '../db/precompiled.js';
 import { coveringIndexPage, genericPlanSafe } from './page-plan.js';
 import { recordJson, type ProjectedField } from './record-json.js';
 import {
@@ -101,34 +102,43 @@ const NULL_OF = { text: 'text', money: 'numeric', date: 'date', boolean: 'boolea
  * for them in the output made PostgreSQL plan 22 more inlined parse expressions per statement
  * (+1.7 ms of planning, measured); their few documents are read in JS instead (valuesOf).
  */
-const UNTOUCHED_TYPED_COLUMNS = sql`${BASE_COLUMNS}, ${sql.join(
-  RECORD_FIELDS.map((f) => sql`${sql.ref(`r.${f.column}`)} AS ${sql.ref(f.key)}`),
-)}, NULL::jsonb AS data`;
-const TOUCHED_TYPED_COLUMNS = sql`${BASE_COLUMNS}, ${sql.join(
-  RECORD_FIELDS.map((f) => sql`NULL::${sql.raw(NULL_OF[f.type])} AS ${sql.ref(f.key)}`),
-)}, r.data`;
+type Named = (f: (typeof RECORD_FIELDS)[number]) => string;
+/** Untouched records: the mirror's stored typed columns, each under the given name. */
+const untouchedColumns = (name: Named) =>
+  precompiled(
+    sql`${BASE_COLUMNS}, ${sql.join(
+      RECORD_FIELDS.map((f) => sql`${sql.ref(`r.${f.column}`)} AS ${sql.ref(name(f))}`),
+    )}, NULL::jsonb AS data`,
+  );
+/** Records with a modification: typed NULLs under the same names, and their merged document. */
+const touchedColumns = (name: Named) =>
+  precompiled(
+    sql`${BASE_COLUMNS}, ${sql.join(
+      RECORD_FIELDS.map((f) => sql`NULL::${sql.raw(NULL_OF[f.type])} AS ${sql.ref(name(f))}`),
+    )}, r.data`,
+  );
+const UNTOUCHED_TYPED_COLUMNS = untouchedColumns((f) => f.key);
+const TOUCHED_TYPED_COLUMNS = touchedColumns((f) => f.key);
 
 /**
  * A projected page's halves: the typed columns under their own names (record-json.ts reads them
  * as `r.<column>`), NULL for records with a modification, which come as their merged document.
  */
-const UNTOUCHED_STORED_COLUMNS = sql`${BASE_COLUMNS}, ${sql.join(
-  RECORD_FIELDS.map((f) => sql.ref(`r.${f.column}`)),
-)}, NULL::jsonb AS data`;
-const TOUCHED_STORED_COLUMNS = sql`${BASE_COLUMNS}, ${sql.join(
-  RECORD_FIELDS.map((f) => sql`NULL::${sql.raw(NULL_OF[f.type])} AS ${sql.ref(f.column)}`),
-)}, r.data`;
+const UNTOUCHED_STORED_COLUMNS = untouchedColumns((f) => f.column);
+const TOUCHED_STORED_COLUMNS = touchedColumns((f) => f.column);
 /** Outside a projected page's JSON, only the records with a modification need their columns. */
-const PROJECTED_OUTPUT = sql.join(
-  [
-    'organization_id',
-    'pfa_id',
-    'version',
-    'pems_version',
-    'last_synced_at',
-    'removed_from_pems_at',
-    'draft_id',
-  ].map((c) => sql`CASE WHEN r.data IS NOT NULL THEN ${sql.ref(`r.${c}`)} END AS ${sql.ref(c)}`),
+const PROJECTED_OUTPUT = precompiled(
+  sql.join(
+    [
+      'organization_id',
+      'pfa_id',
+      'version',
+      'pems_version',
+      'last_synced_at',
+      'removed_from_pems_at',
+      'draft_id',
+    ].map((c) => sql`CASE WHEN r.data IS NOT NULL THEN ${sql.ref(`r.${c}`)} END AS ${sql.ref(c)}`),
+  ),
 );
 
 /** Reads of the mirror, always through the session-scoped merge. */
