@@ -45,28 +45,28 @@ WHERE p.organization_id = $9 AND NOT EXISTS (SELECT 1 FROM pfa_modification d WH
 UNION ALL (
 SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
        d.id AS draft_id, true AS has_draft, j.data,
-       pfa_search_text(m.pfa_id, j.data) AS search_text, CASE WHEN d.delta ? 'category' THEN pfa_text(d.delta -> 'category')
-WHEN p.id IS NOT NULL THEN "p"."category" ELSE "m"."category" END AS "category", CASE WHEN d.delta ? 'class' THEN pfa_text(d.delta -> 'class')
-WHEN p.id IS NOT NULL THEN "p"."class" ELSE "m"."class" END AS "class", CASE WHEN d.delta ? 'source' THEN pfa_text(d.delta -> 'source')
-WHEN p.id IS NOT NULL THEN "p"."source" ELSE "m"."source" END AS "source", CASE WHEN d.delta ? 'dor' THEN pfa_text(d.delta -> 'dor')
-WHEN p.id IS NOT NULL THEN "p"."dor" ELSE "m"."dor" END AS "dor", CASE WHEN d.delta ? 'areaSilo' THEN pfa_text(d.delta -> 'areaSilo')
-WHEN p.id IS NOT NULL THEN "p"."area_silo" ELSE "m"."area_silo" END AS "area_silo", CASE WHEN d.delta ? 'manufacturer' THEN pfa_text(d.delta -> 'manufacturer')
-WHEN p.id IS NOT NULL THEN "p"."manufacturer" ELSE "m"."manufacturer" END AS "manufacturer", CASE WHEN d.delta ? 'model' THEN pfa_text(d.delta -> 'model')
-WHEN p.id IS NOT NULL THEN "p"."model" ELSE "m"."model" END AS "model", CASE WHEN d.delta ? 'contract' THEN pfa_text(d.delta -> 'contract')
-WHEN p.id IS NOT NULL THEN "p"."contract" ELSE "m"."contract" END AS "contract", CASE WHEN d.delta ? 'equipment' THEN pfa_text(d.delta -> 'equipment')
-WHEN p.id IS NOT NULL THEN "p"."equipment" ELSE "m"."equipment" END AS "equipment", CASE WHEN d.delta ? 'monthlyRate' THEN pfa_money(d.delta -> 'monthlyRate')
-WHEN p.id IS NOT NULL THEN "p"."monthly_rate" ELSE "m"."monthly_rate" END AS "monthly_rate", CASE WHEN d.delta ? 'purchasePrice' THEN pfa_money(d.delta -> 'purchasePrice')
-WHEN p.id IS NOT NULL THEN "p"."purchase_price" ELSE "m"."purchase_price" END AS "purchase_price", CASE WHEN d.delta ? 'originalStart' THEN pfa_date(d.delta -> 'originalStart')
-WHEN p.id IS NOT NULL THEN "p"."original_start" ELSE "m"."original_start" END AS "original_start", CASE WHEN d.delta ? 'originalEnd' THEN pfa_date(d.delta -> 'originalEnd')
-WHEN p.id IS NOT NULL THEN "p"."original_end" ELSE "m"."original_end" END AS "original_end", CASE WHEN d.delta ? 'forecastStart' THEN pfa_date(d.delta -> 'forecastStart')
-WHEN p.id IS NOT NULL THEN "p"."forecast_start" ELSE "m"."forecast_start" END AS "forecast_start", CASE WHEN d.delta ? 'forecastEnd' THEN pfa_date(d.delta -> 'forecastEnd')
-WHEN p.id IS NOT NULL THEN "p"."forecast_end" ELSE "m"."forecast_end" END AS "forecast_end", CASE WHEN d.delta ? 'actualStart' THEN pfa_date(d.delta -> 'actualStart')
-WHEN p.id IS NOT NULL THEN "p"."actual_start" ELSE "m"."actual_start" END AS "actual_start", CASE WHEN d.delta ? 'actualEnd' THEN pfa_date(d.delta -> 'actualEnd')
-WHEN p.id IS NOT NULL THEN "p"."actual_end" ELSE "m"."actual_end" END AS "actual_end", CASE WHEN d.delta ? 'isActualized' THEN pfa_bool(d.delta -> 'isActualized')
-WHEN p.id IS NOT NULL THEN "p"."is_actualized" ELSE "m"."is_actualized" END AS "is_actualized", CASE WHEN d.delta ? 'hasActuals' THEN pfa_bool(d.delta -> 'hasActuals')
-WHEN p.id IS NOT NULL THEN "p"."has_actuals" ELSE "m"."has_actuals" END AS "has_actuals", CASE WHEN d.delta ? 'hasPlan' THEN pfa_bool(d.delta -> 'hasPlan')
-WHEN p.id IS NOT NULL THEN "p"."has_plan" ELSE "m"."has_plan" END AS "has_plan", CASE WHEN d.delta ? 'isDiscontinued' THEN pfa_bool(d.delta -> 'isDiscontinued')
-WHEN p.id IS NOT NULL THEN "p"."is_discontinued" ELSE "m"."is_discontinued" END AS "is_discontinued", CASE WHEN d.delta ? 'isFundsTransferable' THEN pfa_bool(d.delta -> 'isFundsTransferable')
+       pfa_search_text(m.pfa_id, j.data) AS search_text, CASE WHEN d.delta ? 'category' THEN pfa_text("d"."delta" -> 'category')
+WHEN p.id IS NOT NULL THEN "p"."category" ELSE "m"."category" END AS "category", CASE WHEN d.delta ? 'class' THEN pfa_text("d"."delta" -> 'class')
+WHEN p.id IS NOT NULL THEN "p"."class" ELSE "m"."class" END AS "class", CASE WHEN d.delta ? 'source' THEN pfa_text("d"."delta" -> 'source')
+WHEN p.id IS NOT NULL THEN "p"."source" ELSE "m"."source" END AS "source", CASE WHEN d.delta ? 'dor' THEN pfa_text("d"."delta" -> 'dor')
+WHEN p.id IS NOT NULL THEN "p"."dor" ELSE "m"."dor" END AS "dor", CASE WHEN d.delta ? 'areaSilo' THEN pfa_text("d"."delta" -> 'areaSilo')
+WHEN p.id IS NOT NULL THEN "p"."area_silo" ELSE "m"."area_silo" END AS "area_silo", CASE WHEN d.delta ? 'manufacturer' THEN pfa_text("d"."delta" -> 'manufacturer')
+WHEN p.id IS NOT NULL THEN "p"."manufacturer" ELSE "m"."manufacturer" END AS "manufacturer", CASE WHEN d.delta ? 'model' THEN pfa_text("d"."delta" -> 'model')
+WHEN p.id IS NOT NULL THEN "p"."model" ELSE "m"."model" END AS "model", CASE WHEN d.delta ? 'contract' THEN pfa_text("d"."delta" -> 'contract')
+WHEN p.id IS NOT NULL THEN "p"."contract" ELSE "m"."contract" END AS "contract", CASE WHEN d.delta ? 'equipment' THEN pfa_text("d"."delta" -> 'equipment')
+WHEN p.id IS NOT NULL THEN "p"."equipment" ELSE "m"."equipment" END AS "equipment", CASE WHEN d.delta ? 'monthlyRate' THEN "d"."delta_monthly_rate"
+WHEN p.id IS NOT NULL THEN "p"."monthly_rate" ELSE "m"."monthly_rate" END AS "monthly_rate", CASE WHEN d.delta ? 'purchasePrice' THEN "d"."delta_purchase_price"
+WHEN p.id IS NOT NULL THEN "p"."purchase_price" ELSE "m"."purchase_price" END AS "purchase_price", CASE WHEN d.delta ? 'originalStart' THEN pfa_date("d"."delta" -> 'originalStart')
+WHEN p.id IS NOT NULL THEN "p"."original_start" ELSE "m"."original_start" END AS "original_start", CASE WHEN d.delta ? 'originalEnd' THEN pfa_date("d"."delta" -> 'originalEnd')
+WHEN p.id IS NOT NULL THEN "p"."original_end" ELSE "m"."original_end" END AS "original_end", CASE WHEN d.delta ? 'forecastStart' THEN "d"."delta_forecast_start"
+WHEN p.id IS NOT NULL THEN "p"."forecast_start" ELSE "m"."forecast_start" END AS "forecast_start", CASE WHEN d.delta ? 'forecastEnd' THEN "d"."delta_forecast_end"
+WHEN p.id IS NOT NULL THEN "p"."forecast_end" ELSE "m"."forecast_end" END AS "forecast_end", CASE WHEN d.delta ? 'actualStart' THEN pfa_date("d"."delta" -> 'actualStart')
+WHEN p.id IS NOT NULL THEN "p"."actual_start" ELSE "m"."actual_start" END AS "actual_start", CASE WHEN d.delta ? 'actualEnd' THEN pfa_date("d"."delta" -> 'actualEnd')
+WHEN p.id IS NOT NULL THEN "p"."actual_end" ELSE "m"."actual_end" END AS "actual_end", CASE WHEN d.delta ? 'isActualized' THEN pfa_bool("d"."delta" -> 'isActualized')
+WHEN p.id IS NOT NULL THEN "p"."is_actualized" ELSE "m"."is_actualized" END AS "is_actualized", CASE WHEN d.delta ? 'hasActuals' THEN pfa_bool("d"."delta" -> 'hasActuals')
+WHEN p.id IS NOT NULL THEN "p"."has_actuals" ELSE "m"."has_actuals" END AS "has_actuals", CASE WHEN d.delta ? 'hasPlan' THEN pfa_bool("d"."delta" -> 'hasPlan')
+WHEN p.id IS NOT NULL THEN "p"."has_plan" ELSE "m"."has_plan" END AS "has_plan", CASE WHEN d.delta ? 'isDiscontinued' THEN pfa_bool("d"."delta" -> 'isDiscontinued')
+WHEN p.id IS NOT NULL THEN "p"."is_discontinued" ELSE "m"."is_discontinued" END AS "is_discontinued", CASE WHEN d.delta ? 'isFundsTransferable' THEN pfa_bool("d"."delta" -> 'isFundsTransferable')
 WHEN p.id IS NOT NULL THEN "p"."is_funds_transferable" ELSE "m"."is_funds_transferable" END AS "is_funds_transferable"
 FROM pfa_modification d
 JOIN pfa_mirror m ON m.organization_id = $12 AND m.id = d.mirror_id
@@ -127,28 +127,28 @@ WHERE p.organization_id = $11 AND NOT EXISTS (SELECT 1 FROM pfa_modification d W
 UNION ALL (
 SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
        d.id AS draft_id, true AS has_draft, j.data,
-       pfa_search_text(m.pfa_id, j.data) AS search_text, CASE WHEN d.delta ? 'category' THEN pfa_text(d.delta -> 'category')
-WHEN p.id IS NOT NULL THEN "p"."category" ELSE "m"."category" END AS "category", CASE WHEN d.delta ? 'class' THEN pfa_text(d.delta -> 'class')
-WHEN p.id IS NOT NULL THEN "p"."class" ELSE "m"."class" END AS "class", CASE WHEN d.delta ? 'source' THEN pfa_text(d.delta -> 'source')
-WHEN p.id IS NOT NULL THEN "p"."source" ELSE "m"."source" END AS "source", CASE WHEN d.delta ? 'dor' THEN pfa_text(d.delta -> 'dor')
-WHEN p.id IS NOT NULL THEN "p"."dor" ELSE "m"."dor" END AS "dor", CASE WHEN d.delta ? 'areaSilo' THEN pfa_text(d.delta -> 'areaSilo')
-WHEN p.id IS NOT NULL THEN "p"."area_silo" ELSE "m"."area_silo" END AS "area_silo", CASE WHEN d.delta ? 'manufacturer' THEN pfa_text(d.delta -> 'manufacturer')
-WHEN p.id IS NOT NULL THEN "p"."manufacturer" ELSE "m"."manufacturer" END AS "manufacturer", CASE WHEN d.delta ? 'model' THEN pfa_text(d.delta -> 'model')
-WHEN p.id IS NOT NULL THEN "p"."model" ELSE "m"."model" END AS "model", CASE WHEN d.delta ? 'contract' THEN pfa_text(d.delta -> 'contract')
-WHEN p.id IS NOT NULL THEN "p"."contract" ELSE "m"."contract" END AS "contract", CASE WHEN d.delta ? 'equipment' THEN pfa_text(d.delta -> 'equipment')
-WHEN p.id IS NOT NULL THEN "p"."equipment" ELSE "m"."equipment" END AS "equipment", CASE WHEN d.delta ? 'monthlyRate' THEN pfa_money(d.delta -> 'monthlyRate')
-WHEN p.id IS NOT NULL THEN "p"."monthly_rate" ELSE "m"."monthly_rate" END AS "monthly_rate", CASE WHEN d.delta ? 'purchasePrice' THEN pfa_money(d.delta -> 'purchasePrice')
-WHEN p.id IS NOT NULL THEN "p"."purchase_price" ELSE "m"."purchase_price" END AS "purchase_price", CASE WHEN d.delta ? 'originalStart' THEN pfa_date(d.delta -> 'originalStart')
-WHEN p.id IS NOT NULL THEN "p"."original_start" ELSE "m"."original_start" END AS "original_start", CASE WHEN d.delta ? 'originalEnd' THEN pfa_date(d.delta -> 'originalEnd')
-WHEN p.id IS NOT NULL THEN "p"."original_end" ELSE "m"."original_end" END AS "original_end", CASE WHEN d.delta ? 'forecastStart' THEN pfa_date(d.delta -> 'forecastStart')
-WHEN p.id IS NOT NULL THEN "p"."forecast_start" ELSE "m"."forecast_start" END AS "forecast_start", CASE WHEN d.delta ? 'forecastEnd' THEN pfa_date(d.delta -> 'forecastEnd')
-WHEN p.id IS NOT NULL THEN "p"."forecast_end" ELSE "m"."forecast_end" END AS "forecast_end", CASE WHEN d.delta ? 'actualStart' THEN pfa_date(d.delta -> 'actualStart')
-WHEN p.id IS NOT NULL THEN "p"."actual_start" ELSE "m"."actual_start" END AS "actual_start", CASE WHEN d.delta ? 'actualEnd' THEN pfa_date(d.delta -> 'actualEnd')
-WHEN p.id IS NOT NULL THEN "p"."actual_end" ELSE "m"."actual_end" END AS "actual_end", CASE WHEN d.delta ? 'isActualized' THEN pfa_bool(d.delta -> 'isActualized')
-WHEN p.id IS NOT NULL THEN "p"."is_actualized" ELSE "m"."is_actualized" END AS "is_actualized", CASE WHEN d.delta ? 'hasActuals' THEN pfa_bool(d.delta -> 'hasActuals')
-WHEN p.id IS NOT NULL THEN "p"."has_actuals" ELSE "m"."has_actuals" END AS "has_actuals", CASE WHEN d.delta ? 'hasPlan' THEN pfa_bool(d.delta -> 'hasPlan')
-WHEN p.id IS NOT NULL THEN "p"."has_plan" ELSE "m"."has_plan" END AS "has_plan", CASE WHEN d.delta ? 'isDiscontinued' THEN pfa_bool(d.delta -> 'isDiscontinued')
-WHEN p.id IS NOT NULL THEN "p"."is_discontinued" ELSE "m"."is_discontinued" END AS "is_discontinued", CASE WHEN d.delta ? 'isFundsTransferable' THEN pfa_bool(d.delta -> 'isFundsTransferable')
+       pfa_search_text(m.pfa_id, j.data) AS search_text, CASE WHEN d.delta ? 'category' THEN pfa_text("d"."delta" -> 'category')
+WHEN p.id IS NOT NULL THEN "p"."category" ELSE "m"."category" END AS "category", CASE WHEN d.delta ? 'class' THEN pfa_text("d"."delta" -> 'class')
+WHEN p.id IS NOT NULL THEN "p"."class" ELSE "m"."class" END AS "class", CASE WHEN d.delta ? 'source' THEN pfa_text("d"."delta" -> 'source')
+WHEN p.id IS NOT NULL THEN "p"."source" ELSE "m"."source" END AS "source", CASE WHEN d.delta ? 'dor' THEN pfa_text("d"."delta" -> 'dor')
+WHEN p.id IS NOT NULL THEN "p"."dor" ELSE "m"."dor" END AS "dor", CASE WHEN d.delta ? 'areaSilo' THEN pfa_text("d"."delta" -> 'areaSilo')
+WHEN p.id IS NOT NULL THEN "p"."area_silo" ELSE "m"."area_silo" END AS "area_silo", CASE WHEN d.delta ? 'manufacturer' THEN pfa_text("d"."delta" -> 'manufacturer')
+WHEN p.id IS NOT NULL THEN "p"."manufacturer" ELSE "m"."manufacturer" END AS "manufacturer", CASE WHEN d.delta ? 'model' THEN pfa_text("d"."delta" -> 'model')
+WHEN p.id IS NOT NULL THEN "p"."model" ELSE "m"."model" END AS "model", CASE WHEN d.delta ? 'contract' THEN pfa_text("d"."delta" -> 'contract')
+WHEN p.id IS NOT NULL THEN "p"."contract" ELSE "m"."contract" END AS "contract", CASE WHEN d.delta ? 'equipment' THEN pfa_text("d"."delta" -> 'equipment')
+WHEN p.id IS NOT NULL THEN "p"."equipment" ELSE "m"."equipment" END AS "equipment", CASE WHEN d.delta ? 'monthlyRate' THEN "d"."delta_monthly_rate"
+WHEN p.id IS NOT NULL THEN "p"."monthly_rate" ELSE "m"."monthly_rate" END AS "monthly_rate", CASE WHEN d.delta ? 'purchasePrice' THEN "d"."delta_purchase_price"
+WHEN p.id IS NOT NULL THEN "p"."purchase_price" ELSE "m"."purchase_price" END AS "purchase_price", CASE WHEN d.delta ? 'originalStart' THEN pfa_date("d"."delta" -> 'originalStart')
+WHEN p.id IS NOT NULL THEN "p"."original_start" ELSE "m"."original_start" END AS "original_start", CASE WHEN d.delta ? 'originalEnd' THEN pfa_date("d"."delta" -> 'originalEnd')
+WHEN p.id IS NOT NULL THEN "p"."original_end" ELSE "m"."original_end" END AS "original_end", CASE WHEN d.delta ? 'forecastStart' THEN "d"."delta_forecast_start"
+WHEN p.id IS NOT NULL THEN "p"."forecast_start" ELSE "m"."forecast_start" END AS "forecast_start", CASE WHEN d.delta ? 'forecastEnd' THEN "d"."delta_forecast_end"
+WHEN p.id IS NOT NULL THEN "p"."forecast_end" ELSE "m"."forecast_end" END AS "forecast_end", CASE WHEN d.delta ? 'actualStart' THEN pfa_date("d"."delta" -> 'actualStart')
+WHEN p.id IS NOT NULL THEN "p"."actual_start" ELSE "m"."actual_start" END AS "actual_start", CASE WHEN d.delta ? 'actualEnd' THEN pfa_date("d"."delta" -> 'actualEnd')
+WHEN p.id IS NOT NULL THEN "p"."actual_end" ELSE "m"."actual_end" END AS "actual_end", CASE WHEN d.delta ? 'isActualized' THEN pfa_bool("d"."delta" -> 'isActualized')
+WHEN p.id IS NOT NULL THEN "p"."is_actualized" ELSE "m"."is_actualized" END AS "is_actualized", CASE WHEN d.delta ? 'hasActuals' THEN pfa_bool("d"."delta" -> 'hasActuals')
+WHEN p.id IS NOT NULL THEN "p"."has_actuals" ELSE "m"."has_actuals" END AS "has_actuals", CASE WHEN d.delta ? 'hasPlan' THEN pfa_bool("d"."delta" -> 'hasPlan')
+WHEN p.id IS NOT NULL THEN "p"."has_plan" ELSE "m"."has_plan" END AS "has_plan", CASE WHEN d.delta ? 'isDiscontinued' THEN pfa_bool("d"."delta" -> 'isDiscontinued')
+WHEN p.id IS NOT NULL THEN "p"."is_discontinued" ELSE "m"."is_discontinued" END AS "is_discontinued", CASE WHEN d.delta ? 'isFundsTransferable' THEN pfa_bool("d"."delta" -> 'isFundsTransferable')
 WHEN p.id IS NOT NULL THEN "p"."is_funds_transferable" ELSE "m"."is_funds_transferable" END AS "is_funds_transferable"
 FROM pfa_modification d
 JOIN pfa_mirror m ON m.organization_id = $14 AND m.id = d.mirror_id
@@ -207,28 +207,28 @@ WHERE p.organization_id = $10 AND NOT EXISTS (SELECT 1 FROM pfa_modification d W
 UNION ALL (
 SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
        d.id AS draft_id, true AS has_draft, j.data,
-       pfa_search_text(m.pfa_id, j.data) AS search_text, CASE WHEN d.delta ? 'category' THEN pfa_text(d.delta -> 'category')
-WHEN p.id IS NOT NULL THEN "p"."category" ELSE "m"."category" END AS "category", CASE WHEN d.delta ? 'class' THEN pfa_text(d.delta -> 'class')
-WHEN p.id IS NOT NULL THEN "p"."class" ELSE "m"."class" END AS "class", CASE WHEN d.delta ? 'source' THEN pfa_text(d.delta -> 'source')
-WHEN p.id IS NOT NULL THEN "p"."source" ELSE "m"."source" END AS "source", CASE WHEN d.delta ? 'dor' THEN pfa_text(d.delta -> 'dor')
-WHEN p.id IS NOT NULL THEN "p"."dor" ELSE "m"."dor" END AS "dor", CASE WHEN d.delta ? 'areaSilo' THEN pfa_text(d.delta -> 'areaSilo')
-WHEN p.id IS NOT NULL THEN "p"."area_silo" ELSE "m"."area_silo" END AS "area_silo", CASE WHEN d.delta ? 'manufacturer' THEN pfa_text(d.delta -> 'manufacturer')
-WHEN p.id IS NOT NULL THEN "p"."manufacturer" ELSE "m"."manufacturer" END AS "manufacturer", CASE WHEN d.delta ? 'model' THEN pfa_text(d.delta -> 'model')
-WHEN p.id IS NOT NULL THEN "p"."model" ELSE "m"."model" END AS "model", CASE WHEN d.delta ? 'contract' THEN pfa_text(d.delta -> 'contract')
-WHEN p.id IS NOT NULL THEN "p"."contract" ELSE "m"."contract" END AS "contract", CASE WHEN d.delta ? 'equipment' THEN pfa_text(d.delta -> 'equipment')
-WHEN p.id IS NOT NULL THEN "p"."equipment" ELSE "m"."equipment" END AS "equipment", CASE WHEN d.delta ? 'monthlyRate' THEN pfa_money(d.delta -> 'monthlyRate')
-WHEN p.id IS NOT NULL THEN "p"."monthly_rate" ELSE "m"."monthly_rate" END AS "monthly_rate", CASE WHEN d.delta ? 'purchasePrice' THEN pfa_money(d.delta -> 'purchasePrice')
-WHEN p.id IS NOT NULL THEN "p"."purchase_price" ELSE "m"."purchase_price" END AS "purchase_price", CASE WHEN d.delta ? 'originalStart' THEN pfa_date(d.delta -> 'originalStart')
-WHEN p.id IS NOT NULL THEN "p"."original_start" ELSE "m"."original_start" END AS "original_start", CASE WHEN d.delta ? 'originalEnd' THEN pfa_date(d.delta -> 'originalEnd')
-WHEN p.id IS NOT NULL THEN "p"."original_end" ELSE "m"."original_end" END AS "original_end", CASE WHEN d.delta ? 'forecastStart' THEN pfa_date(d.delta -> 'forecastStart')
-WHEN p.id IS NOT NULL THEN "p"."forecast_start" ELSE "m"."forecast_start" END AS "forecast_start", CASE WHEN d.delta ? 'forecastEnd' THEN pfa_date(d.delta -> 'forecastEnd')
-WHEN p.id IS NOT NULL THEN "p"."forecast_end" ELSE "m"."forecast_end" END AS "forecast_end", CASE WHEN d.delta ? 'actualStart' THEN pfa_date(d.delta -> 'actualStart')
-WHEN p.id IS NOT NULL THEN "p"."actual_start" ELSE "m"."actual_start" END AS "actual_start", CASE WHEN d.delta ? 'actualEnd' THEN pfa_date(d.delta -> 'actualEnd')
-WHEN p.id IS NOT NULL THEN "p"."actual_end" ELSE "m"."actual_end" END AS "actual_end", CASE WHEN d.delta ? 'isActualized' THEN pfa_bool(d.delta -> 'isActualized')
-WHEN p.id IS NOT NULL THEN "p"."is_actualized" ELSE "m"."is_actualized" END AS "is_actualized", CASE WHEN d.delta ? 'hasActuals' THEN pfa_bool(d.delta -> 'hasActuals')
-WHEN p.id IS NOT NULL THEN "p"."has_actuals" ELSE "m"."has_actuals" END AS "has_actuals", CASE WHEN d.delta ? 'hasPlan' THEN pfa_bool(d.delta -> 'hasPlan')
-WHEN p.id IS NOT NULL THEN "p"."has_plan" ELSE "m"."has_plan" END AS "has_plan", CASE WHEN d.delta ? 'isDiscontinued' THEN pfa_bool(d.delta -> 'isDiscontinued')
-WHEN p.id IS NOT NULL THEN "p"."is_discontinued" ELSE "m"."is_discontinued" END AS "is_discontinued", CASE WHEN d.delta ? 'isFundsTransferable' THEN pfa_bool(d.delta -> 'isFundsTransferable')
+       pfa_search_text(m.pfa_id, j.data) AS search_text, CASE WHEN d.delta ? 'category' THEN pfa_text("d"."delta" -> 'category')
+WHEN p.id IS NOT NULL THEN "p"."category" ELSE "m"."category" END AS "category", CASE WHEN d.delta ? 'class' THEN pfa_text("d"."delta" -> 'class')
+WHEN p.id IS NOT NULL THEN "p"."class" ELSE "m"."class" END AS "class", CASE WHEN d.delta ? 'source' THEN pfa_text("d"."delta" -> 'source')
+WHEN p.id IS NOT NULL THEN "p"."source" ELSE "m"."source" END AS "source", CASE WHEN d.delta ? 'dor' THEN pfa_text("d"."delta" -> 'dor')
+WHEN p.id IS NOT NULL THEN "p"."dor" ELSE "m"."dor" END AS "dor", CASE WHEN d.delta ? 'areaSilo' THEN pfa_text("d"."delta" -> 'areaSilo')
+WHEN p.id IS NOT NULL THEN "p"."area_silo" ELSE "m"."area_silo" END AS "area_silo", CASE WHEN d.delta ? 'manufacturer' THEN pfa_text("d"."delta" -> 'manufacturer')
+WHEN p.id IS NOT NULL THEN "p"."manufacturer" ELSE "m"."manufacturer" END AS "manufacturer", CASE WHEN d.delta ? 'model' THEN pfa_text("d"."delta" -> 'model')
+WHEN p.id IS NOT NULL THEN "p"."model" ELSE "m"."model" END AS "model", CASE WHEN d.delta ? 'contract' THEN pfa_text("d"."delta" -> 'contract')
+WHEN p.id IS NOT NULL THEN "p"."contract" ELSE "m"."contract" END AS "contract", CASE WHEN d.delta ? 'equipment' THEN pfa_text("d"."delta" -> 'equipment')
+WHEN p.id IS NOT NULL THEN "p"."equipment" ELSE "m"."equipment" END AS "equipment", CASE WHEN d.delta ? 'monthlyRate' THEN "d"."delta_monthly_rate"
+WHEN p.id IS NOT NULL THEN "p"."monthly_rate" ELSE "m"."monthly_rate" END AS "monthly_rate", CASE WHEN d.delta ? 'purchasePrice' THEN "d"."delta_purchase_price"
+WHEN p.id IS NOT NULL THEN "p"."purchase_price" ELSE "m"."purchase_price" END AS "purchase_price", CASE WHEN d.delta ? 'originalStart' THEN pfa_date("d"."delta" -> 'originalStart')
+WHEN p.id IS NOT NULL THEN "p"."original_start" ELSE "m"."original_start" END AS "original_start", CASE WHEN d.delta ? 'originalEnd' THEN pfa_date("d"."delta" -> 'originalEnd')
+WHEN p.id IS NOT NULL THEN "p"."original_end" ELSE "m"."original_end" END AS "original_end", CASE WHEN d.delta ? 'forecastStart' THEN "d"."delta_forecast_start"
+WHEN p.id IS NOT NULL THEN "p"."forecast_start" ELSE "m"."forecast_start" END AS "forecast_start", CASE WHEN d.delta ? 'forecastEnd' THEN "d"."delta_forecast_end"
+WHEN p.id IS NOT NULL THEN "p"."forecast_end" ELSE "m"."forecast_end" END AS "forecast_end", CASE WHEN d.delta ? 'actualStart' THEN pfa_date("d"."delta" -> 'actualStart')
+WHEN p.id IS NOT NULL THEN "p"."actual_start" ELSE "m"."actual_start" END AS "actual_start", CASE WHEN d.delta ? 'actualEnd' THEN pfa_date("d"."delta" -> 'actualEnd')
+WHEN p.id IS NOT NULL THEN "p"."actual_end" ELSE "m"."actual_end" END AS "actual_end", CASE WHEN d.delta ? 'isActualized' THEN pfa_bool("d"."delta" -> 'isActualized')
+WHEN p.id IS NOT NULL THEN "p"."is_actualized" ELSE "m"."is_actualized" END AS "is_actualized", CASE WHEN d.delta ? 'hasActuals' THEN pfa_bool("d"."delta" -> 'hasActuals')
+WHEN p.id IS NOT NULL THEN "p"."has_actuals" ELSE "m"."has_actuals" END AS "has_actuals", CASE WHEN d.delta ? 'hasPlan' THEN pfa_bool("d"."delta" -> 'hasPlan')
+WHEN p.id IS NOT NULL THEN "p"."has_plan" ELSE "m"."has_plan" END AS "has_plan", CASE WHEN d.delta ? 'isDiscontinued' THEN pfa_bool("d"."delta" -> 'isDiscontinued')
+WHEN p.id IS NOT NULL THEN "p"."is_discontinued" ELSE "m"."is_discontinued" END AS "is_discontinued", CASE WHEN d.delta ? 'isFundsTransferable' THEN pfa_bool("d"."delta" -> 'isFundsTransferable')
 WHEN p.id IS NOT NULL THEN "p"."is_funds_transferable" ELSE "m"."is_funds_transferable" END AS "is_funds_transferable"
 FROM pfa_modification d
 JOIN pfa_mirror m ON m.organization_id = $13 AND m.id = d.mirror_id
@@ -290,28 +290,28 @@ WHERE d.organization_id = $15 AND d.session_id = $16 AND d.sync_state IN ('draft
   UNION ALL (
   SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
          d.id AS draft_id, true AS has_draft, j.data,
-         pfa_search_text(m.pfa_id, j.data) AS search_text, CASE WHEN d.delta ? 'category' THEN pfa_text(d.delta -> 'category')
-  WHEN p.id IS NOT NULL THEN "p"."category" ELSE "m"."category" END AS "category", CASE WHEN d.delta ? 'class' THEN pfa_text(d.delta -> 'class')
-  WHEN p.id IS NOT NULL THEN "p"."class" ELSE "m"."class" END AS "class", CASE WHEN d.delta ? 'source' THEN pfa_text(d.delta -> 'source')
-  WHEN p.id IS NOT NULL THEN "p"."source" ELSE "m"."source" END AS "source", CASE WHEN d.delta ? 'dor' THEN pfa_text(d.delta -> 'dor')
-  WHEN p.id IS NOT NULL THEN "p"."dor" ELSE "m"."dor" END AS "dor", CASE WHEN d.delta ? 'areaSilo' THEN pfa_text(d.delta -> 'areaSilo')
-  WHEN p.id IS NOT NULL THEN "p"."area_silo" ELSE "m"."area_silo" END AS "area_silo", CASE WHEN d.delta ? 'manufacturer' THEN pfa_text(d.delta -> 'manufacturer')
-  WHEN p.id IS NOT NULL THEN "p"."manufacturer" ELSE "m"."manufacturer" END AS "manufacturer", CASE WHEN d.delta ? 'model' THEN pfa_text(d.delta -> 'model')
-  WHEN p.id IS NOT NULL THEN "p"."model" ELSE "m"."model" END AS "model", CASE WHEN d.delta ? 'contract' THEN pfa_text(d.delta -> 'contract')
-  WHEN p.id IS NOT NULL THEN "p"."contract" ELSE "m"."contract" END AS "contract", CASE WHEN d.delta ? 'equipment' THEN pfa_text(d.delta -> 'equipment')
-  WHEN p.id IS NOT NULL THEN "p"."equipment" ELSE "m"."equipment" END AS "equipment", CASE WHEN d.delta ? 'monthlyRate' THEN pfa_money(d.delta -> 'monthlyRate')
-  WHEN p.id IS NOT NULL THEN "p"."monthly_rate" ELSE "m"."monthly_rate" END AS "monthly_rate", CASE WHEN d.delta ? 'purchasePrice' THEN pfa_money(d.delta -> 'purchasePrice')
-  WHEN p.id IS NOT NULL THEN "p"."purchase_price" ELSE "m"."purchase_price" END AS "purchase_price", CASE WHEN d.delta ? 'originalStart' THEN pfa_date(d.delta -> 'originalStart')
-  WHEN p.id IS NOT NULL THEN "p"."original_start" ELSE "m"."original_start" END AS "original_start", CASE WHEN d.delta ? 'originalEnd' THEN pfa_date(d.delta -> 'originalEnd')
-  WHEN p.id IS NOT NULL THEN "p"."original_end" ELSE "m"."original_end" END AS "original_end", CASE WHEN d.delta ? 'forecastStart' THEN pfa_date(d.delta -> 'forecastStart')
-  WHEN p.id IS NOT NULL THEN "p"."forecast_start" ELSE "m"."forecast_start" END AS "forecast_start", CASE WHEN d.delta ? 'forecastEnd' THEN pfa_date(d.delta -> 'forecastEnd')
-  WHEN p.id IS NOT NULL THEN "p"."forecast_end" ELSE "m"."forecast_end" END AS "forecast_end", CASE WHEN d.delta ? 'actualStart' THEN pfa_date(d.delta -> 'actualStart')
-  WHEN p.id IS NOT NULL THEN "p"."actual_start" ELSE "m"."actual_start" END AS "actual_start", CASE WHEN d.delta ? 'actualEnd' THEN pfa_date(d.delta -> 'actualEnd')
-  WHEN p.id IS NOT NULL THEN "p"."actual_end" ELSE "m"."actual_end" END AS "actual_end", CASE WHEN d.delta ? 'isActualized' THEN pfa_bool(d.delta -> 'isActualized')
-  WHEN p.id IS NOT NULL THEN "p"."is_actualized" ELSE "m"."is_actualized" END AS "is_actualized", CASE WHEN d.delta ? 'hasActuals' THEN pfa_bool(d.delta -> 'hasActuals')
-  WHEN p.id IS NOT NULL THEN "p"."has_actuals" ELSE "m"."has_actuals" END AS "has_actuals", CASE WHEN d.delta ? 'hasPlan' THEN pfa_bool(d.delta -> 'hasPlan')
-  WHEN p.id IS NOT NULL THEN "p"."has_plan" ELSE "m"."has_plan" END AS "has_plan", CASE WHEN d.delta ? 'isDiscontinued' THEN pfa_bool(d.delta -> 'isDiscontinued')
-  WHEN p.id IS NOT NULL THEN "p"."is_discontinued" ELSE "m"."is_discontinued" END AS "is_discontinued", CASE WHEN d.delta ? 'isFundsTransferable' THEN pfa_bool(d.delta -> 'isFundsTransferable')
+         pfa_search_text(m.pfa_id, j.data) AS search_text, CASE WHEN d.delta ? 'category' THEN pfa_text("d"."delta" -> 'category')
+  WHEN p.id IS NOT NULL THEN "p"."category" ELSE "m"."category" END AS "category", CASE WHEN d.delta ? 'class' THEN pfa_text("d"."delta" -> 'class')
+  WHEN p.id IS NOT NULL THEN "p"."class" ELSE "m"."class" END AS "class", CASE WHEN d.delta ? 'source' THEN pfa_text("d"."delta" -> 'source')
+  WHEN p.id IS NOT NULL THEN "p"."source" ELSE "m"."source" END AS "source", CASE WHEN d.delta ? 'dor' THEN pfa_text("d"."delta" -> 'dor')
+  WHEN p.id IS NOT NULL THEN "p"."dor" ELSE "m"."dor" END AS "dor", CASE WHEN d.delta ? 'areaSilo' THEN pfa_text("d"."delta" -> 'areaSilo')
+  WHEN p.id IS NOT NULL THEN "p"."area_silo" ELSE "m"."area_silo" END AS "area_silo", CASE WHEN d.delta ? 'manufacturer' THEN pfa_text("d"."delta" -> 'manufacturer')
+  WHEN p.id IS NOT NULL THEN "p"."manufacturer" ELSE "m"."manufacturer" END AS "manufacturer", CASE WHEN d.delta ? 'model' THEN pfa_text("d"."delta" -> 'model')
+  WHEN p.id IS NOT NULL THEN "p"."model" ELSE "m"."model" END AS "model", CASE WHEN d.delta ? 'contract' THEN pfa_text("d"."delta" -> 'contract')
+  WHEN p.id IS NOT NULL THEN "p"."contract" ELSE "m"."contract" END AS "contract", CASE WHEN d.delta ? 'equipment' THEN pfa_text("d"."delta" -> 'equipment')
+  WHEN p.id IS NOT NULL THEN "p"."equipment" ELSE "m"."equipment" END AS "equipment", CASE WHEN d.delta ? 'monthlyRate' THEN "d"."delta_monthly_rate"
+  WHEN p.id IS NOT NULL THEN "p"."monthly_rate" ELSE "m"."monthly_rate" END AS "monthly_rate", CASE WHEN d.delta ? 'purchasePrice' THEN "d"."delta_purchase_price"
+  WHEN p.id IS NOT NULL THEN "p"."purchase_price" ELSE "m"."purchase_price" END AS "purchase_price", CASE WHEN d.delta ? 'originalStart' THEN pfa_date("d"."delta" -> 'originalStart')
+  WHEN p.id IS NOT NULL THEN "p"."original_start" ELSE "m"."original_start" END AS "original_start", CASE WHEN d.delta ? 'originalEnd' THEN pfa_date("d"."delta" -> 'originalEnd')
+  WHEN p.id IS NOT NULL THEN "p"."original_end" ELSE "m"."original_end" END AS "original_end", CASE WHEN d.delta ? 'forecastStart' THEN "d"."delta_forecast_start"
+  WHEN p.id IS NOT NULL THEN "p"."forecast_start" ELSE "m"."forecast_start" END AS "forecast_start", CASE WHEN d.delta ? 'forecastEnd' THEN "d"."delta_forecast_end"
+  WHEN p.id IS NOT NULL THEN "p"."forecast_end" ELSE "m"."forecast_end" END AS "forecast_end", CASE WHEN d.delta ? 'actualStart' THEN pfa_date("d"."delta" -> 'actualStart')
+  WHEN p.id IS NOT NULL THEN "p"."actual_start" ELSE "m"."actual_start" END AS "actual_start", CASE WHEN d.delta ? 'actualEnd' THEN pfa_date("d"."delta" -> 'actualEnd')
+  WHEN p.id IS NOT NULL THEN "p"."actual_end" ELSE "m"."actual_end" END AS "actual_end", CASE WHEN d.delta ? 'isActualized' THEN pfa_bool("d"."delta" -> 'isActualized')
+  WHEN p.id IS NOT NULL THEN "p"."is_actualized" ELSE "m"."is_actualized" END AS "is_actualized", CASE WHEN d.delta ? 'hasActuals' THEN pfa_bool("d"."delta" -> 'hasActuals')
+  WHEN p.id IS NOT NULL THEN "p"."has_actuals" ELSE "m"."has_actuals" END AS "has_actuals", CASE WHEN d.delta ? 'hasPlan' THEN pfa_bool("d"."delta" -> 'hasPlan')
+  WHEN p.id IS NOT NULL THEN "p"."has_plan" ELSE "m"."has_plan" END AS "has_plan", CASE WHEN d.delta ? 'isDiscontinued' THEN pfa_bool("d"."delta" -> 'isDiscontinued')
+  WHEN p.id IS NOT NULL THEN "p"."is_discontinued" ELSE "m"."is_discontinued" END AS "is_discontinued", CASE WHEN d.delta ? 'isFundsTransferable' THEN pfa_bool("d"."delta" -> 'isFundsTransferable')
   WHEN p.id IS NOT NULL THEN "p"."is_funds_transferable" ELSE "m"."is_funds_transferable" END AS "is_funds_transferable"
   FROM pfa_modification d
   JOIN pfa_mirror m ON m.organization_id = $13 AND m.id = d.mirror_id
@@ -376,28 +376,28 @@ WHERE p.organization_id = $5 AND NOT EXISTS (SELECT 1 FROM pfa_modification d WH
 UNION ALL (
 SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
        d.id AS draft_id, true AS has_draft, j.data,
-       pfa_search_text(m.pfa_id, j.data) AS search_text, CASE WHEN d.delta ? 'category' THEN pfa_text(d.delta -> 'category')
-WHEN p.id IS NOT NULL THEN "p"."category" ELSE "m"."category" END AS "category", CASE WHEN d.delta ? 'class' THEN pfa_text(d.delta -> 'class')
-WHEN p.id IS NOT NULL THEN "p"."class" ELSE "m"."class" END AS "class", CASE WHEN d.delta ? 'source' THEN pfa_text(d.delta -> 'source')
-WHEN p.id IS NOT NULL THEN "p"."source" ELSE "m"."source" END AS "source", CASE WHEN d.delta ? 'dor' THEN pfa_text(d.delta -> 'dor')
-WHEN p.id IS NOT NULL THEN "p"."dor" ELSE "m"."dor" END AS "dor", CASE WHEN d.delta ? 'areaSilo' THEN pfa_text(d.delta -> 'areaSilo')
-WHEN p.id IS NOT NULL THEN "p"."area_silo" ELSE "m"."area_silo" END AS "area_silo", CASE WHEN d.delta ? 'manufacturer' THEN pfa_text(d.delta -> 'manufacturer')
-WHEN p.id IS NOT NULL THEN "p"."manufacturer" ELSE "m"."manufacturer" END AS "manufacturer", CASE WHEN d.delta ? 'model' THEN pfa_text(d.delta -> 'model')
-WHEN p.id IS NOT NULL THEN "p"."model" ELSE "m"."model" END AS "model", CASE WHEN d.delta ? 'contract' THEN pfa_text(d.delta -> 'contract')
-WHEN p.id IS NOT NULL THEN "p"."contract" ELSE "m"."contract" END AS "contract", CASE WHEN d.delta ? 'equipment' THEN pfa_text(d.delta -> 'equipment')
-WHEN p.id IS NOT NULL THEN "p"."equipment" ELSE "m"."equipment" END AS "equipment", CASE WHEN d.delta ? 'monthlyRate' THEN pfa_money(d.delta -> 'monthlyRate')
-WHEN p.id IS NOT NULL THEN "p"."monthly_rate" ELSE "m"."monthly_rate" END AS "monthly_rate", CASE WHEN d.delta ? 'purchasePrice' THEN pfa_money(d.delta -> 'purchasePrice')
-WHEN p.id IS NOT NULL THEN "p"."purchase_price" ELSE "m"."purchase_price" END AS "purchase_price", CASE WHEN d.delta ? 'originalStart' THEN pfa_date(d.delta -> 'originalStart')
-WHEN p.id IS NOT NULL THEN "p"."original_start" ELSE "m"."original_start" END AS "original_start", CASE WHEN d.delta ? 'originalEnd' THEN pfa_date(d.delta -> 'originalEnd')
-WHEN p.id IS NOT NULL THEN "p"."original_end" ELSE "m"."original_end" END AS "original_end", CASE WHEN d.delta ? 'forecastStart' THEN pfa_date(d.delta -> 'forecastStart')
-WHEN p.id IS NOT NULL THEN "p"."forecast_start" ELSE "m"."forecast_start" END AS "forecast_start", CASE WHEN d.delta ? 'forecastEnd' THEN pfa_date(d.delta -> 'forecastEnd')
-WHEN p.id IS NOT NULL THEN "p"."forecast_end" ELSE "m"."forecast_end" END AS "forecast_end", CASE WHEN d.delta ? 'actualStart' THEN pfa_date(d.delta -> 'actualStart')
-WHEN p.id IS NOT NULL THEN "p"."actual_start" ELSE "m"."actual_start" END AS "actual_start", CASE WHEN d.delta ? 'actualEnd' THEN pfa_date(d.delta -> 'actualEnd')
-WHEN p.id IS NOT NULL THEN "p"."actual_end" ELSE "m"."actual_end" END AS "actual_end", CASE WHEN d.delta ? 'isActualized' THEN pfa_bool(d.delta -> 'isActualized')
-WHEN p.id IS NOT NULL THEN "p"."is_actualized" ELSE "m"."is_actualized" END AS "is_actualized", CASE WHEN d.delta ? 'hasActuals' THEN pfa_bool(d.delta -> 'hasActuals')
-WHEN p.id IS NOT NULL THEN "p"."has_actuals" ELSE "m"."has_actuals" END AS "has_actuals", CASE WHEN d.delta ? 'hasPlan' THEN pfa_bool(d.delta -> 'hasPlan')
-WHEN p.id IS NOT NULL THEN "p"."has_plan" ELSE "m"."has_plan" END AS "has_plan", CASE WHEN d.delta ? 'isDiscontinued' THEN pfa_bool(d.delta -> 'isDiscontinued')
-WHEN p.id IS NOT NULL THEN "p"."is_discontinued" ELSE "m"."is_discontinued" END AS "is_discontinued", CASE WHEN d.delta ? 'isFundsTransferable' THEN pfa_bool(d.delta -> 'isFundsTransferable')
+       pfa_search_text(m.pfa_id, j.data) AS search_text, CASE WHEN d.delta ? 'category' THEN pfa_text("d"."delta" -> 'category')
+WHEN p.id IS NOT NULL THEN "p"."category" ELSE "m"."category" END AS "category", CASE WHEN d.delta ? 'class' THEN pfa_text("d"."delta" -> 'class')
+WHEN p.id IS NOT NULL THEN "p"."class" ELSE "m"."class" END AS "class", CASE WHEN d.delta ? 'source' THEN pfa_text("d"."delta" -> 'source')
+WHEN p.id IS NOT NULL THEN "p"."source" ELSE "m"."source" END AS "source", CASE WHEN d.delta ? 'dor' THEN pfa_text("d"."delta" -> 'dor')
+WHEN p.id IS NOT NULL THEN "p"."dor" ELSE "m"."dor" END AS "dor", CASE WHEN d.delta ? 'areaSilo' THEN pfa_text("d"."delta" -> 'areaSilo')
+WHEN p.id IS NOT NULL THEN "p"."area_silo" ELSE "m"."area_silo" END AS "area_silo", CASE WHEN d.delta ? 'manufacturer' THEN pfa_text("d"."delta" -> 'manufacturer')
+WHEN p.id IS NOT NULL THEN "p"."manufacturer" ELSE "m"."manufacturer" END AS "manufacturer", CASE WHEN d.delta ? 'model' THEN pfa_text("d"."delta" -> 'model')
+WHEN p.id IS NOT NULL THEN "p"."model" ELSE "m"."model" END AS "model", CASE WHEN d.delta ? 'contract' THEN pfa_text("d"."delta" -> 'contract')
+WHEN p.id IS NOT NULL THEN "p"."contract" ELSE "m"."contract" END AS "contract", CASE WHEN d.delta ? 'equipment' THEN pfa_text("d"."delta" -> 'equipment')
+WHEN p.id IS NOT NULL THEN "p"."equipment" ELSE "m"."equipment" END AS "equipment", CASE WHEN d.delta ? 'monthlyRate' THEN "d"."delta_monthly_rate"
+WHEN p.id IS NOT NULL THEN "p"."monthly_rate" ELSE "m"."monthly_rate" END AS "monthly_rate", CASE WHEN d.delta ? 'purchasePrice' THEN "d"."delta_purchase_price"
+WHEN p.id IS NOT NULL THEN "p"."purchase_price" ELSE "m"."purchase_price" END AS "purchase_price", CASE WHEN d.delta ? 'originalStart' THEN pfa_date("d"."delta" -> 'originalStart')
+WHEN p.id IS NOT NULL THEN "p"."original_start" ELSE "m"."original_start" END AS "original_start", CASE WHEN d.delta ? 'originalEnd' THEN pfa_date("d"."delta" -> 'originalEnd')
+WHEN p.id IS NOT NULL THEN "p"."original_end" ELSE "m"."original_end" END AS "original_end", CASE WHEN d.delta ? 'forecastStart' THEN "d"."delta_forecast_start"
+WHEN p.id IS NOT NULL THEN "p"."forecast_start" ELSE "m"."forecast_start" END AS "forecast_start", CASE WHEN d.delta ? 'forecastEnd' THEN "d"."delta_forecast_end"
+WHEN p.id IS NOT NULL THEN "p"."forecast_end" ELSE "m"."forecast_end" END AS "forecast_end", CASE WHEN d.delta ? 'actualStart' THEN pfa_date("d"."delta" -> 'actualStart')
+WHEN p.id IS NOT NULL THEN "p"."actual_start" ELSE "m"."actual_start" END AS "actual_start", CASE WHEN d.delta ? 'actualEnd' THEN pfa_date("d"."delta" -> 'actualEnd')
+WHEN p.id IS NOT NULL THEN "p"."actual_end" ELSE "m"."actual_end" END AS "actual_end", CASE WHEN d.delta ? 'isActualized' THEN pfa_bool("d"."delta" -> 'isActualized')
+WHEN p.id IS NOT NULL THEN "p"."is_actualized" ELSE "m"."is_actualized" END AS "is_actualized", CASE WHEN d.delta ? 'hasActuals' THEN pfa_bool("d"."delta" -> 'hasActuals')
+WHEN p.id IS NOT NULL THEN "p"."has_actuals" ELSE "m"."has_actuals" END AS "has_actuals", CASE WHEN d.delta ? 'hasPlan' THEN pfa_bool("d"."delta" -> 'hasPlan')
+WHEN p.id IS NOT NULL THEN "p"."has_plan" ELSE "m"."has_plan" END AS "has_plan", CASE WHEN d.delta ? 'isDiscontinued' THEN pfa_bool("d"."delta" -> 'isDiscontinued')
+WHEN p.id IS NOT NULL THEN "p"."is_discontinued" ELSE "m"."is_discontinued" END AS "is_discontinued", CASE WHEN d.delta ? 'isFundsTransferable' THEN pfa_bool("d"."delta" -> 'isFundsTransferable')
 WHEN p.id IS NOT NULL THEN "p"."is_funds_transferable" ELSE "m"."is_funds_transferable" END AS "is_funds_transferable"
 FROM pfa_modification d
 JOIN pfa_mirror m ON m.organization_id = $8 AND m.id = d.mirror_id

@@ -12,43 +12,36 @@ select * from "pfa_timeline_bounds" where "organization_id" = $1;
 -- $3 = 'ORG-SAMPLE'
 -- $4 = '00000000-0000-4000-8000-000000000001'
 -- $5 = 'ORG-SAMPLE'
--- $6 = 'ORG-SAMPLE'
--- $7 = '00000000-0000-4000-8000-000000000001'
--- $8 = 'ORG-SAMPLE'
--- $9 = 'ORG-SAMPLE'
--- $10 = '41'
+-- $6 = '41'
 WITH
 own AS MATERIALIZED (
-  SELECT d.delta, p.category, p.source, p.dor, p.monthly_rate, p.purchase_price, p.original_start, p.original_end, p.forecast_start, p.forecast_end, p.actual_start, p.actual_end, p.is_actualized, p.is_discontinued FROM pfa_modification d
-  JOIN pfa_pending_record p ON p.organization_id = $1 AND p.id = d.mirror_id
-  JOIN pfa_mirror m ON m.organization_id = $2 AND m.id = d.mirror_id
+  SELECT CASE WHEN p.id IS NOT NULL THEN "p"."category" ELSE "m"."category" END AS "t_category", CASE WHEN d.delta ? 'category' THEN pfa_text("d"."delta" -> 'category') ELSE CASE WHEN p.id IS NOT NULL THEN "p"."category" ELSE "m"."category" END END AS "category", CASE WHEN p.id IS NOT NULL THEN "p"."source" ELSE "m"."source" END AS "t_source", CASE WHEN d.delta ? 'source' THEN pfa_text("d"."delta" -> 'source') ELSE CASE WHEN p.id IS NOT NULL THEN "p"."source" ELSE "m"."source" END END AS "source", CASE WHEN p.id IS NOT NULL THEN "p"."dor" ELSE "m"."dor" END AS "t_dor", CASE WHEN d.delta ? 'dor' THEN pfa_text("d"."delta" -> 'dor') ELSE CASE WHEN p.id IS NOT NULL THEN "p"."dor" ELSE "m"."dor" END END AS "dor", CASE WHEN p.id IS NOT NULL THEN "p"."monthly_rate" ELSE "m"."monthly_rate" END AS "t_monthly_rate", CASE WHEN d.delta ? 'monthlyRate' THEN "d"."delta_monthly_rate" ELSE CASE WHEN p.id IS NOT NULL THEN "p"."monthly_rate" ELSE "m"."monthly_rate" END END AS "monthly_rate", CASE WHEN p.id IS NOT NULL THEN "p"."purchase_price" ELSE "m"."purchase_price" END AS "t_purchase_price", CASE WHEN d.delta ? 'purchasePrice' THEN "d"."delta_purchase_price" ELSE CASE WHEN p.id IS NOT NULL THEN "p"."purchase_price" ELSE "m"."purchase_price" END END AS "purchase_price", CASE WHEN p.id IS NOT NULL THEN "p"."original_start" ELSE "m"."original_start" END AS "t_original_start", CASE WHEN d.delta ? 'originalStart' THEN pfa_date("d"."delta" -> 'originalStart') ELSE CASE WHEN p.id IS NOT NULL THEN "p"."original_start" ELSE "m"."original_start" END END AS "original_start", CASE WHEN p.id IS NOT NULL THEN "p"."original_end" ELSE "m"."original_end" END AS "t_original_end", CASE WHEN d.delta ? 'originalEnd' THEN pfa_date("d"."delta" -> 'originalEnd') ELSE CASE WHEN p.id IS NOT NULL THEN "p"."original_end" ELSE "m"."original_end" END END AS "original_end", CASE WHEN p.id IS NOT NULL THEN "p"."forecast_start" ELSE "m"."forecast_start" END AS "t_forecast_start", CASE WHEN d.delta ? 'forecastStart' THEN "d"."delta_forecast_start" ELSE CASE WHEN p.id IS NOT NULL THEN "p"."forecast_start" ELSE "m"."forecast_start" END END AS "forecast_start", CASE WHEN p.id IS NOT NULL THEN "p"."forecast_end" ELSE "m"."forecast_end" END AS "t_forecast_end", CASE WHEN d.delta ? 'forecastEnd' THEN "d"."delta_forecast_end" ELSE CASE WHEN p.id IS NOT NULL THEN "p"."forecast_end" ELSE "m"."forecast_end" END END AS "forecast_end", CASE WHEN p.id IS NOT NULL THEN "p"."actual_start" ELSE "m"."actual_start" END AS "t_actual_start", CASE WHEN d.delta ? 'actualStart' THEN pfa_date("d"."delta" -> 'actualStart') ELSE CASE WHEN p.id IS NOT NULL THEN "p"."actual_start" ELSE "m"."actual_start" END END AS "actual_start", CASE WHEN p.id IS NOT NULL THEN "p"."actual_end" ELSE "m"."actual_end" END AS "t_actual_end", CASE WHEN d.delta ? 'actualEnd' THEN pfa_date("d"."delta" -> 'actualEnd') ELSE CASE WHEN p.id IS NOT NULL THEN "p"."actual_end" ELSE "m"."actual_end" END END AS "actual_end", CASE WHEN p.id IS NOT NULL THEN "p"."is_actualized" ELSE "m"."is_actualized" END AS "t_is_actualized", CASE WHEN d.delta ? 'isActualized' THEN pfa_bool("d"."delta" -> 'isActualized') ELSE CASE WHEN p.id IS NOT NULL THEN "p"."is_actualized" ELSE "m"."is_actualized" END END AS "is_actualized", CASE WHEN p.id IS NOT NULL THEN "p"."is_discontinued" ELSE "m"."is_discontinued" END AS "t_is_discontinued", CASE WHEN d.delta ? 'isDiscontinued' THEN pfa_bool("d"."delta" -> 'isDiscontinued') ELSE CASE WHEN p.id IS NOT NULL THEN "p"."is_discontinued" ELSE "m"."is_discontinued" END END AS "is_discontinued"
+  FROM pfa_modification d
+  JOIN pfa_mirror m ON m.organization_id = $1 AND m.id = d.mirror_id
+  LEFT JOIN pfa_pending_record p ON p.organization_id = $2 AND p.id = d.mirror_id
   WHERE d.organization_id = $3 AND d.session_id = $4 AND d.sync_state IN ('draft', 'conflict')
-    AND m.removed_from_pems_at IS NULL
-  UNION ALL
-  SELECT d.delta, m.category, m.source, m.dor, m.monthly_rate, m.purchase_price, m.original_start, m.original_end, m.forecast_start, m.forecast_end, m.actual_start, m.actual_end, m.is_actualized, m.is_discontinued FROM pfa_modification d
-  JOIN pfa_mirror m ON m.organization_id = $5 AND m.id = d.mirror_id
-  WHERE d.organization_id = $6 AND d.session_id = $7 AND d.sync_state IN ('draft', 'conflict')
-    AND m.removed_from_pems_at IS NULL
-    AND NOT EXISTS (SELECT 1 FROM pfa_pending_record p WHERE p.organization_id = $8 AND p.id = d.mirror_id)),
+    AND m.removed_from_pems_at IS NULL),
 states AS (
   SELECT k.sign::int AS sign, k.category, k.source, k.dor, k.plan, k.forecast, k.actual, k.is_actualized,
          false AS is_discontinued, k.original_start, k.original_end, k.forecast_start, k.forecast_end,
          k.actual_start, k.actual_end
-  FROM pfa_kpi_delta k WHERE k.organization_id = $9 AND k.seq > $10::bigint
+  FROM pfa_kpi_delta k WHERE k.organization_id = $5 AND k.seq > $6::bigint
   UNION ALL
-  SELECT -1, o.category, o.source, o.dor,
+  SELECT -1, o.t_category AS category, o.t_source AS source, o.t_dor AS dor,
+pfa_cost(o.t_source, o.t_original_start, o.t_original_end, o.t_monthly_rate, o.t_purchase_price) AS plan,
+pfa_cost(o.t_source, o.t_forecast_start, o.t_forecast_end, o.t_monthly_rate, o.t_purchase_price) AS forecast,
+CASE WHEN o.t_is_actualized THEN pfa_cost(o.t_source, o.t_actual_start, o.t_actual_end, o.t_monthly_rate, o.t_purchase_price) ELSE 0 END AS actual,
+o.t_is_actualized IS TRUE AS is_actualized, o.t_is_discontinued IS TRUE AS is_discontinued,
+o.t_original_start AS original_start, o.t_original_end AS original_end, o.t_forecast_start AS forecast_start,
+o.t_forecast_end AS forecast_end, o.t_actual_start AS actual_start, o.t_actual_end AS actual_end FROM own o
+  UNION ALL
+  SELECT 1, o.category AS category, o.source AS source, o.dor AS dor,
 pfa_cost(o.source, o.original_start, o.original_end, o.monthly_rate, o.purchase_price) AS plan,
 pfa_cost(o.source, o.forecast_start, o.forecast_end, o.monthly_rate, o.purchase_price) AS forecast,
 CASE WHEN o.is_actualized THEN pfa_cost(o.source, o.actual_start, o.actual_end, o.monthly_rate, o.purchase_price) ELSE 0 END AS actual,
 o.is_actualized IS TRUE AS is_actualized, o.is_discontinued IS TRUE AS is_discontinued,
-o.original_start, o.original_end, o.forecast_start, o.forecast_end, o.actual_start, o.actual_end FROM own o
-  UNION ALL
-  SELECT 1, x.category, x.source, x.dor,
-pfa_cost(x.source, x.original_start, x.original_end, x.monthly_rate, x.purchase_price) AS plan,
-pfa_cost(x.source, x.forecast_start, x.forecast_end, x.monthly_rate, x.purchase_price) AS forecast,
-CASE WHEN x.is_actualized THEN pfa_cost(x.source, x.actual_start, x.actual_end, x.monthly_rate, x.purchase_price) ELSE 0 END AS actual,
-x.is_actualized IS TRUE AS is_actualized, x.is_discontinued IS TRUE AS is_discontinued,
-x.original_start, x.original_end, x.forecast_start, x.forecast_end, x.actual_start, x.actual_end FROM own o CROSS JOIN LATERAL (SELECT CASE WHEN o.delta ? 'category' THEN pfa_text(o.delta -> 'category') ELSE "o"."category" END AS "category", CASE WHEN o.delta ? 'source' THEN pfa_text(o.delta -> 'source') ELSE "o"."source" END AS "source", CASE WHEN o.delta ? 'dor' THEN pfa_text(o.delta -> 'dor') ELSE "o"."dor" END AS "dor", CASE WHEN o.delta ? 'monthlyRate' THEN pfa_money(o.delta -> 'monthlyRate') ELSE "o"."monthly_rate" END AS "monthly_rate", CASE WHEN o.delta ? 'purchasePrice' THEN pfa_money(o.delta -> 'purchasePrice') ELSE "o"."purchase_price" END AS "purchase_price", CASE WHEN o.delta ? 'originalStart' THEN pfa_date(o.delta -> 'originalStart') ELSE "o"."original_start" END AS "original_start", CASE WHEN o.delta ? 'originalEnd' THEN pfa_date(o.delta -> 'originalEnd') ELSE "o"."original_end" END AS "original_end", CASE WHEN o.delta ? 'forecastStart' THEN pfa_date(o.delta -> 'forecastStart') ELSE "o"."forecast_start" END AS "forecast_start", CASE WHEN o.delta ? 'forecastEnd' THEN pfa_date(o.delta -> 'forecastEnd') ELSE "o"."forecast_end" END AS "forecast_end", CASE WHEN o.delta ? 'actualStart' THEN pfa_date(o.delta -> 'actualStart') ELSE "o"."actual_start" END AS "actual_start", CASE WHEN o.delta ? 'actualEnd' THEN pfa_date(o.delta -> 'actualEnd') ELSE "o"."actual_end" END AS "actual_end", CASE WHEN o.delta ? 'isActualized' THEN pfa_bool(o.delta -> 'isActualized') ELSE "o"."is_actualized" END AS "is_actualized", CASE WHEN o.delta ? 'isDiscontinued' THEN pfa_bool(o.delta -> 'isDiscontinued') ELSE "o"."is_discontinued" END AS "is_discontinued") x),
+o.original_start AS original_start, o.original_end AS original_end, o.forecast_start AS forecast_start,
+o.forecast_end AS forecast_end, o.actual_start AS actual_start, o.actual_end AS actual_end FROM own o),
   netted AS (
     SELECT sum(sign) AS net, is_actualized, original_start, original_end, forecast_start, forecast_end,
            actual_start, actual_end
@@ -94,28 +87,28 @@ WHERE p.organization_id = $5 AND NOT EXISTS (SELECT 1 FROM pfa_modification d WH
 UNION ALL (
 SELECT m.id, m.organization_id, m.pfa_id, m.version, m.pems_version, m.last_synced_at, m.removed_from_pems_at,
        d.id AS draft_id, true AS has_draft, j.data,
-       pfa_search_text(m.pfa_id, j.data) AS search_text, CASE WHEN d.delta ? 'category' THEN pfa_text(d.delta -> 'category')
-WHEN p.id IS NOT NULL THEN "p"."category" ELSE "m"."category" END AS "category", CASE WHEN d.delta ? 'class' THEN pfa_text(d.delta -> 'class')
-WHEN p.id IS NOT NULL THEN "p"."class" ELSE "m"."class" END AS "class", CASE WHEN d.delta ? 'source' THEN pfa_text(d.delta -> 'source')
-WHEN p.id IS NOT NULL THEN "p"."source" ELSE "m"."source" END AS "source", CASE WHEN d.delta ? 'dor' THEN pfa_text(d.delta -> 'dor')
-WHEN p.id IS NOT NULL THEN "p"."dor" ELSE "m"."dor" END AS "dor", CASE WHEN d.delta ? 'areaSilo' THEN pfa_text(d.delta -> 'areaSilo')
-WHEN p.id IS NOT NULL THEN "p"."area_silo" ELSE "m"."area_silo" END AS "area_silo", CASE WHEN d.delta ? 'manufacturer' THEN pfa_text(d.delta -> 'manufacturer')
-WHEN p.id IS NOT NULL THEN "p"."manufacturer" ELSE "m"."manufacturer" END AS "manufacturer", CASE WHEN d.delta ? 'model' THEN pfa_text(d.delta -> 'model')
-WHEN p.id IS NOT NULL THEN "p"."model" ELSE "m"."model" END AS "model", CASE WHEN d.delta ? 'contract' THEN pfa_text(d.delta -> 'contract')
-WHEN p.id IS NOT NULL THEN "p"."contract" ELSE "m"."contract" END AS "contract", CASE WHEN d.delta ? 'equipment' THEN pfa_text(d.delta -> 'equipment')
-WHEN p.id IS NOT NULL THEN "p"."equipment" ELSE "m"."equipment" END AS "equipment", CASE WHEN d.delta ? 'monthlyRate' THEN pfa_money(d.delta -> 'monthlyRate')
-WHEN p.id IS NOT NULL THEN "p"."monthly_rate" ELSE "m"."monthly_rate" END AS "monthly_rate", CASE WHEN d.delta ? 'purchasePrice' THEN pfa_money(d.delta -> 'purchasePrice')
-WHEN p.id IS NOT NULL THEN "p"."purchase_price" ELSE "m"."purchase_price" END AS "purchase_price", CASE WHEN d.delta ? 'originalStart' THEN pfa_date(d.delta -> 'originalStart')
-WHEN p.id IS NOT NULL THEN "p"."original_start" ELSE "m"."original_start" END AS "original_start", CASE WHEN d.delta ? 'originalEnd' THEN pfa_date(d.delta -> 'originalEnd')
-WHEN p.id IS NOT NULL THEN "p"."original_end" ELSE "m"."original_end" END AS "original_end", CASE WHEN d.delta ? 'forecastStart' THEN pfa_date(d.delta -> 'forecastStart')
-WHEN p.id IS NOT NULL THEN "p"."forecast_start" ELSE "m"."forecast_start" END AS "forecast_start", CASE WHEN d.delta ? 'forecastEnd' THEN pfa_date(d.delta -> 'forecastEnd')
-WHEN p.id IS NOT NULL THEN "p"."forecast_end" ELSE "m"."forecast_end" END AS "forecast_end", CASE WHEN d.delta ? 'actualStart' THEN pfa_date(d.delta -> 'actualStart')
-WHEN p.id IS NOT NULL THEN "p"."actual_start" ELSE "m"."actual_start" END AS "actual_start", CASE WHEN d.delta ? 'actualEnd' THEN pfa_date(d.delta -> 'actualEnd')
-WHEN p.id IS NOT NULL THEN "p"."actual_end" ELSE "m"."actual_end" END AS "actual_end", CASE WHEN d.delta ? 'isActualized' THEN pfa_bool(d.delta -> 'isActualized')
-WHEN p.id IS NOT NULL THEN "p"."is_actualized" ELSE "m"."is_actualized" END AS "is_actualized", CASE WHEN d.delta ? 'hasActuals' THEN pfa_bool(d.delta -> 'hasActuals')
-WHEN p.id IS NOT NULL THEN "p"."has_actuals" ELSE "m"."has_actuals" END AS "has_actuals", CASE WHEN d.delta ? 'hasPlan' THEN pfa_bool(d.delta -> 'hasPlan')
-WHEN p.id IS NOT NULL THEN "p"."has_plan" ELSE "m"."has_plan" END AS "has_plan", CASE WHEN d.delta ? 'isDiscontinued' THEN pfa_bool(d.delta -> 'isDiscontinued')
-WHEN p.id IS NOT NULL THEN "p"."is_discontinued" ELSE "m"."is_discontinued" END AS "is_discontinued", CASE WHEN d.delta ? 'isFundsTransferable' THEN pfa_bool(d.delta -> 'isFundsTransferable')
+       pfa_search_text(m.pfa_id, j.data) AS search_text, CASE WHEN d.delta ? 'category' THEN pfa_text("d"."delta" -> 'category')
+WHEN p.id IS NOT NULL THEN "p"."category" ELSE "m"."category" END AS "category", CASE WHEN d.delta ? 'class' THEN pfa_text("d"."delta" -> 'class')
+WHEN p.id IS NOT NULL THEN "p"."class" ELSE "m"."class" END AS "class", CASE WHEN d.delta ? 'source' THEN pfa_text("d"."delta" -> 'source')
+WHEN p.id IS NOT NULL THEN "p"."source" ELSE "m"."source" END AS "source", CASE WHEN d.delta ? 'dor' THEN pfa_text("d"."delta" -> 'dor')
+WHEN p.id IS NOT NULL THEN "p"."dor" ELSE "m"."dor" END AS "dor", CASE WHEN d.delta ? 'areaSilo' THEN pfa_text("d"."delta" -> 'areaSilo')
+WHEN p.id IS NOT NULL THEN "p"."area_silo" ELSE "m"."area_silo" END AS "area_silo", CASE WHEN d.delta ? 'manufacturer' THEN pfa_text("d"."delta" -> 'manufacturer')
+WHEN p.id IS NOT NULL THEN "p"."manufacturer" ELSE "m"."manufacturer" END AS "manufacturer", CASE WHEN d.delta ? 'model' THEN pfa_text("d"."delta" -> 'model')
+WHEN p.id IS NOT NULL THEN "p"."model" ELSE "m"."model" END AS "model", CASE WHEN d.delta ? 'contract' THEN pfa_text("d"."delta" -> 'contract')
+WHEN p.id IS NOT NULL THEN "p"."contract" ELSE "m"."contract" END AS "contract", CASE WHEN d.delta ? 'equipment' THEN pfa_text("d"."delta" -> 'equipment')
+WHEN p.id IS NOT NULL THEN "p"."equipment" ELSE "m"."equipment" END AS "equipment", CASE WHEN d.delta ? 'monthlyRate' THEN "d"."delta_monthly_rate"
+WHEN p.id IS NOT NULL THEN "p"."monthly_rate" ELSE "m"."monthly_rate" END AS "monthly_rate", CASE WHEN d.delta ? 'purchasePrice' THEN "d"."delta_purchase_price"
+WHEN p.id IS NOT NULL THEN "p"."purchase_price" ELSE "m"."purchase_price" END AS "purchase_price", CASE WHEN d.delta ? 'originalStart' THEN pfa_date("d"."delta" -> 'originalStart')
+WHEN p.id IS NOT NULL THEN "p"."original_start" ELSE "m"."original_start" END AS "original_start", CASE WHEN d.delta ? 'originalEnd' THEN pfa_date("d"."delta" -> 'originalEnd')
+WHEN p.id IS NOT NULL THEN "p"."original_end" ELSE "m"."original_end" END AS "original_end", CASE WHEN d.delta ? 'forecastStart' THEN "d"."delta_forecast_start"
+WHEN p.id IS NOT NULL THEN "p"."forecast_start" ELSE "m"."forecast_start" END AS "forecast_start", CASE WHEN d.delta ? 'forecastEnd' THEN "d"."delta_forecast_end"
+WHEN p.id IS NOT NULL THEN "p"."forecast_end" ELSE "m"."forecast_end" END AS "forecast_end", CASE WHEN d.delta ? 'actualStart' THEN pfa_date("d"."delta" -> 'actualStart')
+WHEN p.id IS NOT NULL THEN "p"."actual_start" ELSE "m"."actual_start" END AS "actual_start", CASE WHEN d.delta ? 'actualEnd' THEN pfa_date("d"."delta" -> 'actualEnd')
+WHEN p.id IS NOT NULL THEN "p"."actual_end" ELSE "m"."actual_end" END AS "actual_end", CASE WHEN d.delta ? 'isActualized' THEN pfa_bool("d"."delta" -> 'isActualized')
+WHEN p.id IS NOT NULL THEN "p"."is_actualized" ELSE "m"."is_actualized" END AS "is_actualized", CASE WHEN d.delta ? 'hasActuals' THEN pfa_bool("d"."delta" -> 'hasActuals')
+WHEN p.id IS NOT NULL THEN "p"."has_actuals" ELSE "m"."has_actuals" END AS "has_actuals", CASE WHEN d.delta ? 'hasPlan' THEN pfa_bool("d"."delta" -> 'hasPlan')
+WHEN p.id IS NOT NULL THEN "p"."has_plan" ELSE "m"."has_plan" END AS "has_plan", CASE WHEN d.delta ? 'isDiscontinued' THEN pfa_bool("d"."delta" -> 'isDiscontinued')
+WHEN p.id IS NOT NULL THEN "p"."is_discontinued" ELSE "m"."is_discontinued" END AS "is_discontinued", CASE WHEN d.delta ? 'isFundsTransferable' THEN pfa_bool("d"."delta" -> 'isFundsTransferable')
 WHEN p.id IS NOT NULL THEN "p"."is_funds_transferable" ELSE "m"."is_funds_transferable" END AS "is_funds_transferable"
 FROM pfa_modification d
 JOIN pfa_mirror m ON m.organization_id = $8 AND m.id = d.mirror_id

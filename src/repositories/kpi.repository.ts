@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database.js';
 import { RECORD_FIELDS } from '../domain/record-fields.js';
 import { PREPARED_READ } from '../db/read-timeout.js';
-import { mergedBranches, mergedSource, parsedKey, type MergeScope } from './record-query.js';
+import { deltaValue, mergedBranches, mergedSource, type MergeScope } from './record-query.js';
 
 export interface KpiGroup {
   category: string | null;
@@ -54,17 +54,20 @@ interface GroupRow {
 }
 
 /**
- * A record's KPI state from the typed columns of the relation aliased `t` (the mirror, the pending
- * overlay or the merged relation all carry them), in the column order of `pfa_kpi_delta`, with
+ * A record's KPI state from the typed columns of the relation aliased `alias` (the mirror, the
+ * pending overlay or the merged relation all carry them; `prefix` names columns such as the
+ * drafts' `t_…` "theirs"), in the column order of `pfa_kpi_delta`, with
  * `is_discontinued` after `is_actualized`. Costs by DOMAIN §2 (`pfa_cost`).
  */
-function kpiState(t: string): RawBuilder<unknown> {
-  return sql.raw(`${t}.category, ${t}.source, ${t}.dor,
-    pfa_cost(${t}.source, ${t}.original_start, ${t}.original_end, ${t}.monthly_rate, ${t}.purchase_price) AS plan,
-    pfa_cost(${t}.source, ${t}.forecast_start, ${t}.forecast_end, ${t}.monthly_rate, ${t}.purchase_price) AS forecast,
-    CASE WHEN ${t}.is_actualized THEN pfa_cost(${t}.source, ${t}.actual_start, ${t}.actual_end, ${t}.monthly_rate, ${t}.purchase_price) ELSE 0 END AS actual,
-    ${t}.is_actualized IS TRUE AS is_actualized, ${t}.is_discontinued IS TRUE AS is_discontinued,
-    ${t}.original_start, ${t}.original_end, ${t}.forecast_start, ${t}.forecast_end, ${t}.actual_start, ${t}.actual_end`);
+function kpiState(alias: string, prefix = ''): RawBuilder<unknown> {
+  const t = `${alias}.${prefix}`;
+  return sql.raw(`${t}category AS category, ${t}source AS source, ${t}dor AS dor,
+    pfa_cost(${t}source, ${t}original_start, ${t}original_end, ${t}monthly_rate, ${t}purchase_price) AS plan,
+    pfa_cost(${t}source, ${t}forecast_start, ${t}forecast_end, ${t}monthly_rate, ${t}purchase_price) AS forecast,
+    CASE WHEN ${t}is_actualized THEN pfa_cost(${t}source, ${t}actual_start, ${t}actual_end, ${t}monthly_rate, ${t}purchase_price) ELSE 0 END AS actual,
+    ${t}is_actualized IS TRUE AS is_actualized, ${t}is_discontinued IS TRUE AS is_discontinued,
+    ${t}original_start AS original_start, ${t}original_end AS original_end, ${t}forecast_start AS forecast_start,
+    ${t}forecast_end AS forecast_end, ${t}actual_start AS actual_start, ${t}actual_end AS actual_end`);
 }
 
 /**
@@ -82,35 +85,32 @@ function changedStates(scope: MergeScope, heldSeq: RawBuilder<unknown>): RawBuil
              k.actual_start, k.actual_end
       FROM pfa_kpi_delta k WHERE k.organization_id = ${org} AND k.seq > ${heldSeq}`;
   if (scope.sessionId === null) return sql`states AS (${logged})`;
-  // "Theirs" from the typed columns (the overlay's where the record has one, else the mirror's);
-  // "mine" is theirs with the keys of the caller's delta parsed over it — no merged document is
-  // built and only the delta's few keys are parsed (by the mirror's own parse functions).
-  const theirs = (t: string) => sql.raw(KPI_FIELDS.map((f) => `${t}.${f.column}`).join(', '));
-  const mine = sql.join(
-    KPI_FIELDS.map(
-      (f) =>
-        sql`CASE WHEN o.delta ? ${sql.lit(f.key)} THEN ${parsedKey(sql`o.delta`, f)} ELSE ${sql.ref(`o.${f.column}`)} END AS ${sql.ref(f.column)}`,
-    ),
+  // One scan of the caller's drafts. "Theirs" from the typed columns (the overlay's where the
+  // record has one, else the mirror's); "mine" is theirs with the keys of the caller's delta over
+  // it, read from the delta's stored parsed columns or parsed by the mirror's own functions — no
+  // merged document is built.
+  const theirs = (f: (typeof KPI_FIELDS)[number]) =>
+    sql`CASE WHEN p.id IS NOT NULL THEN ${sql.ref(`p.${f.column}`)} ELSE ${sql.ref(`m.${f.column}`)} END`;
+  const columns = sql.join(
+    KPI_FIELDS.flatMap((f) => [
+      sql`${theirs(f)} AS ${sql.ref(`t_${f.column}`)}`,
+      sql`CASE WHEN d.delta ? ${sql.lit(f.key)} THEN ${deltaValue('d', f)} ELSE ${theirs(f)} END AS ${sql.ref(f.column)}`,
+    ]),
   );
   return sql`
     own AS MATERIALIZED (
-      SELECT d.delta, ${theirs('p')} FROM pfa_modification d
-      JOIN pfa_pending_record p ON p.organization_id = ${org} AND p.id = d.mirror_id
+      SELECT ${columns}
+      FROM pfa_modification d
       JOIN pfa_mirror m ON m.organization_id = ${org} AND m.id = d.mirror_id
+      LEFT JOIN pfa_pending_record p ON p.organization_id = ${org} AND p.id = d.mirror_id
       WHERE d.organization_id = ${org} AND d.session_id = ${scope.sessionId} AND d.sync_state IN ('draft', 'conflict')
-        AND m.removed_from_pems_at IS NULL
-      UNION ALL
-      SELECT d.delta, ${theirs('m')} FROM pfa_modification d
-      JOIN pfa_mirror m ON m.organization_id = ${org} AND m.id = d.mirror_id
-      WHERE d.organization_id = ${org} AND d.session_id = ${scope.sessionId} AND d.sync_state IN ('draft', 'conflict')
-        AND m.removed_from_pems_at IS NULL
-        AND NOT EXISTS (SELECT 1 FROM pfa_pending_record p WHERE p.organization_id = ${org} AND p.id = d.mirror_id)),
+        AND m.removed_from_pems_at IS NULL),
     states AS (
       ${logged}
       UNION ALL
-      SELECT -1, ${kpiState('o')} FROM own o
+      SELECT -1, ${kpiState('o', 't_')} FROM own o
       UNION ALL
-      SELECT 1, ${kpiState('x')} FROM own o CROSS JOIN LATERAL (SELECT ${mine}) x)`;
+      SELECT 1, ${kpiState('o')} FROM own o)`;
 }
 
 /** The record fields a KPI state reads. */
@@ -149,13 +149,14 @@ export class KpiRepository {
     // Prepared on each connection with a generic plan: every lookup is by organization (and session)
     // through an index, whatever the values; planning this statement cost ~2 ms per request.
     const { rows } = await sql<
-      GroupRow & { refreshed_at: Date | null; cached: boolean; meta: boolean }
+      GroupRow & { refreshed_at: Date | null; cached: boolean | null; meta: boolean }
     >`${sql.raw(PREPARED_READ)}
       WITH held AS (SELECT min(refresh_seq) AS seq, max(refreshed_at) AS at FROM pfa_kpi_summary WHERE organization_id = ${org}),
       ${changedStates(scope, sql`(SELECT seq FROM held)`)}
       SELECT category, source, dor, sum(plan) AS plan, sum(forecast) AS forecast, sum(actual) AS actual,
              sum(variance) AS variance, sum(n) AS n, sum(actualized) AS actualized,
-             (SELECT at FROM held) AS refreshed_at, (SELECT seq FROM held) IS NOT NULL AS cached, false AS meta
+             -- When and whether: on the meta row only (read once, not parsed on every group).
+             NULL::timestamptz AS refreshed_at, NULL::boolean AS cached, false AS meta
       FROM (
         SELECT category, source, dor, total_plan_cost AS plan, total_forecast_cost AS forecast,
                total_actual_cost AS actual, total_variance AS variance, record_count AS n,

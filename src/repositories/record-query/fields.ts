@@ -23,6 +23,31 @@ export function parsedKey(
   return sql`${sql.raw(PARSE_FUNCTION[field.type])}(${json} -> ${sql.lit(field.key)})`;
 }
 
+/**
+ * The delta keys stored parsed beside a modification's delta (generated columns `delta_<column>`
+ * of pfa_modification, migration 20261206T0400): the editable keys whose parsing costs.
+ */
+export const TYPED_DELTA_COLUMNS: ReadonlySet<string> = new Set([
+  'monthly_rate',
+  'purchase_price',
+  'forecast_start',
+  'forecast_end',
+]);
+
+/**
+ * A field's value in the delta of the modification aliased `d` (null when the key is absent or
+ * not a value of the field's type): the stored parsed column where there is one, else the key
+ * parsed now. Callers test `d.delta ? key` first, as a key present with a wrong value is no value.
+ */
+export function deltaValue(
+  d: string,
+  field: { key: string; column: string; type: FieldType },
+): RawBuilder<unknown> {
+  return TYPED_DELTA_COLUMNS.has(field.column)
+    ? sql.ref(`${d}.delta_${field.column}`)
+    : parsedKey(sql.ref(`${d}.delta`), field);
+}
+
 export interface MergeScope {
   organizationId: string;
   /** The caller's session; null sees mirror + pending deltas only. */

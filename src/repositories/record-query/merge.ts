@@ -1,7 +1,7 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { precompiled } from '../../db/precompiled.js';
 import { RECORD_FIELDS } from '../../domain/record-fields.js';
-import { parsedKey, type MergeScope } from './fields.js';
+import { deltaValue, type MergeScope } from './fields.js';
 
 const relevantModification = (scope: MergeScope): RawBuilder<SqlBool> =>
   scope.sessionId === null
@@ -11,12 +11,13 @@ const relevantModification = (scope: MergeScope): RawBuilder<SqlBool> =>
 // Constant column lists, compiled once (src/db/precompiled.ts).
 const MIRROR_OUTPUT = precompiled(sql.join(RECORD_FIELDS.map((f) => sql.ref(`m.${f.column}`))));
 const OVERLAY_OUTPUT = precompiled(sql.join(RECORD_FIELDS.map((f) => sql.ref(`p.${f.column}`))));
-// The caller's draft over "theirs": a key of the delta parsed by the mirror's own parse function,
-// every other field the overlay's (or the mirror's) typed column — no merged document is parsed.
+// The caller's draft over "theirs": a key of the delta (its stored parsed value, or parsed by the
+// mirror's own parse function), every other field the overlay's (or the mirror's) typed column —
+// no merged document is parsed.
 const MERGED_OUTPUT = precompiled(
   sql.join(
     RECORD_FIELDS.map(
-      (f) => sql`CASE WHEN d.delta ? ${sql.lit(f.key)} THEN ${parsedKey(sql`d.delta`, f)}
+      (f) => sql`CASE WHEN d.delta ? ${sql.lit(f.key)} THEN ${deltaValue('d', f)}
     WHEN p.id IS NOT NULL THEN ${sql.ref(`p.${f.column}`)} ELSE ${sql.ref(`m.${f.column}`)} END AS ${sql.ref(f.column)}`,
     ),
   ),
