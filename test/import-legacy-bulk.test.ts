@@ -230,9 +230,11 @@ async function expectSchemaIntact(t: TestDatabase): Promise<void> {
     `SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'pfa_mirror'::regclass AND NOT tgisinternal ORDER BY 1`,
   );
   expect(triggers.map((r) => [r.tgname, r.tgenabled])).toEqual([
+    ['pfa_mirror_cascade_modifications', 'O'],
     ['pfa_mirror_kpi_del', 'O'],
     ['pfa_mirror_kpi_ins', 'O'],
     ['pfa_mirror_kpi_upd', 'O'],
+    ['pfa_mirror_referenced_key_change', 'O'],
     ['pfa_mirror_versioning', 'O'],
   ]);
   const locks = await rows<{ n: number }>(
