@@ -62,7 +62,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     db,
   );
 
-  // The child side: inserted rows, and updated rows whose parent keys changed.
+  // The child side: inserted rows, and updated rows whose parent keys changed. The updated rows
+  // are found by EXCEPT (hashed), not by joining the two transition tables: the planner knows
+  // nothing of their contents and joined them in a nested loop (1,071 × 1,071 rows: 105 ms).
   await sql`
     CREATE FUNCTION pfa_modification_parents_ins() RETURNS trigger LANGUAGE plpgsql AS $$
     ${DECLARE}
@@ -74,8 +76,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     CREATE FUNCTION pfa_modification_parents_upd() RETURNS trigger LANGUAGE plpgsql AS $$
     ${DECLARE}
     BEGIN
-      ${checkParents(`SELECT n.organization_id, n.session_id, n.mirror_id FROM new_rows n JOIN old_rows o ON o.id = n.id
-                      WHERE (n.organization_id, n.session_id, n.mirror_id) IS DISTINCT FROM (o.organization_id, o.session_id, o.mirror_id)`)}
+      ${checkParents(`SELECT organization_id, session_id, mirror_id FROM (
+                        SELECT id, organization_id, session_id, mirror_id FROM new_rows
+                        EXCEPT SELECT id, organization_id, session_id, mirror_id FROM old_rows) changed`)}
       RETURN NULL;
     END $$`.execute(db);
   await sql`
