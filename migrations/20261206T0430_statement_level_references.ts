@@ -23,8 +23,8 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 
 /**
  * PL/pgSQL that locks the distinct parents named by `rows` (a query with organization_id,
- * session_id, mirror_id) and raises 23503 when one is missing. A parent deleted by a transaction that committed while this one waited
- * for its lock is not locked, and counts as missing.
+ * session_id, mirror_id) and raises 23503 when one is missing. A parent deleted by a transaction
+ * that committed while this one waited for its lock is not locked, and counts as missing.
  */
 function checkParents(rows: string): RawBuilder<unknown> {
   // The distinct keys are probed in key order: 20,000 record ids probed in hash order took
