@@ -26,9 +26,22 @@ export interface GraphqlContext {
   loaders: Loaders;
 }
 
+/** A draft named by a merged record: its id, and the record and session whose open slot it held. */
+export interface DraftKey {
+  id: string;
+  mirrorId: string;
+  sessionId: string | null;
+}
+
 export interface Loaders {
   record(scope: MergeScope): DataLoader<string, MergedRecord | null>;
-  draft(organizationId: string): DataLoader<string, DraftView | null>;
+  /**
+   * The draft a merged record names, by id. A record read in one statement can name a draft that
+   * a write-back conflict folded into another row (or a commit or discard settled) before the
+   * next statement loads it: then the loader answers with the session's open modification of
+   * that record now, the row that holds the folded values, or null when the slot is empty.
+   */
+  draft(organizationId: string): DataLoader<DraftKey, DraftView | null, string>;
   history(organizationId: string, first: number): DataLoader<string, HistoryRow[]>;
   organization: DataLoader<string, { id: string; name: string } | null>;
 }
@@ -57,11 +70,28 @@ export function createLoaders(services: Services): Loaders {
   });
   const draftLoaders = memo(
     (org: string) =>
-      new DataLoader<string, DraftView | null>(async (ids) => {
-        const rows = await services.drafts.byIds(org, ids);
-        const byId = new Map(rows.map((r) => [r.id, r]));
-        return ids.map((id) => byId.get(id) ?? null);
-      }),
+      new DataLoader<DraftKey, DraftView | null, string>(
+        async (keys) => {
+          const rows = await services.drafts.byIds(
+            org,
+            keys.map((k) => k.id),
+          );
+          const byId = new Map(rows.map((r) => [r.id, r]));
+          // Gone since the record was read: the session's open modification of the record now.
+          const gone = keys.filter((k) => !byId.has(k.id) && k.sessionId !== null);
+          const bySlot = new Map<string, DraftView>();
+          for (const session of new Set(gone.map((k) => k.sessionId as string))) {
+            const open = await services.drafts.openByRecords(
+              org,
+              session,
+              gone.filter((k) => k.sessionId === session).map((k) => k.mirrorId),
+            );
+            for (const d of open) bySlot.set(`${d.mirrorId}/${session}`, d);
+          }
+          return keys.map((k) => byId.get(k.id) ?? bySlot.get(`${k.mirrorId}/${k.sessionId}`) ?? null);
+        },
+        { cacheKeyFn: (k) => k.id },
+      ),
   );
   const historyLoaders = memo((key: string) => {
     const [org, first] = JSON.parse(key) as [string, number];

@@ -133,7 +133,10 @@ const pfaRecordResolvers: PfaRecordResolvers<GraphqlContext, MergedRecord> = {
   planDurationDays: (r) => slipsOf(r).planDurationDays,
   // Synchronous when the record carries its document (no promise per record of a page).
   data: (r, _a, ctx) => r.data ?? documentOf(r, ctx),
-  draft: async (r, _a, ctx) => (r.draftId ? ctx.loaders.draft(r.organizationId).load(r.draftId) : null),
+  draft: async (r, _a, ctx) =>
+    r.draftId
+      ? ctx.loaders.draft(r.organizationId).load({ id: r.draftId, mirrorId: r.id, sessionId: r.sessionId })
+      : null,
   history: async (r, args, ctx) =>
     ctx.loaders.history(r.organizationId, checkFirst(args.first, 20, 100)).load(r.id),
 };
