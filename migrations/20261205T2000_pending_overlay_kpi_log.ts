@@ -20,18 +20,71 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
  *   delta rows numbered above it. The refresh deletes the rows both views already hold.
  */
 
-const DELTA_STATE = sql.raw(
+export const DELTA_STATE = sql.raw(
   'category, source, dor, plan, forecast, actual, is_actualized, original_start, original_end, forecast_start, forecast_end, actual_start, actual_end',
 );
 
 /** A record's KPI state from the typed columns of the row aliased `t`, in pfa_kpi_delta's order. */
-const stateOf = (t: string) =>
+export const stateOf = (t: string) =>
   sql.raw(`${t}.category, ${t}.source, ${t}.dor,
     pfa_cost(${t}.source, ${t}.original_start, ${t}.original_end, ${t}.monthly_rate, ${t}.purchase_price) AS plan,
     pfa_cost(${t}.source, ${t}.forecast_start, ${t}.forecast_end, ${t}.monthly_rate, ${t}.purchase_price) AS forecast,
     CASE WHEN ${t}.is_actualized THEN pfa_cost(${t}.source, ${t}.actual_start, ${t}.actual_end, ${t}.monthly_rate, ${t}.purchase_price) ELSE 0 END AS actual,
     ${t}.is_actualized IS TRUE AS is_actualized,
     ${t}.original_start, ${t}.original_end, ${t}.forecast_start, ${t}.forecast_end, ${t}.actual_start, ${t}.actual_end`);
+
+/** Logs `rows` (organization_id, mirror_id, sign, state…) of organization v_org under one bump. */
+export const logStates = (rows: RawBuilder<unknown>) => sql`
+        WITH st AS MATERIALIZED (${rows}),
+        bump AS MATERIALIZED (SELECT pfa_bump_org(v_org) AS seq WHERE EXISTS (SELECT 1 FROM st))
+        INSERT INTO pfa_kpi_delta (organization_id, seq, mirror_id, sign, ${DELTA_STATE})
+        SELECT v_org, b.seq, st.* FROM st CROSS JOIN bump b;`;
+
+/**
+ * pfa_mirror's update trigger as this migration wrote it (pairing old and new rows by a join of
+ * the transition tables; migration 20261206T0700 replaced the pairing, and restores this on down).
+ */
+export const mirrorKpiUpdate = (create: 'CREATE' | 'CREATE OR REPLACE') => sql`
+    ${sql.raw(create)} FUNCTION pfa_mirror_kpi_upd() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+      r record;
+      v_org text;
+    BEGIN
+      FOR r IN
+        SELECT n.organization_id, array_agg(n.id) AS ids
+        FROM new_rows n JOIN old_rows o ON o.organization_id = n.organization_id AND o.id = n.id
+        WHERE o.data IS DISTINCT FROM n.data
+          AND EXISTS (SELECT 1 FROM pfa_pending_record p WHERE p.organization_id = n.organization_id AND p.id = n.id)
+        GROUP BY n.organization_id ORDER BY n.organization_id
+      LOOP
+        PERFORM pfa_pending_refresh(r.organization_id, r.ids);
+      END LOOP;
+      FOR v_org IN
+        SELECT DISTINCT n.organization_id FROM new_rows n JOIN old_rows o ON o.organization_id = n.organization_id AND o.id = n.id
+        WHERE o.data IS DISTINCT FROM n.data OR (o.removed_from_pems_at IS NULL) <> (n.removed_from_pems_at IS NULL)
+        ORDER BY 1
+      LOOP
+        ${logStates(sql`
+          SELECT o.id, -1::smallint, ${stateOf('o')}
+          FROM old_rows o JOIN new_rows n ON n.organization_id = o.organization_id AND n.id = o.id
+          WHERE o.organization_id = v_org AND (o.data IS DISTINCT FROM n.data OR (o.removed_from_pems_at IS NULL) <> (n.removed_from_pems_at IS NULL))
+            AND o.removed_from_pems_at IS NULL AND o.is_discontinued IS NOT TRUE
+            AND NOT EXISTS (SELECT 1 FROM pfa_pending_record p WHERE p.organization_id = o.organization_id AND p.id = o.id)
+          UNION ALL
+          SELECT n.id, 1::smallint, ${stateOf('n')}
+          FROM old_rows o JOIN new_rows n ON n.organization_id = o.organization_id AND n.id = o.id
+          WHERE n.organization_id = v_org AND (o.data IS DISTINCT FROM n.data OR (o.removed_from_pems_at IS NULL) <> (n.removed_from_pems_at IS NULL))
+            AND n.removed_from_pems_at IS NULL AND n.is_discontinued IS NOT TRUE
+            AND NOT EXISTS (SELECT 1 FROM pfa_pending_record p WHERE p.organization_id = n.organization_id AND p.id = n.id)
+          UNION ALL
+          SELECT p.id, CASE WHEN n.removed_from_pems_at IS NULL THEN 1 ELSE -1 END::smallint, ${stateOf('p')}
+          FROM old_rows o JOIN new_rows n ON n.organization_id = o.organization_id AND n.id = o.id
+          JOIN pfa_pending_record p ON p.organization_id = n.organization_id AND p.id = n.id
+          WHERE n.organization_id = v_org AND (o.removed_from_pems_at IS NULL) <> (n.removed_from_pems_at IS NULL)
+            AND p.is_discontinued IS NOT TRUE`)}
+      END LOOP;
+      RETURN NULL;
+    END $$`;
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   // Same columns, generated expressions and defaults as pfa_mirror, then only what a merged record needs.
@@ -196,53 +249,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // one logs its KPI state before and after (data, removal, new or deleted records). A record with
   // an overlay that is removed from PEMS (or comes back) leaves (or rejoins) the figures with its
   // overlay's state.
-  /** Logs `rows` (organization_id, mirror_id, sign, state…) of organization v_org under one bump. */
-  const logStates = (rows: RawBuilder<unknown>) => sql`
-        WITH st AS MATERIALIZED (${rows}),
-        bump AS MATERIALIZED (SELECT pfa_bump_org(v_org) AS seq WHERE EXISTS (SELECT 1 FROM st))
-        INSERT INTO pfa_kpi_delta (organization_id, seq, mirror_id, sign, ${DELTA_STATE})
-        SELECT v_org, b.seq, st.* FROM st CROSS JOIN bump b;`;
-  await sql`
-    CREATE FUNCTION pfa_mirror_kpi_upd() RETURNS trigger LANGUAGE plpgsql AS $$
-    DECLARE
-      r record;
-      v_org text;
-    BEGIN
-      FOR r IN
-        SELECT n.organization_id, array_agg(n.id) AS ids
-        FROM new_rows n JOIN old_rows o ON o.organization_id = n.organization_id AND o.id = n.id
-        WHERE o.data IS DISTINCT FROM n.data
-          AND EXISTS (SELECT 1 FROM pfa_pending_record p WHERE p.organization_id = n.organization_id AND p.id = n.id)
-        GROUP BY n.organization_id ORDER BY n.organization_id
-      LOOP
-        PERFORM pfa_pending_refresh(r.organization_id, r.ids);
-      END LOOP;
-      FOR v_org IN
-        SELECT DISTINCT n.organization_id FROM new_rows n JOIN old_rows o ON o.organization_id = n.organization_id AND o.id = n.id
-        WHERE o.data IS DISTINCT FROM n.data OR (o.removed_from_pems_at IS NULL) <> (n.removed_from_pems_at IS NULL)
-        ORDER BY 1
-      LOOP
-        ${logStates(sql`
-          SELECT o.id, -1::smallint, ${stateOf('o')}
-          FROM old_rows o JOIN new_rows n ON n.organization_id = o.organization_id AND n.id = o.id
-          WHERE o.organization_id = v_org AND (o.data IS DISTINCT FROM n.data OR (o.removed_from_pems_at IS NULL) <> (n.removed_from_pems_at IS NULL))
-            AND o.removed_from_pems_at IS NULL AND o.is_discontinued IS NOT TRUE
-            AND NOT EXISTS (SELECT 1 FROM pfa_pending_record p WHERE p.organization_id = o.organization_id AND p.id = o.id)
-          UNION ALL
-          SELECT n.id, 1::smallint, ${stateOf('n')}
-          FROM old_rows o JOIN new_rows n ON n.organization_id = o.organization_id AND n.id = o.id
-          WHERE n.organization_id = v_org AND (o.data IS DISTINCT FROM n.data OR (o.removed_from_pems_at IS NULL) <> (n.removed_from_pems_at IS NULL))
-            AND n.removed_from_pems_at IS NULL AND n.is_discontinued IS NOT TRUE
-            AND NOT EXISTS (SELECT 1 FROM pfa_pending_record p WHERE p.organization_id = n.organization_id AND p.id = n.id)
-          UNION ALL
-          SELECT p.id, CASE WHEN n.removed_from_pems_at IS NULL THEN 1 ELSE -1 END::smallint, ${stateOf('p')}
-          FROM old_rows o JOIN new_rows n ON n.organization_id = o.organization_id AND n.id = o.id
-          JOIN pfa_pending_record p ON p.organization_id = n.organization_id AND p.id = n.id
-          WHERE n.organization_id = v_org AND (o.removed_from_pems_at IS NULL) <> (n.removed_from_pems_at IS NULL)
-            AND p.is_discontinued IS NOT TRUE`)}
-      END LOOP;
-      RETURN NULL;
-    END $$`.execute(db);
+  await mirrorKpiUpdate('CREATE').execute(db);
   await sql`
     CREATE FUNCTION pfa_mirror_kpi_ins() RETURNS trigger LANGUAGE plpgsql AS $$
     DECLARE v_org text;
