@@ -9,54 +9,58 @@
 -- $4 = 'ORG-SAMPLE'
 -- $5 = '00000000-0000-4000-8000-000000000001'
 -- $6 = 'ORG-SAMPLE'
--- $7 = 'ORG-SAMPLE'
 /* prepared */
-  WITH held AS (SELECT min(refresh_seq) AS seq, max(refreshed_at) AS at FROM pfa_kpi_summary WHERE organization_id = $1),
-own AS MATERIALIZED (
-  SELECT CASE WHEN p.id IS NOT NULL THEN "p"."category" ELSE "m"."category" END AS "t_category", CASE WHEN d.delta ? 'category' THEN pfa_text("d"."delta" -> 'category') ELSE CASE WHEN p.id IS NOT NULL THEN "p"."category" ELSE "m"."category" END END AS "category", CASE WHEN p.id IS NOT NULL THEN "p"."source" ELSE "m"."source" END AS "t_source", CASE WHEN d.delta ? 'source' THEN pfa_text("d"."delta" -> 'source') ELSE CASE WHEN p.id IS NOT NULL THEN "p"."source" ELSE "m"."source" END END AS "source", CASE WHEN p.id IS NOT NULL THEN "p"."dor" ELSE "m"."dor" END AS "t_dor", CASE WHEN d.delta ? 'dor' THEN pfa_text("d"."delta" -> 'dor') ELSE CASE WHEN p.id IS NOT NULL THEN "p"."dor" ELSE "m"."dor" END END AS "dor", CASE WHEN p.id IS NOT NULL THEN "p"."monthly_rate" ELSE "m"."monthly_rate" END AS "t_monthly_rate", CASE WHEN d.delta ? 'monthlyRate' THEN "d"."delta_monthly_rate" ELSE CASE WHEN p.id IS NOT NULL THEN "p"."monthly_rate" ELSE "m"."monthly_rate" END END AS "monthly_rate", CASE WHEN p.id IS NOT NULL THEN "p"."purchase_price" ELSE "m"."purchase_price" END AS "t_purchase_price", CASE WHEN d.delta ? 'purchasePrice' THEN "d"."delta_purchase_price" ELSE CASE WHEN p.id IS NOT NULL THEN "p"."purchase_price" ELSE "m"."purchase_price" END END AS "purchase_price", CASE WHEN p.id IS NOT NULL THEN "p"."original_start" ELSE "m"."original_start" END AS "t_original_start", CASE WHEN d.delta ? 'originalStart' THEN pfa_date("d"."delta" -> 'originalStart') ELSE CASE WHEN p.id IS NOT NULL THEN "p"."original_start" ELSE "m"."original_start" END END AS "original_start", CASE WHEN p.id IS NOT NULL THEN "p"."original_end" ELSE "m"."original_end" END AS "t_original_end", CASE WHEN d.delta ? 'originalEnd' THEN pfa_date("d"."delta" -> 'originalEnd') ELSE CASE WHEN p.id IS NOT NULL THEN "p"."original_end" ELSE "m"."original_end" END END AS "original_end", CASE WHEN p.id IS NOT NULL THEN "p"."forecast_start" ELSE "m"."forecast_start" END AS "t_forecast_start", CASE WHEN d.delta ? 'forecastStart' THEN "d"."delta_forecast_start" ELSE CASE WHEN p.id IS NOT NULL THEN "p"."forecast_start" ELSE "m"."forecast_start" END END AS "forecast_start", CASE WHEN p.id IS NOT NULL THEN "p"."forecast_end" ELSE "m"."forecast_end" END AS "t_forecast_end", CASE WHEN d.delta ? 'forecastEnd' THEN "d"."delta_forecast_end" ELSE CASE WHEN p.id IS NOT NULL THEN "p"."forecast_end" ELSE "m"."forecast_end" END END AS "forecast_end", CASE WHEN p.id IS NOT NULL THEN "p"."actual_start" ELSE "m"."actual_start" END AS "t_actual_start", CASE WHEN d.delta ? 'actualStart' THEN pfa_date("d"."delta" -> 'actualStart') ELSE CASE WHEN p.id IS NOT NULL THEN "p"."actual_start" ELSE "m"."actual_start" END END AS "actual_start", CASE WHEN p.id IS NOT NULL THEN "p"."actual_end" ELSE "m"."actual_end" END AS "t_actual_end", CASE WHEN d.delta ? 'actualEnd' THEN pfa_date("d"."delta" -> 'actualEnd') ELSE CASE WHEN p.id IS NOT NULL THEN "p"."actual_end" ELSE "m"."actual_end" END END AS "actual_end", CASE WHEN p.id IS NOT NULL THEN "p"."is_actualized" ELSE "m"."is_actualized" END AS "t_is_actualized", CASE WHEN d.delta ? 'isActualized' THEN pfa_bool("d"."delta" -> 'isActualized') ELSE CASE WHEN p.id IS NOT NULL THEN "p"."is_actualized" ELSE "m"."is_actualized" END END AS "is_actualized", CASE WHEN p.id IS NOT NULL THEN "p"."is_discontinued" ELSE "m"."is_discontinued" END AS "t_is_discontinued", CASE WHEN d.delta ? 'isDiscontinued' THEN pfa_bool("d"."delta" -> 'isDiscontinued') ELSE CASE WHEN p.id IS NOT NULL THEN "p"."is_discontinued" ELSE "m"."is_discontinued" END END AS "is_discontinued"
-  FROM pfa_modification d
-  JOIN pfa_mirror m ON m.organization_id = $2 AND m.id = d.mirror_id
-  LEFT JOIN pfa_pending_record p ON p.organization_id = $3 AND p.id = d.mirror_id
-  WHERE d.organization_id = $4 AND d.session_id = $5 AND d.sync_state IN ('draft', 'conflict')
-    AND m.removed_from_pems_at IS NULL),
-states AS (
-  SELECT k.sign::int AS sign, k.category, k.source, k.dor, k.plan, k.forecast, k.actual, k.is_actualized,
-         false AS is_discontinued, k.original_start, k.original_end, k.forecast_start, k.forecast_end,
-         k.actual_start, k.actual_end
-  FROM pfa_kpi_delta k WHERE k.organization_id = $6 AND k.seq > (SELECT seq FROM held)
-  UNION ALL
-  SELECT -1, o.t_category AS category, o.t_source AS source, o.t_dor AS dor,
-pfa_cost(o.t_source, o.t_original_start, o.t_original_end, o.t_monthly_rate, o.t_purchase_price) AS plan,
-pfa_cost(o.t_source, o.t_forecast_start, o.t_forecast_end, o.t_monthly_rate, o.t_purchase_price) AS forecast,
-CASE WHEN o.t_is_actualized THEN pfa_cost(o.t_source, o.t_actual_start, o.t_actual_end, o.t_monthly_rate, o.t_purchase_price) ELSE 0 END AS actual,
-o.t_is_actualized IS TRUE AS is_actualized, o.t_is_discontinued IS TRUE AS is_discontinued,
-o.t_original_start AS original_start, o.t_original_end AS original_end, o.t_forecast_start AS forecast_start,
-o.t_forecast_end AS forecast_end, o.t_actual_start AS actual_start, o.t_actual_end AS actual_end FROM own o
-  UNION ALL
-  SELECT 1, o.category AS category, o.source AS source, o.dor AS dor,
-pfa_cost(o.source, o.original_start, o.original_end, o.monthly_rate, o.purchase_price) AS plan,
-pfa_cost(o.source, o.forecast_start, o.forecast_end, o.monthly_rate, o.purchase_price) AS forecast,
-CASE WHEN o.is_actualized THEN pfa_cost(o.source, o.actual_start, o.actual_end, o.monthly_rate, o.purchase_price) ELSE 0 END AS actual,
-o.is_actualized IS TRUE AS is_actualized, o.is_discontinued IS TRUE AS is_discontinued,
-o.original_start AS original_start, o.original_end AS original_end, o.forecast_start AS forecast_start,
-o.forecast_end AS forecast_end, o.actual_start AS actual_start, o.actual_end AS actual_end FROM own o)
-  SELECT category, source, dor, sum(plan) AS plan, sum(forecast) AS forecast, sum(actual) AS actual,
-         sum(variance) AS variance, sum(n) AS n, sum(actualized) AS actualized,
-         -- When and whether: on the meta row only (read once, not parsed on every group).
-         NULL::timestamptz AS refreshed_at, NULL::boolean AS cached, false AS meta
-  FROM (
-    SELECT category, source, dor, total_plan_cost AS plan, total_forecast_cost AS forecast,
-           total_actual_cost AS actual, total_variance AS variance, record_count AS n,
-           actualized_count AS actualized
-    FROM pfa_kpi_summary WHERE organization_id = $7
+WITH cached AS MATERIALIZED (
+  SELECT category, source, dor, total_plan_cost, total_forecast_cost, total_actual_cost, total_variance,
+         record_count, actualized_count, refresh_seq, refreshed_at
+  FROM pfa_kpi_summary WHERE organization_id = $1),
+-- The cache's rows are read once (they were scanned twice: 0.07 ms of a 0.8 ms statement).
+held AS (SELECT min(refresh_seq) AS seq, max(refreshed_at) AS at FROM cached),
+  own AS MATERIALIZED (
+    SELECT CASE WHEN p.id IS NOT NULL THEN "p"."category" ELSE "m"."category" END AS "t_category", CASE WHEN d.delta ? 'category' THEN pfa_text("d"."delta" -> 'category') ELSE CASE WHEN p.id IS NOT NULL THEN "p"."category" ELSE "m"."category" END END AS "category", CASE WHEN p.id IS NOT NULL THEN "p"."source" ELSE "m"."source" END AS "t_source", CASE WHEN d.delta ? 'source' THEN pfa_text("d"."delta" -> 'source') ELSE CASE WHEN p.id IS NOT NULL THEN "p"."source" ELSE "m"."source" END END AS "source", CASE WHEN p.id IS NOT NULL THEN "p"."dor" ELSE "m"."dor" END AS "t_dor", CASE WHEN d.delta ? 'dor' THEN pfa_text("d"."delta" -> 'dor') ELSE CASE WHEN p.id IS NOT NULL THEN "p"."dor" ELSE "m"."dor" END END AS "dor", CASE WHEN p.id IS NOT NULL THEN "p"."monthly_rate" ELSE "m"."monthly_rate" END AS "t_monthly_rate", CASE WHEN d.delta ? 'monthlyRate' THEN "d"."delta_monthly_rate" ELSE CASE WHEN p.id IS NOT NULL THEN "p"."monthly_rate" ELSE "m"."monthly_rate" END END AS "monthly_rate", CASE WHEN p.id IS NOT NULL THEN "p"."purchase_price" ELSE "m"."purchase_price" END AS "t_purchase_price", CASE WHEN d.delta ? 'purchasePrice' THEN "d"."delta_purchase_price" ELSE CASE WHEN p.id IS NOT NULL THEN "p"."purchase_price" ELSE "m"."purchase_price" END END AS "purchase_price", CASE WHEN p.id IS NOT NULL THEN "p"."original_start" ELSE "m"."original_start" END AS "t_original_start", CASE WHEN d.delta ? 'originalStart' THEN pfa_date("d"."delta" -> 'originalStart') ELSE CASE WHEN p.id IS NOT NULL THEN "p"."original_start" ELSE "m"."original_start" END END AS "original_start", CASE WHEN p.id IS NOT NULL THEN "p"."original_end" ELSE "m"."original_end" END AS "t_original_end", CASE WHEN d.delta ? 'originalEnd' THEN pfa_date("d"."delta" -> 'originalEnd') ELSE CASE WHEN p.id IS NOT NULL THEN "p"."original_end" ELSE "m"."original_end" END END AS "original_end", CASE WHEN p.id IS NOT NULL THEN "p"."forecast_start" ELSE "m"."forecast_start" END AS "t_forecast_start", CASE WHEN d.delta ? 'forecastStart' THEN "d"."delta_forecast_start" ELSE CASE WHEN p.id IS NOT NULL THEN "p"."forecast_start" ELSE "m"."forecast_start" END END AS "forecast_start", CASE WHEN p.id IS NOT NULL THEN "p"."forecast_end" ELSE "m"."forecast_end" END AS "t_forecast_end", CASE WHEN d.delta ? 'forecastEnd' THEN "d"."delta_forecast_end" ELSE CASE WHEN p.id IS NOT NULL THEN "p"."forecast_end" ELSE "m"."forecast_end" END END AS "forecast_end", CASE WHEN p.id IS NOT NULL THEN "p"."actual_start" ELSE "m"."actual_start" END AS "t_actual_start", CASE WHEN d.delta ? 'actualStart' THEN pfa_date("d"."delta" -> 'actualStart') ELSE CASE WHEN p.id IS NOT NULL THEN "p"."actual_start" ELSE "m"."actual_start" END END AS "actual_start", CASE WHEN p.id IS NOT NULL THEN "p"."actual_end" ELSE "m"."actual_end" END AS "t_actual_end", CASE WHEN d.delta ? 'actualEnd' THEN pfa_date("d"."delta" -> 'actualEnd') ELSE CASE WHEN p.id IS NOT NULL THEN "p"."actual_end" ELSE "m"."actual_end" END END AS "actual_end", CASE WHEN p.id IS NOT NULL THEN "p"."is_actualized" ELSE "m"."is_actualized" END AS "t_is_actualized", CASE WHEN d.delta ? 'isActualized' THEN pfa_bool("d"."delta" -> 'isActualized') ELSE CASE WHEN p.id IS NOT NULL THEN "p"."is_actualized" ELSE "m"."is_actualized" END END AS "is_actualized", CASE WHEN p.id IS NOT NULL THEN "p"."is_discontinued" ELSE "m"."is_discontinued" END AS "t_is_discontinued", CASE WHEN d.delta ? 'isDiscontinued' THEN pfa_bool("d"."delta" -> 'isDiscontinued') ELSE CASE WHEN p.id IS NOT NULL THEN "p"."is_discontinued" ELSE "m"."is_discontinued" END END AS "is_discontinued"
+    FROM pfa_modification d
+    JOIN pfa_mirror m ON m.organization_id = $2 AND m.id = d.mirror_id
+    LEFT JOIN pfa_pending_record p ON p.organization_id = $3 AND p.id = d.mirror_id
+    WHERE d.organization_id = $4 AND d.session_id = $5 AND d.sync_state IN ('draft', 'conflict')
+      AND m.removed_from_pems_at IS NULL),
+  states AS (
+    SELECT k.sign::int AS sign, k.category, k.source, k.dor, k.plan, k.forecast, k.actual, k.is_actualized,
+           false AS is_discontinued, k.original_start, k.original_end, k.forecast_start, k.forecast_end,
+           k.actual_start, k.actual_end
+    FROM pfa_kpi_delta k WHERE k.organization_id = $6 AND k.seq > (SELECT seq FROM held)
     UNION ALL
-    SELECT category, source, dor, sign * plan, sign * forecast, sign * actual, sign * (forecast - plan), sign,
-           CASE WHEN is_actualized THEN sign ELSE 0 END
-    FROM states WHERE NOT is_discontinued) g
-  GROUP BY category, source, dor
+    SELECT -1, o.t_category AS category, o.t_source AS source, o.t_dor AS dor,
+  pfa_cost(o.t_source, o.t_original_start, o.t_original_end, o.t_monthly_rate, o.t_purchase_price) AS plan,
+  pfa_cost(o.t_source, o.t_forecast_start, o.t_forecast_end, o.t_monthly_rate, o.t_purchase_price) AS forecast,
+  CASE WHEN o.t_is_actualized THEN pfa_cost(o.t_source, o.t_actual_start, o.t_actual_end, o.t_monthly_rate, o.t_purchase_price) ELSE 0 END AS actual,
+  o.t_is_actualized IS TRUE AS is_actualized, o.t_is_discontinued IS TRUE AS is_discontinued,
+  o.t_original_start AS original_start, o.t_original_end AS original_end, o.t_forecast_start AS forecast_start,
+  o.t_forecast_end AS forecast_end, o.t_actual_start AS actual_start, o.t_actual_end AS actual_end FROM own o
+    UNION ALL
+    SELECT 1, o.category AS category, o.source AS source, o.dor AS dor,
+  pfa_cost(o.source, o.original_start, o.original_end, o.monthly_rate, o.purchase_price) AS plan,
+  pfa_cost(o.source, o.forecast_start, o.forecast_end, o.monthly_rate, o.purchase_price) AS forecast,
+  CASE WHEN o.is_actualized THEN pfa_cost(o.source, o.actual_start, o.actual_end, o.monthly_rate, o.purchase_price) ELSE 0 END AS actual,
+  o.is_actualized IS TRUE AS is_actualized, o.is_discontinued IS TRUE AS is_discontinued,
+  o.original_start AS original_start, o.original_end AS original_end, o.forecast_start AS forecast_start,
+  o.forecast_end AS forecast_end, o.actual_start AS actual_start, o.actual_end AS actual_end FROM own o)
+SELECT category, source, dor, sum(plan) AS plan, sum(forecast) AS forecast, sum(actual) AS actual,
+       sum(variance) AS variance, sum(n) AS n, sum(actualized) AS actualized,
+       -- When and whether: on the meta row only (read once, not parsed on every group).
+       NULL::timestamptz AS refreshed_at, NULL::boolean AS cached, false AS meta
+FROM (
+  SELECT category, source, dor, total_plan_cost AS plan, total_forecast_cost AS forecast,
+         total_actual_cost AS actual, total_variance AS variance, record_count AS n,
+         actualized_count AS actualized
+  FROM cached
   UNION ALL
-  -- Always one row saying whether there is a cache, even when no group is left.
-  SELECT NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, (SELECT at FROM held), (SELECT seq FROM held) IS NOT NULL, true;
+  SELECT category, source, dor, sign * plan, sign * forecast, sign * actual, sign * (forecast - plan), sign,
+         CASE WHEN is_actualized THEN sign ELSE 0 END
+  FROM states WHERE NOT is_discontinued) g
+GROUP BY category, source, dor
+UNION ALL
+-- Always one row saying whether there is a cache, even when no group is left.
+SELECT NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, (SELECT at FROM held), (SELECT seq FROM held) IS NOT NULL, true;
 
 -- KpiRepository.kpiSummary (statement 2 of 2)
 -- $1 = 'ORG-SAMPLE'

@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/database.js';
 import { RECORD_FIELDS } from '../domain/record-fields.js';
+import { precompiledStatement } from '../db/precompiled.js';
 import { PREPARED_READ } from '../db/read-timeout.js';
 import { deltaValue, mergedBranches, mergedSource, type MergeScope } from './record-query.js';
 
@@ -135,6 +136,42 @@ const KPI_FIELDS = RECORD_FIELDS.filter((f) =>
 const groupKey = (g: { category: string | null; source: string | null; dor: string | null }): string =>
   JSON.stringify([g.category, g.source, g.dor]);
 
+/**
+ * The KPI read, compiled once per shape (with or without a session). Prepared on each connection
+ * with a generic plan: every lookup is by organization (and session) through an index, whatever
+ * the values; planning this statement cost ~2 ms per request.
+ */
+const KPI_READ = precompiledStatement(({ org, session }: { org: string; session: string | null }) => {
+  const scope: MergeScope = { organizationId: org, sessionId: session };
+  return sql<
+    GroupRow & { refreshed_at: Date | null; cached: boolean | null; meta: boolean }
+  >`${sql.raw(PREPARED_READ)}
+  WITH cached AS MATERIALIZED (
+    SELECT category, source, dor, total_plan_cost, total_forecast_cost, total_actual_cost, total_variance,
+           record_count, actualized_count, refresh_seq, refreshed_at
+    FROM pfa_kpi_summary WHERE organization_id = ${org}),
+  -- The cache's rows are read once (they were scanned twice: 0.07 ms of a 0.8 ms statement).
+  held AS (SELECT min(refresh_seq) AS seq, max(refreshed_at) AS at FROM cached),
+  ${changedStates(scope, sql`(SELECT seq FROM held)`)}
+  SELECT category, source, dor, sum(plan) AS plan, sum(forecast) AS forecast, sum(actual) AS actual,
+         sum(variance) AS variance, sum(n) AS n, sum(actualized) AS actualized,
+         -- When and whether: on the meta row only (read once, not parsed on every group).
+         NULL::timestamptz AS refreshed_at, NULL::boolean AS cached, false AS meta
+  FROM (
+    SELECT category, source, dor, total_plan_cost AS plan, total_forecast_cost AS forecast,
+           total_actual_cost AS actual, total_variance AS variance, record_count AS n,
+           actualized_count AS actualized
+    FROM cached
+    UNION ALL
+    SELECT category, source, dor, sign * plan, sign * forecast, sign * actual, sign * (forecast - plan), sign,
+           CASE WHEN is_actualized THEN sign ELSE 0 END
+    FROM states WHERE NOT is_discontinued) g
+  GROUP BY category, source, dor
+  UNION ALL
+  -- Always one row saying whether there is a cache, even when no group is left.
+  SELECT NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, (SELECT at FROM held), (SELECT seq FROM held) IS NOT NULL, true`;
+});
+
 /** KPI figures and timeline bounds: the materialized caches, corrected live (DOMAIN §4). */
 export class KpiRepository {
   constructor(private readonly db: Db) {}
@@ -145,32 +182,8 @@ export class KpiRepository {
    * at the last refresh, or created since) is computed from scratch.
    */
   async kpiSummary(scope: MergeScope): Promise<KpiGroup[]> {
-    const org = scope.organizationId;
-    // Prepared on each connection with a generic plan: every lookup is by organization (and session)
-    // through an index, whatever the values; planning this statement cost ~2 ms per request.
-    const { rows } = await sql<
-      GroupRow & { refreshed_at: Date | null; cached: boolean | null; meta: boolean }
-    >`${sql.raw(PREPARED_READ)}
-      WITH held AS (SELECT min(refresh_seq) AS seq, max(refreshed_at) AS at FROM pfa_kpi_summary WHERE organization_id = ${org}),
-      ${changedStates(scope, sql`(SELECT seq FROM held)`)}
-      SELECT category, source, dor, sum(plan) AS plan, sum(forecast) AS forecast, sum(actual) AS actual,
-             sum(variance) AS variance, sum(n) AS n, sum(actualized) AS actualized,
-             -- When and whether: on the meta row only (read once, not parsed on every group).
-             NULL::timestamptz AS refreshed_at, NULL::boolean AS cached, false AS meta
-      FROM (
-        SELECT category, source, dor, total_plan_cost AS plan, total_forecast_cost AS forecast,
-               total_actual_cost AS actual, total_variance AS variance, record_count AS n,
-               actualized_count AS actualized
-        FROM pfa_kpi_summary WHERE organization_id = ${org}
-        UNION ALL
-        SELECT category, source, dor, sign * plan, sign * forecast, sign * actual, sign * (forecast - plan), sign,
-               CASE WHEN is_actualized THEN sign ELSE 0 END
-        FROM states WHERE NOT is_discontinued) g
-      GROUP BY category, source, dor
-      UNION ALL
-      -- Always one row saying whether there is a cache, even when no group is left.
-      SELECT NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, (SELECT at FROM held), (SELECT seq FROM held) IS NOT NULL, true`.execute(
-      this.db,
+    const { rows } = await this.db.executeQuery(
+      KPI_READ({ org: scope.organizationId, session: scope.sessionId }),
     );
     const meta = rows.find((d) => d.meta);
     if (!meta?.cached) return this.kpiFromScratch(scope, null);
@@ -338,8 +351,21 @@ const collator = new Intl.Collator();
  * built two keys per comparison and cost ~0.5 ms of a 90-group answer (0.1 ms now).
  */
 export function sortGroups(groups: KpiGroup[]): KpiGroup[] {
-  return groups
-    .map((g) => ({ key: groupKey(g), g }))
-    .sort((a, b) => collator.compare(a.key, b.key))
-    .map((x) => x.g);
+  const keys = groups.map(groupKey);
+  const set = keys.join('\n');
+  let order = orders.get(set);
+  if (!order) {
+    order = keys.map((_, i) => i).sort((a, b) => collator.compare(keys[a] as string, keys[b] as string));
+    if (orders.size >= ORDERS_KEPT) orders.delete(orders.keys().next().value as string);
+    orders.set(set, order);
+  }
+  return order.map((i) => groups[i] as KpiGroup);
 }
+
+/**
+ * The order of a set of group keys, by the keys in arrival order: an organization's groups arrive
+ * in the same order request after request (the statement's hash aggregate), so the collator runs
+ * once per set, not ~600 times per answer (0.08 ms of a 90-group answer, 2026-12-06).
+ */
+const orders = new Map<string, number[]>();
+const ORDERS_KEPT = 256;
