@@ -47,13 +47,18 @@ export function precompiledStatement<A extends Record<string, string | null>, R>
     let shape = shapes.get(shapeKey);
     if (!shape) {
       const marked = Object.fromEntries(names.map((n) => [n, args[n] === null ? null : `${SLOT}${n}`])) as A;
-      const { sql: text, parameters } = compiler.compileQuery(build(marked).toOperationNode(), createQueryId());
+      const { sql: text, parameters } = compiler.compileQuery(
+        build(marked).toOperationNode(),
+        createQueryId(),
+      );
       const slots = parameters.map((p) =>
         typeof p === 'string' && p.startsWith(SLOT) ? p.slice(SLOT.length) : undefined,
       );
       const misplaced = text.includes(SLOT)
         ? text
-        : parameters.find((p, i) => slots[i] === undefined && JSON.stringify(p ?? null).includes('pfa-slot:'));
+        : parameters.find(
+            (p, i) => slots[i] === undefined && JSON.stringify(p ?? null).includes('pfa-slot:'),
+          );
       if (misplaced !== undefined || slots.some((s) => s !== undefined && !names.includes(s)))
         throw new Error(`precompiledStatement: an argument is used other than as a whole parameter: ${text}`);
       shape = { text, slots, constants: parameters.slice() };
