@@ -1001,6 +1001,57 @@ async function main(): Promise<void> {
       );
     }
 
+    // ---------------------------------------------------------------- 11. a read-sync page (SQL only)
+    if (wanted('sync-page')) {
+      // What a read sync page does to the mirror when PEMS changed its records: one UPDATE of
+      // SYNC_PAGE rows (the default page size of the read sync), whose statement triggers keep the
+      // pending overlay and the KPI log (migration 20261206T0700: they once paired old and new
+      // rows in a nested loop, 291 s for 20,000 records). Each record's forecast end moves a day,
+      // so every record's KPI state moves; rolled back after each run.
+      const SYNC_PAGE = 5_000;
+      say(
+        `pattern sync-page: UPDATE of ${SYNC_PAGE} ${ORG} records' data, as a read sync page (rolled back)`,
+      );
+      const statements = [
+        {
+          text: `UPDATE pfa_mirror m
+            SET data = jsonb_set(m.data, '{forecastEnd}', to_jsonb((m.forecast_end + 1)::text)),
+                pems_version = m.pems_version || '+', last_synced_at = now()
+            WHERE m.organization_id = $1 AND m.id IN (
+              SELECT id FROM pfa_mirror WHERE organization_id = $1 AND removed_from_pems_at IS NULL
+                AND forecast_end IS NOT NULL ORDER BY id LIMIT $2)`,
+          values: [ORG, SYNC_PAGE],
+        },
+      ];
+      const syncIterations = Math.min(iterations, 5);
+      const metering = await watch.start();
+      const sql = await timeSequence(direct, statements, syncIterations, 1, { rollback: true });
+      const { background } = await metering.stop(syncIterations + 1);
+      const explain = await explainSequence(direct, statements, Math.min(explainIterations, 3));
+      const triggers = (explain.perStatement[0]?.triggers ?? [])
+        .map((t) => `${t.name} ${fmt(t.ms)} ms`)
+        .join(', ');
+      results.push(
+        finish(
+          newResult({
+            key: 'sync-page',
+            title: `Read-sync page: UPDATE of ${SYNC_PAGE} ${ORG} records whose data PEMS changed (forecastEnd + 1 day each), with the triggers that keep the pending overlay and the KPI log, SQL only — rolled back`,
+            warmup: 1,
+            iterations: syncIterations,
+            target: { ms: 2000, label: '≤ 2 s median (linear in the page: ~0.4 ms per record)' },
+            rows: SYNC_PAGE,
+            sql: sql.summary,
+            sqlMethod: `the statement run over a direct connection in a rolled-back transaction (BEGIN/ROLLBACK not timed); triggers in the last EXPLAIN: ${triggers || 'none reported'}`,
+            explain,
+            background,
+          }),
+        ),
+      );
+      // Rolled-back rows are dead rows in the ranges later reads scan (this machine may run without
+      // autovacuum): cleared now.
+      await direct.query('VACUUM (ANALYZE) pfa_mirror, pfa_kpi_delta, pfa_pending_record, pfa_org_change');
+    }
+
     // ---------------------------------------------------------------- report
     const finalRssMb = rssMb(server.pids);
     const memory = await server.memory();

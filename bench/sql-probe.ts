@@ -85,6 +85,8 @@ interface ExplainOutput {
   'Planning Time': number;
   'Execution Time': number;
   JIT?: { Timing?: { Total?: number } };
+  /** AFTER triggers a write fired, with their total time (EXPLAIN ANALYZE of a write). */
+  Triggers?: { 'Trigger Name': string; Time: number; Calls: number }[];
 }
 
 export interface PlanShape {
@@ -107,7 +109,14 @@ export interface ExplainResult {
   /** Median EXPLAIN ANALYZE execution time of each statement, and of their sum. */
   executionMs: Summary;
   planningMs: Summary;
-  perStatement: { sql: string; executionMedianMs: number; rows: number; plan: PlanShape }[];
+  perStatement: {
+    sql: string;
+    executionMedianMs: number;
+    rows: number;
+    plan: PlanShape;
+    /** The triggers a write fired in the last run, with their time (included in the execution time). */
+    triggers: { name: string; ms: number }[];
+  }[];
 }
 
 function label(node: PlanNode): string {
@@ -249,6 +258,7 @@ export async function explainSequence(
         executionMedianMs: summarize(perStatementTimes[k] ?? []).median,
         rows: output.Plan['Actual Rows'] ?? 0,
         plan: planShape(output),
+        triggers: (output.Triggers ?? []).map((t) => ({ name: t['Trigger Name'], ms: t.Time })),
       };
     }),
   };
