@@ -70,6 +70,11 @@ const schema = z.object({
   READ_PREPARED_STATEMENTS: z.stringbool().default(true),
   /** Read queries through the compiled executor (src/graphql/fast-execute.ts); false: graphql-js only. */
   FAST_EXECUTION: z.stringbool().default(true),
+  /**
+   * Megabytes of answer text the exact response cache keeps (src/graphql/response-cache.ts:
+   * grid pages and KPI summaries, served again while the caller's change token stands); 0 is off.
+   */
+  RESPONSE_CACHE_MB: z.coerce.number().int().min(0).max(4096).default(32),
   MAX_QUERY_COST: z.coerce.number().int().positive().default(50_000),
   BULK_UPDATE_MAX: z.coerce.number().int().positive().default(50_000),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),

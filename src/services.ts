@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Db } from './db/database.js';
 import { createReadDb } from './db/read-timeout.js';
+import { ChangeMarksRepository } from './repositories/change-marks.repository.js';
 import type { JobGateway } from './jobs/gateway.js';
 import { DraftsRepository } from './repositories/drafts.repository.js';
 import { KpiRepository } from './repositories/kpi.repository.js';
@@ -31,6 +32,8 @@ export interface Services {
   /** The draft use cases (edit, bulk edit, commit, discard, resolve). */
   draftService: DraftsService;
   kpi: KpiRepository;
+  /** Change tokens of a caller's view (the exact response cache's validity check). */
+  changeMarks: ChangeMarksRepository;
   /** Totals by any grouping, value discovery and hints (pfaAggregate, fieldValues). */
   questions: QuestionsService;
   sessions: SessionRepository;
@@ -89,6 +92,7 @@ export function createServices(deps: {
     drafts,
     draftService: new PublishingDraftsService(events, deps.db, drafts, afterCommit),
     kpi,
+    changeMarks: new ChangeMarksRepository(readDb),
     questions: new QuestionsService(new AggregateRepository(readDb), kpi),
     sessions: new SessionRepository(deps.db),
     syncLog: new SyncLogRepository(deps.db),

@@ -236,6 +236,10 @@ async function expectSchemaIntact(t: TestDatabase): Promise<void> {
     ['pfa_mirror_kpi_upd', 'O'],
     ['pfa_mirror_referenced_key_change', 'O'],
     ['pfa_mirror_versioning', 'O'],
+    ['pfa_z_mark_delete', 'O'],
+    ['pfa_z_mark_insert', 'O'],
+    ['pfa_z_mark_truncate', 'O'],
+    ['pfa_z_mark_update', 'O'],
   ]);
   const locks = await rows<{ n: number }>(
     t,

@@ -90,6 +90,8 @@ export interface PeerResults {
     seconds: number;
     rounds: number;
     session: string;
+    /** Our exact response cache, MB; null: the service's default (absent in older results). */
+    responseCacheMb?: number | null;
   };
   peer: { postgraphile: string; connectionFilter: string; autocannon: string; index: string };
   latency: LatencyRow[];
@@ -141,6 +143,7 @@ export function renderPeerMarkdown(r: PeerResults, level = 1): string {
     `- latency: one client, ${s.warmup} warm-up + ${s.runs} timed requests per server, the three servers taking turns request by request; median / p95 in ms`,
     `- load: autocannon ${r.peer.autocannon}, ${s.connections} connections, closed loop, ${s.seconds} s per run, ${s.rounds} round(s) in the order ours + session, PostGraphile, ours without session; medians over the rounds`,
     `- "ours + session" sends \`x-session-id: ${s.session}\` (that session's drafts are merged into every answer); PostGraphile reads the plain table and the KPI view and merges nothing`,
+    `- our exact response cache: ${s.responseCacheMb === 0 ? '**off** (`RESPONSE_CACHE_MB=0`): every request runs its statements' : `on (${s.responseCacheMb ?? 'default'} MB): a repeated request whose change token stands is answered from memory, so the load rows mostly measure hits`}`,
     `- errors: answers that were not clean — non-2xx, or a 200 whose body holds GraphQL \`errors\` — are counted, never timed as good; a pattern with errors is marked ${WARN}`,
     '',
     `${h(1)} Single-client latency (ms, median / p95)`,

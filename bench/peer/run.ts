@@ -14,6 +14,7 @@
  *                                          stay out); worktree: `npm run build` here, measure that
  *   PEER_NODE                              a Node >= 22 for PostGraphile (default: bench/peer's)
  *   PEER_OUT [bench/peer]                  where RESULTS.md and RESULTS.json go
+ *   RESPONSE_CACHE_MB [service default]    our exact response cache (0: off, to compare without it)
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -160,6 +161,8 @@ async function main(): Promise<void> {
     seconds: intEnv('SECS', 15),
     rounds: intEnv('ROUNDS', 2),
     session: SESSION,
+    /** Our exact response cache, MB (null: the service's default). */
+    responseCacheMb: process.env.RESPONSE_CACHE_MB?.trim() ? intEnv('RESPONSE_CACHE_MB', 0, 0) : null,
   };
   const readyTimeout = intEnv('READY_TIMEOUT_S', 120);
   const adminUrl = process.env.BENCH_ADMIN_URL?.trim() || 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -296,6 +299,7 @@ async function main(): Promise<void> {
       KPI_REFRESH_INTERVAL_MS: '86400000',
       WRITE_SYNC_SWEEP_INTERVAL_MS: '0',
       READ_SYNC_INTERVAL_MS: '0',
+      ...(settings.responseCacheMb === null ? {} : { RESPONSE_CACHE_MB: String(settings.responseCacheMb) }),
     },
     logFile: path.join(LOG_DIR, 'ours.log'),
     port: oursPort,

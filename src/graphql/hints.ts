@@ -12,6 +12,11 @@ export function addHints(context: object, hints: readonly unknown[]): void {
   store.set(context, [...(store.get(context) ?? []), ...hints]);
 }
 
+/** Whether a request has hints to send (an answer with hints is not cached). */
+export function hasHints(context: object): boolean {
+  return store.has(context);
+}
+
 export function hintsPlugin<TContext extends object>(): ApolloServerPlugin<TContext> {
   return {
     requestDidStart() {

@@ -27,6 +27,7 @@ import {
 } from '../graphql/errors.js';
 import { createFastExecutor, type FastExecutor } from '../graphql/fast-execute.js';
 import { hintsPlugin } from '../graphql/hints.js';
+import { createResponseCache, type ResponseCacheStats } from '../graphql/response-cache.js';
 import { limitsPlugin, MAX_DOCUMENT_TOKENS } from '../graphql/limits.js';
 import { stringifyResponse } from '../graphql/raw-json.js';
 import { resolvers } from '../graphql/resolvers.js';
@@ -53,6 +54,8 @@ export interface App {
   subscriptions: Subscriptions;
   /** The compiled executor's counters (null with FAST_EXECUTION=false). */
   fastExecution: FastExecutor['stats'] | null;
+  /** The exact response cache's counters (null with RESPONSE_CACHE_MB=0). */
+  responseCache: ResponseCacheStats | null;
   listen(port: number, host: string): Promise<string>;
   /** Stops taking requests, lets in-flight ones finish, stops Apollo. */
   close(): Promise<void>;
@@ -98,6 +101,15 @@ export async function createApp(services: Services, options: AppOptions = {}): P
   });
   // Read queries are answered by the compiled executor when it can (graphql-js otherwise).
   const fast = config.FAST_EXECUTION ? createFastExecutor(schema) : null;
+  // Grid pages and KPI summaries served again while the caller's change token stands (0 MB: off).
+  const responseCache =
+    config.RESPONSE_CACHE_MB > 0
+      ? createResponseCache({
+          schema,
+          maxBytes: config.RESPONSE_CACHE_MB * 1024 * 1024,
+          token: (scope) => services.changeMarks.token(scope),
+        })
+      : null;
   const documentStore = new BoundedDocumentStore();
   const persisted = createPersistedQueries(
     config.PERSISTED_QUERIES,
@@ -125,6 +137,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
       metricsPlugin(),
       serviceUnavailablePlugin(),
       hintsPlugin(),
+      ...(responseCache ? [responseCache.plugin()] : []),
       ...(fast ? [fast.plugin<GraphqlContext>()] : []),
     ],
   });
@@ -330,6 +343,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
     documentStore,
     subscriptions,
     fastExecution: fast?.stats ?? null,
+    responseCache: responseCache?.stats ?? null,
     listen: async (port, host) => {
       if (metricsServer) {
         const metricsPort = config.METRICS_PORT ?? 0;
