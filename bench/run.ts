@@ -745,25 +745,33 @@ async function main(): Promise<void> {
         },
         { key: 'kpiSummary', query: KPI_QUERY, variables: { org: ORG } },
       ];
-      for (const workers of workerCounts) {
-        const target =
-          workers === 1
-            ? server
-            : await startServer({
-                workers,
-                databaseUrl: url,
-                jwtSecret: JWT_SECRET,
-                logFile: path.join(cacheDir, `server-${workers}.log`),
-              });
-        if (workers !== 1) servers.push(target);
+      // Each process count with the response cache off (the query path), then one process with it
+      // on: the load patterns repeat one request, so those rows measure cache hits.
+      const deployments = [
+        ...workerCounts.map((workers) => ({ workers, cache: false })),
+        ...(workerCounts.includes(1) ? [{ workers: 1, cache: true }] : []),
+      ];
+      for (const { workers, cache } of deployments) {
+        const own = workers !== 1 || cache;
+        const target = own
+          ? await startServer({
+              workers,
+              databaseUrl: url,
+              jwtSecret: JWT_SECRET,
+              logFile: path.join(cacheDir, `server-${workers}${cache ? '-cache' : ''}.log`),
+              ...(cache ? { env: { RESPONSE_CACHE_MB: '32' } } : {}),
+            })
+          : server;
+        const deployment = `${workers === 1 ? '1 process' : `cluster of ${workers}`}${cache ? ', response cache on' : ''}`;
+        if (own) servers.push(target);
         const headers = await authHeaders(session.owner_user_id, orgs, session.id);
         const loader = new GraphqlClient(target.url, headers);
         for (const t of loadTargets) {
           // Warm every worker and its pool before the clock starts (excluded).
           for (let i = 0; i < 5 * workers; i++) await loader.post(t.query, t.variables);
-          say(`load: ${t.key}, ${connections} connections, ${loadSeconds} s, ${workers} process(es)`);
+          say(`load: ${t.key}, ${connections} connections, ${loadSeconds} s, ${deployment}`);
           const r = await runLoad({
-            title: `${t.key} · ${workers === 1 ? '1 process' : `cluster of ${workers}`}`,
+            title: `${t.key} · ${deployment}`,
             url: target.url,
             headers,
             query: t.query,
@@ -786,7 +794,7 @@ async function main(): Promise<void> {
           );
         }
         loader.close();
-        if (workers !== 1) {
+        if (own) {
           await target.stop();
           servers.splice(servers.indexOf(target), 1);
         }

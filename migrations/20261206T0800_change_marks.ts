@@ -9,7 +9,8 @@ import { sql, type Kysely } from 'kysely';
  * `''` for what every caller sees (mirror, pending changes), the session's id for its own drafts
  * and conflicts — and organization `'*'` stands for every organization (new records, the KPI
  * caches' refresh, organization names, TRUNCATE). A reader's token is the sum of n over
- * ('*', ''), (org, '') and (org, its session): counters only grow, so the sum is equal between
+ * ('*', ''), (org, '') and (org, its session) — and ('*', '#kpi') for a read of the KPI caches:
+ * counters only grow, so the sum is equal between
  * two reads only if no such transaction committed in between. A response is cached with the token
  * read before its statements ran and served again only while the token read for the new request
  * is the same: never stale, and a caller's own acknowledged write always changes its token.
@@ -27,8 +28,10 @@ import { sql, type Kysely } from 'kysely';
  *   off captures no transition table for it.
  * - pfa_modification: each organization with a row that is or was pending or synced, and each
  *   (organization, session) with a row that is or was a draft or a conflict.
- * - organization: '*'. pfa_view_refresh (a row per refresh of the KPI caches, written by
- *   refresh_pfa_materialized_views()): '*'. TRUNCATE of any of them: '*'.
+ * - organization: '*'. TRUNCATE of any of these tables: '*'.
+ * - pfa_view_refresh (a row per refresh of the KPI caches, written by
+ *   refresh_pfa_materialized_views()): ('*', '#kpi'), a key only KPI reads add to their token, so
+ *   the refresh that follows every commit leaves cached grid pages alone.
  */
 
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -57,6 +60,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     CREATE FUNCTION pfa_mark_everything() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       PERFORM pfa_mark_change('*', '');
+      RETURN NULL;
+    END $$`.execute(db);
+  // The KPI caches' refresh changes only what KPI reads show (their refreshedAt above all): its
+  // own key, which a grid page's token leaves out.
+  await sql`
+    CREATE FUNCTION pfa_mark_kpi_caches() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      PERFORM pfa_mark_change('*', '#kpi');
       RETURN NULL;
     END $$`.execute(db);
   await sql`
@@ -119,10 +130,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION pfa_mark_modification()`.execute(
     db,
   );
-  for (const table of ['organization', 'pfa_view_refresh'])
-    await sql`
-      CREATE TRIGGER pfa_z_mark AFTER INSERT OR UPDATE OR DELETE ON ${sql.table(table)}
-      FOR EACH STATEMENT EXECUTE FUNCTION pfa_mark_everything()`.execute(db);
+  await sql`
+    CREATE TRIGGER pfa_z_mark AFTER INSERT OR UPDATE OR DELETE ON organization
+    FOR EACH STATEMENT EXECUTE FUNCTION pfa_mark_everything()`.execute(db);
+  await sql`
+    CREATE TRIGGER pfa_z_mark AFTER INSERT OR UPDATE OR DELETE ON pfa_view_refresh
+    FOR EACH STATEMENT EXECUTE FUNCTION pfa_mark_kpi_caches()`.execute(db);
   for (const table of ['pfa_mirror', 'pfa_modification', 'organization', 'pfa_view_refresh'])
     await sql`
       CREATE TRIGGER pfa_z_mark_truncate AFTER TRUNCATE ON ${sql.table(table)}

@@ -165,11 +165,16 @@ describe('exact response cache: every write is seen', () => {
       }
   });
 
-  it('a refresh of the KPI caches changes refreshedAt', async () => {
+  it('a refresh of the KPI caches changes refreshedAt, and keeps cached grid pages', async () => {
     const { before, after } = await afterWrite(KPI, async () => {
       await sql`SELECT refresh_pfa_materialized_views()`.execute(cached.database.db);
     });
     expect(after).not.toEqual(before);
+    await read(cached, GRID);
+    await sql`SELECT refresh_pfa_materialized_views()`.execute(cached.database.db);
+    const hits = stats().hits;
+    expect(await read(cached, GRID)).toEqual(await read(reference, GRID));
+    expect(stats().hits).toBe(hits + 1);
   });
 
   it('leaves drafts, history and asOf reads, and answers with errors, to the normal path', async () => {

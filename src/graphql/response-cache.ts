@@ -71,6 +71,8 @@ const CACHEABLE_TYPES = new Set([
 interface Plan {
   /** The organizationId argument of each root field: a literal or a variable's name. */
   organization: { literal: string } | { variable: string };
+  /** Whether the answer reads the KPI caches (kpiSummary), whose refreshes then count. */
+  kpiCaches: boolean;
 }
 
 interface Entry {
@@ -82,7 +84,7 @@ interface Entry {
 export function createResponseCache(options: {
   schema: GraphQLSchema;
   maxBytes: number;
-  token: (scope: MergeScope) => Promise<string>;
+  token: (scope: MergeScope, kpiCaches: boolean) => Promise<string>;
 }): ResponseCache {
   const { schema, maxBytes } = options;
   const stats: ResponseCacheStats = {
@@ -170,7 +172,7 @@ export function createResponseCache(options: {
               // least what the token stands for.
               let token: string;
               try {
-                token = await options.token(scope);
+                token = await options.token(scope, plan.kpiCaches);
               } catch {
                 return null; // the database is away: the normal path answers (503, retryable)
               }
@@ -218,6 +220,7 @@ function analyse(
   for (const d of document.definitions)
     if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
   let organization: Plan['organization'] | null = null;
+  let kpiCaches = false;
   for (const selection of operation.selectionSet.selections) {
     if (selection.kind !== Kind.FIELD) return null;
     if (selection.name.value === '__typename') continue;
@@ -228,12 +231,13 @@ function analyse(
     if (!org) return null;
     if (organization && JSON.stringify(organization) !== JSON.stringify(org)) return null;
     organization = org;
+    if (selection.name.value === 'kpiSummary') kpiCaches = true;
     const field = queryType.getFields()[selection.name.value];
     if (!field || !selection.selectionSet) return null;
     if (!coveredSelection(getNamedType(field.type), selection.selectionSet, fragments, new Set()))
       return null;
   }
-  return organization ? { organization } : null;
+  return organization ? { organization, kpiCaches } : null;
 }
 
 function orgArgument(value: ValueNode | undefined): Plan['organization'] | null {

@@ -107,7 +107,7 @@ export async function createApp(services: Services, options: AppOptions = {}): P
       ? createResponseCache({
           schema,
           maxBytes: config.RESPONSE_CACHE_MB * 1024 * 1024,
-          token: (scope) => services.changeMarks.token(scope),
+          token: (scope, kpiCaches) => services.changeMarks.token(scope, kpiCaches),
         })
       : null;
   const documentStore = new BoundedDocumentStore();
