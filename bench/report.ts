@@ -1,8 +1,8 @@
 /** REPORT.md from the measured results (report.json holds the same data, unrounded). */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BENCH_DIR, growthSection } from './growth-report.js';
-import { peerSection } from './peer/report.js';
+import { PEER_DIR, peerSection } from './peer/report.js';
 import type { LoadResult } from './load.js';
 import type { CpuPerRequest } from './meter.js';
 import type { BackgroundLoad } from './procstat.js';
@@ -11,6 +11,8 @@ import type { MachineInfo } from './machine.js';
 import type { Sizes } from './prepare.js';
 import type { ExplainResult } from './sql-probe.js';
 import { fmt, type Summary } from './stats.js';
+
+const PEER_NO_CACHE_JSON = path.join(PEER_DIR, 'no-cache', 'RESULTS.json');
 
 export interface PatternResult {
   key: string;
@@ -226,6 +228,9 @@ export function writeReport(file: string, report: Report): void {
   const main = path.resolve(path.dirname(file)) === BENCH_DIR;
   // ... and the last `npm run bench:peer` (this service beside PostGraphile, interleaved rounds).
   if (main) push('', peerSection(2).trimEnd());
+  // ... and, when there is one, the same run with our response cache off (every request runs its
+  // statements): `RESPONSE_CACHE_MB=0 PEER_OUT=bench/peer/no-cache npm run bench:peer`.
+  if (main && existsSync(PEER_NO_CACHE_JSON)) push('', peerSection(2, PEER_NO_CACHE_JSON).trimEnd());
   const growth = main ? growthSection() : null;
   if (growth) push('', growth.trimEnd());
   push(
