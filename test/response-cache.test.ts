@@ -198,6 +198,40 @@ describe('exact response cache: every write is seen', () => {
   });
 });
 
+describe('exact response cache: bounded', () => {
+  it('keeps keys and answers within RESPONSE_CACHE_MB, evicting the least recently used', async () => {
+    const small = await startTestApp({
+      database: cached.database,
+      defaultToken: token,
+      env: { RESPONSE_CACHE_MB: '1' },
+    });
+    try {
+      const PAGE = `query($org: ID!, $first: Int, $pad: [String!]) {
+        pfaRecords(organizationId: $org, first: $first, filter: { pfaId: { notIn: $pad } }) { nodes { id pfaId data } }
+      }`;
+      const pad = Array.from({ length: 100 }, (_, i) => `${'x'.repeat(190)}${i}`);
+      // Distinct keys: page sizes 1..60, each with a 20 KB filter (the key counts too).
+      for (let first = 1; first <= 60; first++) {
+        const r = await small.gql(PAGE, { variables: { org: ORG, first, pad } });
+        expect(r.errors).toBeUndefined();
+      }
+      const s = small.app.responseCache as NonNullable<TestApp['app']['responseCache']>;
+      expect(s.stored).toBe(60);
+      expect(s.evicted).toBeGreaterThan(0);
+      expect(s.bytes).toBeLessThanOrEqual(1024 * 1024);
+      expect(s.entries).toBe(60 - s.evicted);
+      // The most recent answer is still there; the first one was evicted.
+      const hits = s.hits;
+      await small.gql(PAGE, { variables: { org: ORG, first: 60, pad } });
+      expect(s.hits).toBe(hits + 1);
+      await small.gql(PAGE, { variables: { org: ORG, first: 1, pad } });
+      expect(s.hits).toBe(hits + 1);
+    } finally {
+      await small.close();
+    }
+  });
+});
+
 describe('exact response cache: reads racing writes on another server', () => {
   it('a read that starts after a write was acknowledged never sees an older value (12 rounds)', async () => {
     const id = ids[20] as string;

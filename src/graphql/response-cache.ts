@@ -36,7 +36,8 @@ import { RawJson, stringifyResponse } from './raw-json.js';
  * organizations, session): the scope checks (organization, session owner) run on every request
  * before the cache is consulted, so a hit never bypasses them.
  *
- * Entries are kept least recently used first, within RESPONSE_CACHE_MB of answer text.
+ * Entries are kept least recently used first, within RESPONSE_CACHE_MB of keys and answer text
+ * (counted as UTF-16) and at most MAX_ENTRIES of them.
  */
 
 export interface ResponseCacheStats {
@@ -74,6 +75,9 @@ interface Plan {
   /** Whether the answer reads the KPI caches (kpiSummary), whose refreshes then count. */
   kpiCaches: boolean;
 }
+
+/** Entries kept at most, whatever their size (each costs a map slot and a token string). */
+const MAX_ENTRIES = 20_000;
 
 interface Entry {
   token: string;
@@ -119,7 +123,7 @@ export function createResponseCache(options: {
     stats.bytes += entry.bytes;
     stats.stored += 1;
     for (const [k, e] of entries) {
-      if (stats.bytes <= maxBytes) break;
+      if (stats.bytes <= maxBytes && entries.size <= MAX_ENTRIES) break;
       entries.delete(k);
       stats.bytes -= e.bytes;
       stats.evicted += 1;
@@ -199,7 +203,10 @@ export function createResponseCache(options: {
               if (errors?.length || extensions || hasHints(contextValue) || !data) return;
               if (response.http.status !== undefined && response.http.status !== 200) return;
               const text = stringifyResponse(data);
-              store(pending.key, { token: pending.token, data: new RawJson(text), bytes: 2 * text.length });
+              // Key and answer both count (UTF-16): many small answers with long keys (a filter may be
+              // large) stay within the budget too.
+              const bytes = 2 * (text.length + pending.key.length);
+              store(pending.key, { token: pending.token, data: new RawJson(text), bytes });
             },
           };
         },
