@@ -157,6 +157,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   for (const f of [
     'pfa_mark_modification()',
     'pfa_mark_mirror()',
+    'pfa_mark_kpi_caches()',
     'pfa_mark_everything()',
     'pfa_mark_change(text, text)',
   ])
