@@ -18,7 +18,7 @@ import { startEmbeddedPostgres, type EmbeddedHandle } from './db/embedded-postgr
 import { migrateToLatest } from './db/migrator.js';
 import { seedDatabase } from './db/seed.js';
 import { createApp } from './http/server.js';
-import { registerPoolMetrics } from './http/metrics.js';
+import { registerGauge, registerPoolMetrics } from './http/metrics.js';
 import { startJobs } from './jobs/boot.js';
 import { createServices } from './services.js';
 import { createEventBus } from './events/bus.js';
@@ -143,6 +143,17 @@ async function main(config: Config): Promise<void> {
     ...(graphiqlHeaders ? { graphiqlHeaders } : {}),
     readiness: jobs.readiness,
   });
+  const cache = app.responseCache;
+  if (cache) {
+    registerGauge(
+      'pfa_response_cache_bytes',
+      'Bytes the exact response cache holds (keys and answers, UTF-16)',
+      () => Promise.resolve(cache.bytes),
+    );
+    registerGauge('pfa_response_cache_entries', 'Answers the exact response cache holds', () =>
+      Promise.resolve(cache.entries),
+    );
+  }
   const url = await app.listen(config.PORT, config.HOST);
   log.info(
     { url: `${url}/graphql`, jobs: jobs.gateway.mode, pems: jobs.pemsUrl ?? 'not configured' },

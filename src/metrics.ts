@@ -23,6 +23,14 @@ export const jobFailures = new client.Counter({
   registers: [registry],
 });
 
+/** The exact response cache's outcomes (src/graphql/response-cache.ts), all apps of the process. */
+export const responseCacheRequests = new client.Counter({
+  name: 'pfa_response_cache_requests_total',
+  help: 'Query requests the exact response cache saw, by outcome (hit, miss, uncacheable)',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+
 /** A gauge whose value is computed at scrape time (seconds since refresh, queue depth, …). */
 export function registerGauge(name: string, help: string, read: () => Promise<number | null>): void {
   new client.Gauge({

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
+import { registry } from '../src/metrics.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
 import { insertRecords } from './helpers/fixtures.js';
 
@@ -93,6 +94,10 @@ describe('exact response cache: every write is seen', () => {
       expect(JSON.stringify(second)).toBe(JSON.stringify(first));
       expect(second.data).toEqual(await read(reference, query));
     }
+    // The outcomes are on /metrics too (process-wide: every app of this test process).
+    const metric = await registry.getSingleMetric('pfa_response_cache_requests_total')?.get();
+    const hit = metric?.values.find((v) => v.labels.outcome === 'hit')?.value ?? 0;
+    expect(hit).toBeGreaterThanOrEqual(2);
   });
 
   it("the caller's own draft changes its grid and KPIs", async () => {

@@ -12,6 +12,7 @@ import {
   type SelectionSetNode,
   type ValueNode,
 } from 'graphql';
+import { responseCacheRequests } from '../metrics.js';
 import type { MergeScope } from '../repositories/record-query.js';
 import type { GraphqlContext } from './context.js';
 import { hasHints } from './hints.js';
@@ -147,6 +148,7 @@ export function createResponseCache(options: {
               const plan = planOf(document, operation);
               if (!plan) {
                 stats.uncacheable += 1;
+                responseCacheRequests.inc({ outcome: 'uncacheable' });
                 return null;
               }
               const variables = request.variables ?? {};
@@ -183,6 +185,7 @@ export function createResponseCache(options: {
               const entry = entries.get(key);
               if (entry && entry.token === token) {
                 stats.hits += 1;
+                responseCacheRequests.inc({ outcome: 'hit' });
                 entries.delete(key);
                 entries.set(key, entry); // most recently used last
                 return {
@@ -194,6 +197,7 @@ export function createResponseCache(options: {
                 };
               }
               stats.misses += 1;
+              responseCacheRequests.inc({ outcome: 'miss' });
               pending = { key, token };
               return null;
             },
