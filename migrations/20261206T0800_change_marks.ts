@@ -56,18 +56,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
         INSERT INTO pfa_change_mark (organization_id, session_id) VALUES (p_org, p_session);
       END IF;
     END $$`.execute(db);
+  // A fixed key, named by the trigger: ('*', '') for every organization; ('*', '#kpi') for the KPI
+  // caches' refresh, which changes only what KPI reads show (their refreshedAt above all).
   await sql`
-    CREATE FUNCTION pfa_mark_everything() RETURNS trigger LANGUAGE plpgsql AS $$
+    CREATE FUNCTION pfa_mark_key() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-      PERFORM pfa_mark_change('*', '');
-      RETURN NULL;
-    END $$`.execute(db);
-  // The KPI caches' refresh changes only what KPI reads show (their refreshedAt above all): its
-  // own key, which a grid page's token leaves out.
-  await sql`
-    CREATE FUNCTION pfa_mark_kpi_caches() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      PERFORM pfa_mark_change('*', '#kpi');
+      PERFORM pfa_mark_change(TG_ARGV[0], TG_ARGV[1]);
       RETURN NULL;
     END $$`.execute(db);
   await sql`
@@ -114,32 +108,25 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       FOR EACH STATEMENT EXECUTE FUNCTION pfa_mark_mirror()`.execute(db);
   await sql`
     CREATE TRIGGER pfa_z_mark_insert AFTER INSERT ON pfa_mirror
-    FOR EACH STATEMENT EXECUTE FUNCTION pfa_mark_everything()`.execute(db);
-  await sql`
-    CREATE TRIGGER pfa_z_mark_insert AFTER INSERT ON pfa_modification
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pfa_mark_modification()`.execute(
-    db,
-  );
-  await sql`
-    CREATE TRIGGER pfa_z_mark_update AFTER UPDATE ON pfa_modification
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION pfa_mark_modification()`.execute(
-    db,
-  );
-  await sql`
-    CREATE TRIGGER pfa_z_mark_delete AFTER DELETE ON pfa_modification
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION pfa_mark_modification()`.execute(
-    db,
-  );
+    FOR EACH STATEMENT EXECUTE FUNCTION pfa_mark_key('*', '')`.execute(db);
+  for (const [op, tables] of [
+    ['INSERT', 'NEW TABLE AS new_rows'],
+    ['UPDATE', 'OLD TABLE AS old_rows NEW TABLE AS new_rows'],
+    ['DELETE', 'OLD TABLE AS old_rows'],
+  ] as const)
+    await sql`
+      CREATE TRIGGER ${sql.ref(`pfa_z_mark_${op.toLowerCase()}`)} AFTER ${sql.raw(op)} ON pfa_modification
+      REFERENCING ${sql.raw(tables)} FOR EACH STATEMENT EXECUTE FUNCTION pfa_mark_modification()`.execute(db);
   await sql`
     CREATE TRIGGER pfa_z_mark AFTER INSERT OR UPDATE OR DELETE ON organization
-    FOR EACH STATEMENT EXECUTE FUNCTION pfa_mark_everything()`.execute(db);
+    FOR EACH STATEMENT EXECUTE FUNCTION pfa_mark_key('*', '')`.execute(db);
   await sql`
     CREATE TRIGGER pfa_z_mark AFTER INSERT OR UPDATE OR DELETE ON pfa_view_refresh
-    FOR EACH STATEMENT EXECUTE FUNCTION pfa_mark_kpi_caches()`.execute(db);
+    FOR EACH STATEMENT EXECUTE FUNCTION pfa_mark_key('*', '#kpi')`.execute(db);
   for (const table of ['pfa_mirror', 'pfa_modification', 'organization', 'pfa_view_refresh'])
     await sql`
       CREATE TRIGGER pfa_z_mark_truncate AFTER TRUNCATE ON ${sql.table(table)}
-      FOR EACH STATEMENT EXECUTE FUNCTION pfa_mark_everything()`.execute(db);
+      FOR EACH STATEMENT EXECUTE FUNCTION pfa_mark_key('*', '')`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
@@ -157,8 +144,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   for (const f of [
     'pfa_mark_modification()',
     'pfa_mark_mirror()',
-    'pfa_mark_kpi_caches()',
-    'pfa_mark_everything()',
+    'pfa_mark_key()',
     'pfa_mark_change(text, text)',
   ])
     await sql`DROP FUNCTION IF EXISTS ${sql.raw(f)}`.execute(db);

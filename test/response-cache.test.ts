@@ -231,6 +231,28 @@ describe('exact response cache: bounded', () => {
       expect(s.hits).toBe(hits + 1);
       await small.gql(PAGE, { variables: { org: ORG, first: 1, pad } });
       expect(s.hits).toBe(hits + 1);
+      // An entry larger than a quarter of the cache (here by its 140 KB key) is served, not kept.
+      const { stored, entries } = s;
+      const wide = Array.from({ length: 700 }, (_, i) => `${'y'.repeat(190)}${i}`);
+      const big = await small.gql(PAGE, { variables: { org: ORG, first: 5, pad: wide } });
+      expect(big.errors).toBeUndefined();
+      expect({ stored: s.stored, entries: s.entries }).toEqual({ stored, entries });
+      // A kept answer whose key now answers with more than a quarter of the cache leaves it.
+      await small.gql(PAGE, { variables: { org: ORG, first: 2, pad } });
+      const kept = s.entries;
+      const db = cached.database.db;
+      const firstTwo = sql`SELECT id FROM pfa_mirror WHERE organization_id = ${ORG} ORDER BY id LIMIT 2`;
+      await sql`UPDATE pfa_mirror SET data = data || jsonb_build_object('notes', repeat('z', 80000))
+                WHERE organization_id = ${ORG} AND id IN (${firstTwo})`.execute(db);
+      try {
+        const grown = await small.gql(PAGE, { variables: { org: ORG, first: 2, pad } });
+        expect(grown.errors).toBeUndefined();
+        expect(s.entries).toBe(kept - 1);
+      } finally {
+        await sql`UPDATE pfa_mirror SET data = data - 'notes' WHERE organization_id = ${ORG} AND id IN (${firstTwo})`.execute(
+          db,
+        );
+      }
     } finally {
       await small.close();
     }

@@ -119,15 +119,17 @@ export function createResponseCache(options: {
       entries.delete(key);
       stats.bytes -= old.bytes;
     }
-    if (entry.bytes > maxBytes / 4) return; // one answer never takes most of the cache
-    entries.set(key, entry);
-    stats.bytes += entry.bytes;
-    stats.stored += 1;
-    for (const [k, e] of entries) {
-      if (stats.bytes <= maxBytes && entries.size <= MAX_ENTRIES) break;
-      entries.delete(k);
-      stats.bytes -= e.bytes;
-      stats.evicted += 1;
+    // One answer never takes most of the cache.
+    if (entry.bytes <= maxBytes / 4) {
+      entries.set(key, entry);
+      stats.bytes += entry.bytes;
+      stats.stored += 1;
+      for (const [k, e] of entries) {
+        if (stats.bytes <= maxBytes && entries.size <= MAX_ENTRIES) break;
+        entries.delete(k);
+        stats.bytes -= e.bytes;
+        stats.evicted += 1;
+      }
     }
     stats.entries = entries.size;
   };
@@ -206,11 +208,14 @@ export function createResponseCache(options: {
               const { data, errors, extensions } = response.body.singleResult;
               if (errors?.length || extensions || hasHints(contextValue) || !data) return;
               if (response.http.status !== undefined && response.http.status !== 200) return;
-              const text = stringifyResponse(data);
+              const raw = new RawJson(stringifyResponse(data));
+              // The answer goes out as the text just written (Apollo's stringifyResult splices it)
+              // instead of being encoded a second time.
+              response.body.singleResult.data = raw as unknown as Record<string, unknown>;
               // Key and answer both count (UTF-16): many small answers with long keys (a filter may be
               // large) stay within the budget too.
-              const bytes = 2 * (text.length + pending.key.length);
-              store(pending.key, { token: pending.token, data: new RawJson(text), bytes });
+              const bytes = 2 * (raw.text.length + pending.key.length);
+              store(pending.key, { token: pending.token, data: raw, bytes });
             },
           };
         },
